@@ -1,0 +1,1 @@
+//! Device drivers for the Zizhu kiosk (filled by the drivers work).

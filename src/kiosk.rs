@@ -1,0 +1,1 @@
+//! Kiosk UI wiring (placeholder).

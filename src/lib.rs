@@ -1,0 +1,14 @@
+//! Zizhu (自助): firmware and runtime of a government-service self-service kiosk.
+//!
+//! The library holds everything the `zizhu` binary does, so integration tests drive the same code:
+//! - [`catalog`]: the service catalog (embedded data, validation, pinyin/English search);
+//! - [`config`]: the one validated kiosk configuration type;
+//! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
+//! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`.
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod kiosk;
+
+pub use zizhu_ui as ui;

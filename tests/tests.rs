@@ -1,0 +1,2 @@
+//! The one integration-test binary (one `mod` per area keeps link times down).
+mod util;
