@@ -5,10 +5,15 @@
 //! - [`config`]: the one validated kiosk configuration type;
 //! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
 //! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`.
+//!
+//! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 pub mod catalog;
+#[cfg(feature = "ui")]
 pub mod cli;
 pub mod config;
 pub mod error;
+#[cfg(feature = "ui")]
 pub mod kiosk;
 
+#[cfg(feature = "ui")]
 pub use zizhu_ui as ui;
