@@ -1,0 +1,1 @@
+//! printer (in progress).

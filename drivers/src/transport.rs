@@ -1,0 +1,130 @@
+//! The byte stream every driver talks through ([`Port`]), opening real serial ports, and the
+//! reconnect backoff the workers share. Drivers never depend on concrete serialport types outside
+//! [`open_serial`].
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// A bidirectional byte stream to a device: a serial port in production, a pseudo-terminal in
+/// tests. Reads time out with `io::ErrorKind::TimedOut` (or return `Ok(0)`, treated the same way).
+pub trait Port: Read + Write + Send {
+    /// Drops bytes received but not read yet (stale answers before a new command).
+    fn discard_input(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Changes the read timeout.
+    fn set_read_timeout(&mut self, _timeout: Duration) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Port for serialport::TTYPort {
+    fn discard_input(&mut self) -> io::Result<()> {
+        serialport::SerialPort::clear(self, serialport::ClearBuffer::Input).map_err(io::Error::from)
+    }
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        serialport::SerialPort::set_timeout(self, timeout).map_err(io::Error::from)
+    }
+}
+
+impl Port for Box<dyn Port> {
+    fn discard_input(&mut self) -> io::Result<()> {
+        (**self).discard_input()
+    }
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        (**self).set_read_timeout(timeout)
+    }
+}
+
+/// Opens a serial device (or a pseudo-terminal, or a symlink to one) at `baud`, 8N1, no flow
+/// control, raw mode, with `timeout` for each read and write. Errors are `io::Error`s whose kind
+/// says what happened (`NotFound`, `PermissionDenied`, …).
+pub fn open_serial(path: &Path, baud: u32, timeout: Duration) -> io::Result<serialport::TTYPort> {
+    let name = path.to_string_lossy();
+    serialport::new(name.as_ref(), baud)
+        .timeout(timeout)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .open_native()
+        .map_err(io::Error::from)
+}
+
+/// Whether an I/O error means the device went away (as opposed to a slow answer).
+pub fn is_disconnect(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        BrokenPipe | NotFound | ConnectionReset | ConnectionAborted | UnexpectedEof | PermissionDenied
+    ) || e.raw_os_error() == Some(5) // EIO: the other end of a pseudo-terminal closed
+        || e.raw_os_error() == Some(19) // ENODEV: USB adapter removed
+}
+
+/// Exponential backoff for reopening a port: 100 ms doubling up to 2 s.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new(Duration::from_millis(100), Duration::from_secs(2))
+    }
+}
+
+impl Backoff {
+    /// A backoff from `min` doubling to `max`.
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Backoff { next: min, min, max }
+    }
+    /// The delay before the next attempt (and doubles the one after).
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.max);
+        d
+    }
+    /// Back to the shortest delay (after a successful open).
+    pub fn reset(&mut self) {
+        self.next = self.min;
+    }
+}
+
+/// Sleeps `total` in small steps, returning early (with `true`) when `stop()` becomes true.
+pub fn sleep_unless(total: Duration, stop: impl Fn() -> bool) -> bool {
+    let step = Duration::from_millis(20);
+    let mut left = total;
+    while !left.is_zero() {
+        if stop() {
+            return true;
+        }
+        let d = left.min(step);
+        std::thread::sleep(d);
+        left -= d;
+    }
+    stop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
+        assert_eq!(b.next_delay(), Duration::from_millis(100));
+        assert_eq!(b.next_delay(), Duration::from_millis(200));
+        assert_eq!(b.next_delay(), Duration::from_millis(350));
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn classifies_disconnects() {
+        assert!(is_disconnect(&io::Error::from(io::ErrorKind::BrokenPipe)));
+        assert!(is_disconnect(&io::Error::from_raw_os_error(5)));
+        assert!(!is_disconnect(&io::Error::from(io::ErrorKind::TimedOut)));
+    }
+}
