@@ -12,8 +12,10 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod image;
 #[cfg(feature = "ui")]
 pub mod kiosk;
+pub mod systemd;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;
