@@ -1,1 +1,517 @@
-//! Kiosk config (placeholder).
+//! The kiosk configuration: one TOML file (`/etc/zizhu/kiosk.toml` on a kiosk), parsed into
+//! [`RawConfig`] (exactly the file, unknown keys refused) and validated once into [`Config`], the
+//! only configuration type the rest of the runtime sees. With no file the kiosk runs in simulation
+//! mode: simulated devices, the demo platform in-process, data under the user's data directory.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::catalog::Lang;
+
+/// A problem with a configuration file; each names the key and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read. Check the path and its permissions.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    #[error("line {line}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// What the parser said (it names the key).
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("`{key}`: {message}")]
+    Invalid {
+        /// The key, e.g. `kiosk.idle_timeout_secs`.
+        key: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+/// The configuration file exactly as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// `[kiosk]`: identity and behaviour.
+    #[serde(default)]
+    pub kiosk: RawKiosk,
+    /// `[platform]`: the service platform.
+    #[serde(default)]
+    pub platform: RawPlatform,
+    /// `[data]`: where the journal lives.
+    #[serde(default)]
+    pub data: RawData,
+    /// `[devices]`: the ID-card reader, printer and scanner.
+    #[serde(default)]
+    pub devices: RawDevices,
+    /// `[gpio]`: LEDs, buzzer, presence sensor, power relay.
+    #[serde(default)]
+    pub gpio: RawGpio,
+    /// `[status]`: the status server for operators.
+    #[serde(default)]
+    pub status: RawStatus,
+    /// `[elicense]`: e-licence verification.
+    #[serde(default)]
+    pub elicense: RawElicense,
+    /// `[maintenance]`: the technician screen.
+    #[serde(default)]
+    pub maintenance: RawMaintenance,
+}
+
+/// `[kiosk]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKiosk {
+    /// Kiosk id, e.g. `MZ-0042`.
+    pub id: Option<String>,
+    /// Site name shown on the attract screen, e.g. 梅江区邮政支局.
+    pub site: Option<String>,
+    /// Default language: `zh` or `en`.
+    pub language: Option<String>,
+    /// Seconds without a touch before the session is cleared (a 10 s countdown is shown first).
+    pub idle_timeout_secs: Option<u64>,
+}
+
+/// `[platform]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlatform {
+    /// Base URL of the service platform. Absent: the demo platform runs in-process.
+    pub url: Option<String>,
+    /// File holding this kiosk's bearer token for the platform.
+    pub token_file: Option<PathBuf>,
+    /// Per-request timeout in milliseconds.
+    pub timeout_ms: Option<u64>,
+}
+
+/// `[data]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// Data directory (journal database, tokens). Default: the user's data dir + `/zizhu`.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[devices]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevices {
+    /// `[devices.idcard]`
+    pub idcard: Option<RawDevice>,
+    /// `[devices.printer]`
+    pub printer: Option<RawDevice>,
+    /// `[devices.scanner]`
+    pub scanner: Option<RawDevice>,
+}
+
+/// One serial device.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevice {
+    /// `serial` (a real device), `sim` (a simulator started in-process) or `none`.
+    pub backend: Option<String>,
+    /// Serial port, e.g. `/dev/zizhu-idcard` (udev rules give stable names).
+    pub port: Option<PathBuf>,
+    /// Baud rate.
+    pub baud: Option<u32>,
+}
+
+/// `[gpio]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGpio {
+    /// `rpi` (rppal, feature `rpi`) or `none`.
+    pub backend: Option<String>,
+}
+
+/// `[status]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatus {
+    /// Bind address, e.g. `0.0.0.0:9464`.
+    pub listen: Option<String>,
+    /// File holding the bearer token operators use.
+    pub token_file: Option<PathBuf>,
+    /// The bearer token itself (prefer `token_file`).
+    pub token: Option<String>,
+    /// TLS certificate (PEM); with `tls_key`, the server speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+}
+
+/// `[elicense]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawElicense {
+    /// Pinned trust-list root public keys (hex SEC1 uncompressed), current and next.
+    #[serde(default)]
+    pub root_keys: Vec<String>,
+    /// Allowed clock skew in seconds (default 60).
+    pub skew_secs: Option<u64>,
+}
+
+/// `[maintenance]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Technician PIN, hashed (see `zizhu config hash-pin`).
+    pub pin_hash: Option<String>,
+}
+
+/// Which implementation a device uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceBackend {
+    /// A real device on a serial port.
+    Serial {
+        /// The port.
+        port: PathBuf,
+        /// Baud rate.
+        baud: u32,
+    },
+    /// A simulator started in-process on a pseudo-terminal, driven by the real serial driver.
+    Sim,
+    /// No such device at this kiosk.
+    None,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Kiosk id.
+    pub kiosk_id: String,
+    /// Site name.
+    pub site: String,
+    /// Default language.
+    pub language: Lang,
+    /// Idle timeout before the session is cleared.
+    pub idle_timeout: Duration,
+    /// Platform base URL; `None` runs the demo platform in-process.
+    pub platform_url: Option<String>,
+    /// Platform token file.
+    pub platform_token_file: Option<PathBuf>,
+    /// Platform request timeout.
+    pub platform_timeout: Duration,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// ID-card reader.
+    pub idcard: DeviceBackend,
+    /// Receipt printer.
+    pub printer: DeviceBackend,
+    /// QR scanner.
+    pub scanner: DeviceBackend,
+    /// Whether GPIO is real (rppal).
+    pub gpio_rpi: bool,
+    /// Status server bind address.
+    pub status_listen: Option<SocketAddr>,
+    /// Status token file.
+    pub status_token_file: Option<PathBuf>,
+    /// Status token given inline.
+    pub status_token: Option<String>,
+    /// Status TLS certificate and key.
+    pub status_tls: Option<(PathBuf, PathBuf)>,
+    /// Pinned e-licence trust-list root keys (hex).
+    pub elicense_root_keys: Vec<String>,
+    /// E-licence clock skew.
+    pub elicense_skew: Duration,
+    /// Hashed technician PIN.
+    pub maintenance_pin_hash: Option<String>,
+    /// True when no config file was given (simulation mode).
+    pub simulation: bool,
+}
+
+fn invalid<T>(key: &str, message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.into(),
+    })
+}
+
+/// The default data directory: `$XDG_DATA_HOME/zizhu` (or `~/.local/share/zizhu`).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "zizhu")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".zizhu"))
+}
+
+fn device(
+    raw: Option<&RawDevice>,
+    key: &str,
+    default: DeviceBackend,
+) -> Result<DeviceBackend, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.backend.as_deref().unwrap_or("serial") {
+        "serial" => match &raw.port {
+            Some(port) => Ok(DeviceBackend::Serial {
+                port: port.clone(),
+                baud: raw.baud.unwrap_or(115_200),
+            }),
+            None => invalid(
+                &format!("devices.{key}.port"),
+                "a serial device needs `port`, e.g. /dev/ttyUSB0",
+            ),
+        },
+        "sim" => Ok(DeviceBackend::Sim),
+        "none" => Ok(DeviceBackend::None),
+        other => invalid(
+            &format!("devices.{key}.backend"),
+            format!("unknown backend `{other}`: use serial, sim or none"),
+        ),
+    }
+}
+
+impl Config {
+    /// Simulation mode: no file, simulated devices, the demo platform in-process.
+    pub fn simulation() -> Config {
+        // The empty file is valid by construction (every key has a default).
+        match Config::from_raw(RawConfig::default(), true) {
+            Ok(c) => c,
+            Err(e) => unreachable!("the default config is valid: {e}"),
+        }
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Validates config text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| {
+                    text.as_bytes()[..s.start.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                })
+                .unwrap_or(1);
+            ConfigError::Syntax {
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        Config::from_raw(raw, false)
+    }
+
+    fn from_raw(raw: RawConfig, simulation: bool) -> Result<Config, ConfigError> {
+        let kiosk_id = raw.kiosk.id.unwrap_or_else(|| "SIM-0001".to_string());
+        if kiosk_id.is_empty()
+            || kiosk_id.len() > 64
+            || !kiosk_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return invalid(
+                "kiosk.id",
+                "use 1-64 letters, digits, '-' or '_', e.g. MZ-0042",
+            );
+        }
+        let language = match raw.kiosk.language.as_deref() {
+            None => Lang::Zh,
+            Some(s) => match Lang::parse(s) {
+                Some(l) => l,
+                None => {
+                    return invalid(
+                        "kiosk.language",
+                        format!("unknown language `{s}`: use zh or en"),
+                    )
+                }
+            },
+        };
+        let idle = raw.kiosk.idle_timeout_secs.unwrap_or(60);
+        if !(15..=600).contains(&idle) {
+            return invalid(
+                "kiosk.idle_timeout_secs",
+                "use between 15 and 600 seconds (the last 10 s show a countdown)",
+            );
+        }
+        if let Some(url) = &raw.platform.url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid("platform.url", "use an http:// or https:// URL");
+            }
+        }
+        let timeout_ms = raw.platform.timeout_ms.unwrap_or(8000);
+        if !(100..=120_000).contains(&timeout_ms) {
+            return invalid("platform.timeout_ms", "use between 100 and 120000 ms");
+        }
+        let default_dev = if simulation {
+            DeviceBackend::Sim
+        } else {
+            DeviceBackend::None
+        };
+        let idcard = device(raw.devices.idcard.as_ref(), "idcard", default_dev.clone())?;
+        let printer = device(raw.devices.printer.as_ref(), "printer", default_dev.clone())?;
+        let scanner = device(raw.devices.scanner.as_ref(), "scanner", default_dev)?;
+        let gpio_rpi = match raw.gpio.backend.as_deref().unwrap_or("none") {
+            "rpi" => true,
+            "none" => false,
+            other => {
+                return invalid(
+                    "gpio.backend",
+                    format!("unknown backend `{other}`: use rpi or none"),
+                )
+            }
+        };
+        let status_listen = match &raw.status.listen {
+            None => None,
+            Some(s) => match s.parse::<SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    return invalid(
+                        "status.listen",
+                        format!("`{s}` is not an address: use IP:PORT, e.g. 0.0.0.0:9464"),
+                    )
+                }
+            },
+        };
+        if raw.status.token.is_some() && raw.status.token_file.is_some() {
+            return invalid(
+                "status.token",
+                "give either `token` or `token_file`, not both",
+            );
+        }
+        if let Some(t) = &raw.status.token {
+            if t.len() < 16 {
+                return invalid("status.token", "use at least 16 characters");
+            }
+        }
+        let status_tls = match (raw.status.tls_cert, raw.status.tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => {
+                return invalid(
+                    "status.tls_cert",
+                    "give both `tls_cert` and `tls_key`, or neither",
+                )
+            }
+        };
+        for (i, k) in raw.elicense.root_keys.iter().enumerate() {
+            let ok =
+                k.len() == 130 && k.starts_with("04") && k.chars().all(|c| c.is_ascii_hexdigit());
+            if !ok {
+                return invalid(
+                    &format!("elicense.root_keys[{i}]"),
+                    "use a hex SEC1 uncompressed public key (130 hex digits starting 04)",
+                );
+            }
+        }
+        if raw.elicense.root_keys.len() > 2 {
+            return invalid(
+                "elicense.root_keys",
+                "pin at most two root keys (current and next)",
+            );
+        }
+        let skew = raw.elicense.skew_secs.unwrap_or(60);
+        if skew > 600 {
+            return invalid("elicense.skew_secs", "use at most 600 seconds");
+        }
+        Ok(Config {
+            kiosk_id,
+            site: raw
+                .kiosk
+                .site
+                .unwrap_or_else(|| "梅州市政务服务中心（模拟）".to_string()),
+            language,
+            idle_timeout: Duration::from_secs(idle),
+            platform_url: raw.platform.url,
+            platform_token_file: raw.platform.token_file,
+            platform_timeout: Duration::from_millis(timeout_ms),
+            data_dir: raw.data.dir.unwrap_or_else(default_data_dir),
+            idcard,
+            printer,
+            scanner,
+            gpio_rpi,
+            status_listen,
+            status_token_file: raw.status.token_file,
+            status_token: raw.status.token,
+            status_tls,
+            elicense_root_keys: raw.elicense.root_keys,
+            elicense_skew: Duration::from_secs(skew),
+            maintenance_pin_hash: raw.maintenance.pin_hash,
+            simulation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_valid() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.kiosk_id, "SIM-0001");
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.idcard, DeviceBackend::None);
+        assert_eq!(Config::simulation().idcard, DeviceBackend::Sim);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let e = Config::parse("[kiosk]\nid = \"MZ-1\"\nidle = 3\n").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("line 3") && s.contains("idle"), "{s}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::parse("[kiosk]\nidle_timeout_secs = 5\n").unwrap_err();
+        assert!(e.to_string().contains("kiosk.idle_timeout_secs"));
+        let e = Config::parse("[devices.printer]\nbackend = \"serial\"\n").unwrap_err();
+        assert!(e.to_string().contains("devices.printer.port"));
+        let e = Config::parse("[status]\nlisten = \"nowhere\"\n").unwrap_err();
+        assert!(e.to_string().contains("status.listen"));
+    }
+
+    #[test]
+    fn full_file() {
+        let c = Config::parse(
+            r#"
+[kiosk]
+id = "MZ-0042"
+site = "梅江区邮政支局"
+language = "en"
+idle_timeout_secs = 90
+[platform]
+url = "https://platform.example/api"
+[devices.idcard]
+port = "/dev/zizhu-idcard"
+baud = 115200
+[devices.printer]
+backend = "sim"
+[status]
+listen = "0.0.0.0:9464"
+token_file = "/etc/zizhu/status.token"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.language, Lang::En);
+        assert_eq!(
+            c.idcard,
+            DeviceBackend::Serial {
+                port: "/dev/zizhu-idcard".into(),
+                baud: 115_200
+            }
+        );
+        assert_eq!(c.printer, DeviceBackend::Sim);
+        assert_eq!(c.status_listen, Some("0.0.0.0:9464".parse().unwrap()));
+    }
+}

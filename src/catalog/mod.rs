@@ -1,0 +1,504 @@
+//! The service catalog: every service the kiosk offers, its category and department, how the
+//! citizen identifies, what they get, the form fields its flow asks for, and the e-licence types
+//! that replace paper materials. The data lives in `data/catalog.toml`, embedded in the binary;
+//! [`Catalog::parse`] validates an external file (duplicate ids, unknown categories or licence
+//! types, missing translations, bad field types) and names the line of each problem.
+//!
+//! Parsing is two-step, the low/high split of ripgrep's flags: `raw` types mirror the TOML with
+//! source spans, and are validated once into the plain public types below.
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+mod raw;
+pub mod search;
+
+pub use search::{Hit, MatchKind};
+
+/// The catalog shipped in the binary.
+pub const BUILTIN_TOML: &str = include_str!("../../data/catalog.toml");
+
+/// Display language. Chinese is the default everywhere; English is the second language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Simplified Chinese (zh-CN).
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the string for this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// Parses `zh` / `en` (also `zh-CN`, `en-US`).
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "cn" => Some(Lang::Zh),
+            "en" | "en-us" | "en-gb" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The short code (`zh`, `en`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Whom a service is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    /// Individual citizens.
+    Person,
+    /// Businesses.
+    Business,
+    /// Both.
+    Both,
+}
+
+/// How the citizen identifies for a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Auth {
+    /// The ID card on the reader.
+    #[serde(rename = "idcard")]
+    IdCard,
+    /// ID card plus a live face check (met by an identity code from the phone, or the card and a
+    /// face check on the phone; see DESIGN.md "Identification").
+    #[serde(rename = "idcard+face")]
+    IdCardFace,
+    /// An e-licence or identity presentation code shown from the phone.
+    #[serde(rename = "elicense")]
+    ELicense,
+    /// Any of the above.
+    #[serde(rename = "any")]
+    Any,
+    /// No identification.
+    #[serde(rename = "none")]
+    None,
+}
+
+impl Auth {
+    /// What the citizen is asked for, in plain words.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Auth::IdCard, Lang::Zh) => "刷身份证",
+            (Auth::IdCard, Lang::En) => "ID card",
+            (Auth::IdCardFace, Lang::Zh) => "身份证 + 手机刷脸，或出示身份码",
+            (Auth::IdCardFace, Lang::En) => "ID card + face check on phone, or identity code",
+            (Auth::ELicense, Lang::Zh) => "手机出示电子证照码",
+            (Auth::ELicense, Lang::En) => "E-licence code on your phone",
+            (Auth::Any, Lang::Zh) => "身份证或电子证照码",
+            (Auth::Any, Lang::En) => "ID card or e-licence code",
+            (Auth::None, Lang::Zh) => "无需身份认证",
+            (Auth::None, Lang::En) => "No identification needed",
+        }
+    }
+}
+
+/// What the citizen gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// A result on screen (and by QR to the phone).
+    Screen,
+    /// A printed document with a verification QR.
+    Print,
+    /// An application submitted; a reference number.
+    Submit,
+    /// A payment by QR code.
+    Pay,
+    /// An appointment slot.
+    Appointment,
+}
+
+impl Output {
+    /// What the citizen gets, in plain words.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Output::Screen, Lang::Zh) => "屏幕查看结果",
+            (Output::Screen, Lang::En) => "Result on screen",
+            (Output::Print, Lang::Zh) => "打印凭证",
+            (Output::Print, Lang::En) => "Printed document",
+            (Output::Submit, Lang::Zh) => "提交申请，领取回执",
+            (Output::Submit, Lang::En) => "Application and receipt",
+            (Output::Pay, Lang::Zh) => "扫码缴费",
+            (Output::Pay, Lang::En) => "Pay by QR code",
+            (Output::Appointment, Lang::Zh) => "预约时段",
+            (Output::Appointment, Lang::En) => "Appointment",
+        }
+    }
+}
+
+/// How often citizens use a service (search tie-break, home-screen tiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Frequency {
+    /// Rarely used.
+    Low,
+    /// Sometimes used.
+    Medium,
+    /// Among the most used; shown as home-screen tiles.
+    High,
+}
+
+/// The type of a form field; each has its own validation (see `crate::flow` for the rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldKind {
+    /// Free text (length limits from `min`/`max`).
+    Text,
+    /// Digits only (length limits from `min`/`max`).
+    Digits,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// A range of months, `YYYY-MM..YYYY-MM`.
+    MonthRange,
+    /// One of `options`.
+    Select,
+    /// A mainland mobile number (11 digits starting with 1).
+    Phone,
+    /// An amount of money in yuan, at most two decimals (bounds from `min`/`max`).
+    Amount,
+}
+
+/// One choice of a `select` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The value sent to the platform.
+    pub value: String,
+    /// Chinese label.
+    pub zh: String,
+    /// English label.
+    pub en: String,
+}
+
+/// A form field of a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// Key sent to the platform.
+    pub key: String,
+    /// Type and validation rule.
+    pub kind: FieldKind,
+    /// Chinese label.
+    pub zh: String,
+    /// English label.
+    pub en: String,
+    /// A valid sample value (`zizhu flow run --sample`, tests, placeholder text).
+    pub example: String,
+    /// Whether the citizen must fill it.
+    pub required: bool,
+    /// Lower bound (length for text/digits, value for amounts).
+    pub min: Option<f64>,
+    /// Upper bound (length for text/digits, value for amounts).
+    pub max: Option<f64>,
+    /// Choices of a `select` field.
+    pub options: Vec<Choice>,
+}
+
+impl Field {
+    /// The label in `lang`.
+    pub fn label(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+/// A service category (a tab on the home screen).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// Stable id, e.g. `social-security`.
+    pub id: String,
+    /// Chinese name.
+    pub zh: String,
+    /// English name.
+    pub en: String,
+    /// Short Chinese name as citizens say it (社保, 医保); used in search keywords.
+    pub short_zh: String,
+    /// Icon name (`ui/icons/<icon>.svg`).
+    pub icon: String,
+}
+
+impl Category {
+    /// The name in `lang`.
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+/// An e-licence type (电子证照) that can replace a paper document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Licence {
+    /// Stable id, e.g. `household-register`.
+    pub id: String,
+    /// Chinese name.
+    pub zh: String,
+    /// English name.
+    pub en: String,
+}
+
+impl Licence {
+    /// The name in `lang`.
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+/// One service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// Stable id, e.g. `ss-insured-cert-print`.
+    pub id: String,
+    /// Chinese name.
+    pub zh: String,
+    /// English name.
+    pub en: String,
+    /// Category id.
+    pub category: String,
+    /// Responsible department, Chinese.
+    pub department_zh: String,
+    /// Responsible department, English.
+    pub department_en: String,
+    /// Whom it is for.
+    pub audience: Audience,
+    /// How the citizen identifies.
+    pub auth: Auth,
+    /// What the citizen gets.
+    pub output: Output,
+    /// How often it is used.
+    pub frequency: Frequency,
+    /// What it does, Chinese.
+    pub summary_zh: String,
+    /// What it does, English.
+    pub summary_en: String,
+    /// Whether typing another person's ID number is allowed (代他人).
+    pub proxy: bool,
+    /// Whether the citizen must accept a commitment (告知承诺) before submitting.
+    pub commitment: bool,
+    /// E-licence types (ids of [`Licence`]) that replace paper materials.
+    pub elicense: Vec<String>,
+    /// Where the service was documented (public reports).
+    pub source: String,
+    /// Form fields, in order.
+    pub fields: Vec<Field>,
+}
+
+impl Service {
+    /// The name in `lang`.
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+    /// What it does, in `lang`.
+    pub fn summary(&self, lang: Lang) -> &str {
+        lang.pick(&self.summary_zh, &self.summary_en)
+    }
+    /// The department in `lang`.
+    pub fn department(&self, lang: Lang) -> &str {
+        lang.pick(&self.department_zh, &self.department_en)
+    }
+    /// The field with this key.
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+}
+
+/// A problem in a catalog file. Each names the line and what to fix.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CatalogError {
+    /// The file is not valid TOML, or a value has the wrong type or an unknown name. Fix the
+    /// syntax or value at the line given.
+    #[error("line {line}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The file parses but a value is wrong (duplicate id, unknown category, missing
+    /// translation…). Fix the named field at the line given.
+    #[error("line {line}: field `{field}`: {message}")]
+    Invalid {
+        /// 1-based line.
+        line: usize,
+        /// The field, e.g. `service.category`.
+        field: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl CatalogError {
+    /// The 1-based line the problem is on.
+    pub fn line(&self) -> usize {
+        match self {
+            CatalogError::Syntax { line, .. } | CatalogError::Invalid { line, .. } => *line,
+        }
+    }
+}
+
+/// The validated catalog with its search index.
+#[derive(Debug)]
+pub struct Catalog {
+    categories: Vec<Category>,
+    licences: Vec<Licence>,
+    services: Vec<Service>,
+    by_id: HashMap<String, usize>,
+    index: search::Index,
+}
+
+impl Catalog {
+    /// The catalog embedded in the binary (parsed and indexed once).
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| match Catalog::parse(BUILTIN_TOML) {
+            Ok(c) => c,
+            // The embedded file is checked by a unit test; this cannot happen in a tested build.
+            Err(errors) => panic!("the embedded catalog is invalid: {errors:?}"),
+        })
+    }
+
+    /// Parses and validates a catalog file. Returns every problem found, each with its line.
+    pub fn parse(text: &str) -> Result<Catalog, Vec<CatalogError>> {
+        let raw = raw::parse(text)?;
+        let (categories, licences, services) = raw::validate(text, raw)?;
+        let by_id = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        let index = search::Index::build(&services, &categories, &licences);
+        Ok(Catalog {
+            categories,
+            licences,
+            services,
+            by_id,
+            index,
+        })
+    }
+
+    /// All services, in catalog order.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// All categories, in display order.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// All e-licence types.
+    pub fn licences(&self) -> &[Licence] {
+        &self.licences
+    }
+
+    /// The service with this id.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.by_id.get(id).map(|&i| &self.services[i])
+    }
+
+    /// Index of the service with this id in [`Catalog::services`].
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The category with this id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// The e-licence type with this id.
+    pub fn licence(&self, id: &str) -> Option<&Licence> {
+        self.licences.iter().find(|l| l.id == id)
+    }
+
+    /// Every service id, in catalog order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(|s| s.id.as_str())
+    }
+
+    /// Services of one category, most used first.
+    pub fn in_category(&self, category: &str) -> Vec<&Service> {
+        let mut v: Vec<&Service> = self
+            .services
+            .iter()
+            .filter(|s| s.category == category)
+            .collect();
+        v.sort_by(|a, b| b.frequency.cmp(&a.frequency));
+        v
+    }
+
+    /// The most used services (home-screen tiles), in catalog order.
+    pub fn high_frequency(&self) -> Vec<&Service> {
+        self.services
+            .iter()
+            .filter(|s| s.frequency == Frequency::High)
+            .collect()
+    }
+
+    /// Searches by Chinese, full pinyin, pinyin initials or English; best first.
+    pub fn search(&self, query: &str) -> Vec<Hit> {
+        self.index.search(query, &self.services)
+    }
+
+    /// Services counted per category id.
+    pub fn counts(&self) -> HashMap<&str, usize> {
+        let mut m = HashMap::new();
+        for s in &self.services {
+            *m.entry(s.category.as_str()).or_insert(0) += 1;
+        }
+        m
+    }
+
+    /// Ids of categories with at least one service, in display order.
+    pub fn used_categories(&self) -> Vec<&Category> {
+        let used: HashSet<&str> = self.services.iter().map(|s| s.category.as_str()).collect();
+        self.categories
+            .iter()
+            .filter(|c| used.contains(c.id.as_str()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_is_valid_and_large() {
+        let c = Catalog::parse(BUILTIN_TOML).expect("valid");
+        assert!(c.services().len() >= 130, "{}", c.services().len());
+        assert!(c.categories().len() >= 10);
+        for s in c.services() {
+            assert!(c.category(&s.category).is_some(), "{}", s.id);
+            for f in &s.fields {
+                assert!(!f.example.is_empty(), "{}.{}", s.id, f.key);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        let c = Catalog::builtin();
+        let s = c.service("ss-insured-cert-print").expect("present");
+        assert_eq!(s.zh, "社会保险参保证明打印");
+        assert_eq!(s.auth, Auth::IdCardFace);
+        assert_eq!(s.output, Output::Print);
+        assert!(c.service("no-such-service").is_none());
+        assert!(c
+            .in_category("housing-fund")
+            .iter()
+            .all(|s| s.category == "housing-fund"));
+        assert!(!c.high_frequency().is_empty());
+    }
+}

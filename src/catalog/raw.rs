@@ -1,0 +1,309 @@
+//! The catalog file as written (TOML with source spans) and its validation into the public types.
+//! Every problem is reported with its 1-based line and the field concerned.
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    Audience, Auth, CatalogError, Category, Choice, Field, FieldKind, Frequency, Licence, Output,
+    Service,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCatalog {
+    version: Spanned<u32>,
+    #[serde(default)]
+    category: Vec<RawCategory>,
+    #[serde(default)]
+    licence: Vec<RawLicence>,
+    #[serde(default)]
+    service: Vec<RawService>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    id: Spanned<String>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+    short_zh: Option<String>,
+    icon: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLicence {
+    id: Spanned<String>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    id: Spanned<String>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+    category: Spanned<String>,
+    department_zh: Spanned<String>,
+    department_en: Spanned<String>,
+    audience: Audience,
+    auth: Auth,
+    output: Output,
+    frequency: Frequency,
+    summary_zh: Spanned<String>,
+    summary_en: Spanned<String>,
+    #[serde(default)]
+    proxy: bool,
+    #[serde(default)]
+    commitment: bool,
+    #[serde(default)]
+    elicense: Vec<Spanned<String>>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    field: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    key: Spanned<String>,
+    kind: Spanned<FieldKind>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+    example: Spanned<String>,
+    #[serde(default = "yes")]
+    required: bool,
+    min: Option<f64>,
+    max: Option<f64>,
+    #[serde(default)]
+    options: Vec<Choice>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+pub(super) fn parse(text: &str) -> Result<RawCatalog, Vec<CatalogError>> {
+    toml::from_str::<RawCatalog>(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        vec![CatalogError::Syntax {
+            line,
+            message: e.message().trim().to_string(),
+        }]
+    })
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    errors: Vec<CatalogError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, span: std::ops::Range<usize>, field: &str, message: impl Into<String>) {
+        self.errors.push(CatalogError::Invalid {
+            line: line_of(self.text, span.start),
+            field: field.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// A translation must be present and non-empty; English must not be Chinese.
+    fn text(&mut self, v: &Spanned<String>, field: &str, english: bool) -> String {
+        let s = v.get_ref().trim();
+        if s.is_empty() {
+            self.fail(
+                v.span(),
+                field,
+                "missing translation: give the text in this language",
+            );
+        } else if english && s.chars().any(is_han) {
+            self.fail(
+                v.span(),
+                field,
+                "the English text contains Chinese characters: translate it",
+            );
+        }
+        s.to_string()
+    }
+
+    fn id(&mut self, v: &Spanned<String>, field: &str, seen: &mut HashSet<String>) -> String {
+        let s = v.get_ref();
+        let ok = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !ok {
+            self.fail(
+                v.span(),
+                field,
+                format!("`{s}` is not a valid id: use lowercase letters, digits, '-' and '_'"),
+            );
+        } else if !seen.insert(s.clone()) {
+            self.fail(
+                v.span(),
+                field,
+                format!("duplicate id `{s}`: every id must be unique"),
+            );
+        }
+        s.clone()
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{3134f}')
+}
+
+type Validated = (Vec<Category>, Vec<Licence>, Vec<Service>);
+
+pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<CatalogError>> {
+    let mut ck = Checker {
+        text,
+        errors: Vec::new(),
+    };
+    if *raw.version.get_ref() != 1 {
+        ck.fail(
+            raw.version.span(),
+            "version",
+            "unsupported catalog version: this kiosk reads version 1",
+        );
+    }
+    let mut seen = HashSet::new();
+    let mut categories = Vec::new();
+    for c in &raw.category {
+        let id = ck.id(&c.id, "category.id", &mut seen);
+        let zh = ck.text(&c.zh, "category.zh", false);
+        let en = ck.text(&c.en, "category.en", true);
+        if c.icon.get_ref().trim().is_empty() {
+            ck.fail(c.icon.span(), "category.icon", "give an icon name");
+        }
+        categories.push(Category {
+            short_zh: c.short_zh.clone().unwrap_or_else(|| zh.clone()),
+            id,
+            zh,
+            en,
+            icon: c.icon.get_ref().clone(),
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut licences = Vec::new();
+    for l in &raw.licence {
+        licences.push(Licence {
+            id: ck.id(&l.id, "licence.id", &mut seen),
+            zh: ck.text(&l.zh, "licence.zh", false),
+            en: ck.text(&l.en, "licence.en", true),
+        });
+    }
+    let category_ids: HashSet<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+    let licence_ids: HashSet<&str> = licences.iter().map(|l| l.id.as_str()).collect();
+    let mut seen = HashSet::new();
+    let mut services = Vec::new();
+    for s in &raw.service {
+        let id = ck.id(&s.id, "service.id", &mut seen);
+        if !category_ids.contains(s.category.get_ref().as_str()) {
+            let mut known: Vec<&str> = category_ids.iter().copied().collect();
+            known.sort_unstable();
+            ck.fail(
+                s.category.span(),
+                "service.category",
+                format!(
+                    "unknown category `{}`: use one of {}",
+                    s.category.get_ref(),
+                    known.join(", ")
+                ),
+            );
+        }
+        for l in &s.elicense {
+            if !licence_ids.contains(l.get_ref().as_str()) {
+                ck.fail(
+                    l.span(),
+                    "service.elicense",
+                    format!(
+                        "unknown e-licence type `{}`: declare it in a [[licence]] table",
+                        l.get_ref()
+                    ),
+                );
+            }
+        }
+        let mut keys = HashSet::new();
+        let mut fields = Vec::new();
+        for f in &s.field {
+            let key = ck.id(&f.key, "service.field.key", &mut keys);
+            let kind = *f.kind.get_ref();
+            if kind == FieldKind::Select {
+                if f.options.is_empty() {
+                    ck.fail(
+                        f.kind.span(),
+                        "service.field.options",
+                        "a select field needs options",
+                    );
+                } else if !f.options.iter().any(|o| &o.value == f.example.get_ref()) {
+                    ck.fail(
+                        f.example.span(),
+                        "service.field.example",
+                        "the example of a select field must be one of its option values",
+                    );
+                }
+            } else if !f.options.is_empty() {
+                ck.fail(
+                    f.kind.span(),
+                    "service.field.options",
+                    "only select fields have options",
+                );
+            }
+            if f.example.get_ref().trim().is_empty() {
+                ck.fail(
+                    f.example.span(),
+                    "service.field.example",
+                    "give a sample value",
+                );
+            }
+            fields.push(Field {
+                key,
+                kind,
+                zh: ck.text(&f.zh, "service.field.zh", false),
+                en: ck.text(&f.en, "service.field.en", true),
+                example: f.example.get_ref().clone(),
+                required: f.required,
+                min: f.min,
+                max: f.max,
+                options: f.options.clone(),
+            });
+        }
+        services.push(Service {
+            id,
+            zh: ck.text(&s.zh, "service.zh", false),
+            en: ck.text(&s.en, "service.en", true),
+            category: s.category.get_ref().clone(),
+            department_zh: ck.text(&s.department_zh, "service.department_zh", false),
+            department_en: ck.text(&s.department_en, "service.department_en", true),
+            audience: s.audience,
+            auth: s.auth,
+            output: s.output,
+            frequency: s.frequency,
+            summary_zh: ck.text(&s.summary_zh, "service.summary_zh", false),
+            summary_en: ck.text(&s.summary_en, "service.summary_en", true),
+            proxy: s.proxy,
+            commitment: s.commitment,
+            elicense: s.elicense.iter().map(|l| l.get_ref().clone()).collect(),
+            source: s.source.clone(),
+            fields,
+        });
+    }
+    if ck.errors.is_empty() {
+        Ok((categories, licences, services))
+    } else {
+        Err(ck.errors)
+    }
+}

@@ -1,0 +1,329 @@
+//! Catalog search as a citizen types on the kiosk keyboard: Chinese substrings, full pinyin
+//! (`shebao`), pinyin initials (`sbcx` finds 社保 query services), and English words. Results rank
+//! exact > prefix > initials > contains > fuzzy, then by how often the service is used, then by
+//! catalog order. Everything that can be is computed once when the catalog loads, so a keystroke
+//! costs a few comparisons per service.
+//!
+//! Pinyin comes from the `pinyin` crate (the most common reading of each character, from the
+//! Unicode Unihan data); hand-written tables would miss rare characters.
+use pinyin::ToPinyin;
+use serde::Serialize;
+
+use super::{Category, Licence, Output, Service};
+
+/// How a service matched a query (better first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchKind {
+    /// The whole name, its full pinyin or its initials.
+    Exact,
+    /// The start of the name or its pinyin, or a whole keyword (社保查询).
+    Prefix,
+    /// Pinyin initials of the name or of a keyword.
+    Initials,
+    /// A Chinese substring, a pinyin substring, English words.
+    Contains,
+    /// Letters in order with gaps, or an English word with one typo.
+    Fuzzy,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    /// Position of the service in `Catalog::services()`.
+    pub pos: usize,
+    /// How it matched.
+    pub kind: MatchKind,
+}
+
+#[derive(Debug)]
+struct Entry {
+    zh: String,
+    py: String,
+    initials: String,
+    en: String,
+    en_words: Vec<String>,
+    keywords: Vec<Keyword>,
+    rank: u8,
+}
+
+#[derive(Debug)]
+struct Keyword {
+    zh: String,
+    py: String,
+    initials: String,
+}
+
+/// Precomputed search forms of every service.
+#[derive(Debug)]
+pub(super) struct Index {
+    entries: Vec<Entry>,
+}
+
+/// Full pinyin (no tones, no spaces) and initials of a Chinese string. Non-Han ASCII letters and
+/// digits are kept as they are in both.
+fn pinyin_forms(s: &str) -> (String, String) {
+    let mut full = String::new();
+    let mut initials = String::new();
+    for (c, p) in s.chars().zip(s.to_pinyin()) {
+        match p {
+            Some(p) => {
+                full.push_str(p.plain());
+                initials.push_str(p.first_letter());
+            }
+            None if c.is_ascii_alphanumeric() => {
+                let c = c.to_ascii_lowercase();
+                full.push(c);
+                initials.push(c);
+            }
+            None => {}
+        }
+    }
+    (full, initials)
+}
+
+fn keyword(zh: String) -> Keyword {
+    let (py, initials) = pinyin_forms(&zh);
+    Keyword { zh, py, initials }
+}
+
+fn verb(output: Output) -> &'static str {
+    match output {
+        Output::Screen => "查询",
+        Output::Print => "打印",
+        Output::Submit => "办理",
+        Output::Pay => "缴费",
+        Output::Appointment => "预约",
+    }
+}
+
+impl Index {
+    pub(super) fn build(services: &[Service], categories: &[Category], _: &[Licence]) -> Index {
+        let entries = services
+            .iter()
+            .map(|s| {
+                let (py, initials) = pinyin_forms(&s.zh);
+                let en = s.en.to_lowercase();
+                let mut en_words: Vec<String> = en
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                let mut kws = Vec::new();
+                if let Some(c) = categories.iter().find(|c| c.id == s.category) {
+                    // How citizens say it: 社保查询, 医保缴费, 公积金提取 …
+                    let mut verbs = vec![verb(s.output)];
+                    for v in ["查询", "打印", "缴费", "提取", "申请", "预约", "认证"]
+                    {
+                        if s.zh.contains(v) && !verbs.contains(&v) {
+                            verbs.push(v);
+                        }
+                    }
+                    for v in verbs {
+                        kws.push(keyword(format!("{}{}", c.short_zh, v)));
+                    }
+                    kws.push(keyword(c.short_zh.clone()));
+                    kws.push(keyword(c.zh.clone()));
+                    en_words.extend(
+                        c.en.to_lowercase()
+                            .split(|ch: char| !ch.is_alphanumeric())
+                            .filter(|w| w.len() > 2)
+                            .map(str::to_string),
+                    );
+                }
+                en_words.dedup();
+                Entry {
+                    zh: s.zh.clone(),
+                    py,
+                    initials,
+                    en,
+                    en_words,
+                    keywords: kws,
+                    rank: s.frequency as u8,
+                }
+            })
+            .collect();
+        Index { entries }
+    }
+
+    pub(super) fn search(&self, query: &str, _services: &[Service]) -> Vec<Hit> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: Vec<(MatchKind, u8, usize)> = if q.chars().any(|c| !c.is_ascii()) {
+            self.search_chinese(q)
+        } else {
+            self.search_ascii(&q.to_ascii_lowercase())
+        };
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        hits.into_iter()
+            .map(|(kind, _, pos)| Hit { pos, kind })
+            .collect()
+    }
+
+    fn search_chinese(&self, q: &str) -> Vec<(MatchKind, u8, usize)> {
+        let q: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut out = Vec::new();
+        for (pos, e) in self.entries.iter().enumerate() {
+            let kind = if e.zh == q {
+                Some(MatchKind::Exact)
+            } else if e.zh.starts_with(&q) || e.keywords.iter().any(|k| k.zh == q) {
+                Some(MatchKind::Prefix)
+            } else if e.zh.contains(&q) || e.keywords.iter().any(|k| k.zh.contains(&q)) {
+                Some(MatchKind::Contains)
+            } else if is_subsequence(q.chars(), e.zh.chars()) {
+                Some(MatchKind::Fuzzy)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push((kind, e.rank, pos));
+            }
+        }
+        out
+    }
+
+    fn search_ascii(&self, q: &str) -> Vec<(MatchKind, u8, usize)> {
+        let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+        let words: Vec<&str> = q.split_whitespace().collect();
+        let mut out = Vec::new();
+        for (pos, e) in self.entries.iter().enumerate() {
+            let kind = if e.py == compact || e.initials == compact || e.en == q {
+                Some(MatchKind::Exact)
+            } else if e.py.starts_with(&compact)
+                || e.en.starts_with(q)
+                || e.keywords.iter().any(|k| k.py == compact)
+            {
+                Some(MatchKind::Prefix)
+            } else if compact.len() >= 2
+                && (e.initials.contains(&compact)
+                    || e.keywords.iter().any(|k| k.initials == compact))
+            {
+                Some(MatchKind::Initials)
+            } else if (compact.len() >= 2 && e.py.contains(&compact))
+                || words
+                    .iter()
+                    .all(|w| e.en_words.iter().any(|ew| ew.starts_with(w)))
+            {
+                Some(MatchKind::Contains)
+            } else if (compact.len() >= 2 && is_subsequence(compact.chars(), e.initials.chars()))
+                || (compact.len() >= 2
+                    && e.keywords
+                        .iter()
+                        .any(|k| is_subsequence(compact.chars(), k.initials.chars())))
+                || words
+                    .iter()
+                    .all(|w| w.len() >= 4 && e.en_words.iter().any(|ew| within_one_edit(w, ew)))
+            {
+                Some(MatchKind::Fuzzy)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push((kind, e.rank, pos));
+            }
+        }
+        out
+    }
+}
+
+fn is_subsequence(mut needle: impl Iterator<Item = char>, hay: impl Iterator<Item = char>) -> bool {
+    let mut want = needle.next();
+    for c in hay {
+        match want {
+            Some(w) if w == c => want = needle.next(),
+            Some(_) => {}
+            None => return true,
+        }
+    }
+    want.is_none()
+}
+
+/// Whether `a` and `b` differ by at most one insertion, deletion, substitution or swap of two
+/// neighbouring letters (ASCII).
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut i = 0;
+    while i < short.len() && short[i] == long[i] {
+        i += 1;
+    }
+    if i == short.len() {
+        return true;
+    }
+    if short.len() == long.len() {
+        let swapped = i + 1 < short.len()
+            && short[i] == long[i + 1]
+            && short[i + 1] == long[i]
+            && short[i + 2..] == long[i + 2..];
+        swapped || short[i + 1..] == long[i + 1..]
+    } else {
+        short[i..] == long[i + 1..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    fn ids(q: &str) -> Vec<(String, MatchKind)> {
+        let c = Catalog::builtin();
+        c.search(q)
+            .into_iter()
+            .map(|h| (c.services()[h.pos].id.clone(), h.kind))
+            .collect()
+    }
+
+    #[test]
+    fn pinyin_forms_of_chinese() {
+        assert_eq!(
+            pinyin_forms("社保查询"),
+            ("shebaochaxun".into(), "sbcx".into())
+        );
+    }
+
+    #[test]
+    fn initials_find_social_security_queries() {
+        let hits = ids("sbcx");
+        assert!(!hits.is_empty());
+        let c = Catalog::builtin();
+        for (id, kind) in &hits {
+            if *kind <= MatchKind::Initials {
+                assert_eq!(c.service(id).unwrap().category, "social-security", "{id}");
+            }
+        }
+        assert!(hits.iter().any(|(id, _)| id == "ss-contrib-detail-print"));
+    }
+
+    #[test]
+    fn ranking_exact_before_prefix_before_contains() {
+        let hits = ids("社会保险参保证明打印");
+        assert_eq!(hits[0], ("ss-insured-cert-print".into(), MatchKind::Exact));
+        let kinds: Vec<MatchKind> = ids("公积金").into_iter().map(|(_, k)| k).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        assert_eq!(kinds, sorted);
+    }
+
+    #[test]
+    fn english_words_and_typos() {
+        let hits = ids("housing fund");
+        assert!(hits.len() >= 5);
+        assert!(ids("pensoin").iter().any(|(_, k)| *k == MatchKind::Fuzzy));
+        assert!(ids("zzzzqqq").is_empty());
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert!(within_one_edit("pension", "pensoin"));
+        assert!(!within_one_edit("pension", "pnesoin"));
+        assert!(within_one_edit("pensio", "pension"));
+        assert!(within_one_edit("tux", "tax"));
+        assert!(!within_one_edit("tax", "taxes"));
+    }
+}
