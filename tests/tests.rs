@@ -1,2 +1,3 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
 mod util;
+mod image;

@@ -30,7 +30,7 @@ pub enum Command {
 pub struct ProvisionArgs {
     /// The image (.img, not compressed) or a flashed card (/dev/sdX).
     pub image: PathBuf,
-    /// Kiosk identifier (A-Z a-z 0-9 - _ .), e.g. GD-GZ-TH-0042.
+    /// Kiosk identifier (A-Z a-z 0-9 - _), e.g. GD-GZ-TH-0042.
     #[arg(long, value_name = "ID")]
     pub kiosk_id: String,
     /// Where the kiosk stands, in words.
@@ -108,7 +108,7 @@ pub struct FirstBootArgs {
     #[arg(
         long,
         value_name = "FILE",
-        default_value = "/run/zizhu/provision-error"
+        default_value = "/var/lib/zizhu/provision-error"
     )]
     pub error_file: PathBuf,
     /// wpa_supplicant file written when the provisioning has Wi-Fi.

@@ -37,7 +37,7 @@ pub struct Provision {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KioskSection {
-    /// Kiosk identifier: 1–64 characters of `A-Z a-z 0-9 - _ .`.
+    /// Kiosk identifier: 1–64 characters of `A-Z a-z 0-9 - _` (as `kiosk.id` in the config).
     pub id: String,
     /// Where it stands, in words (`天河区体育西路邮政支局`).
     pub site: String,
@@ -88,10 +88,10 @@ impl Provision {
             || id.len() > 64
             || !id
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
         {
             return Err(bad(format!(
-                "kiosk.id {id:?} is not valid; use 1-64 characters of A-Z, a-z, 0-9, '-', '_', '.'"
+                "kiosk.id {id:?} is not valid; use 1-64 characters of A-Z, a-z, 0-9, '-', '_'"
             )));
         }
         let site = self.kiosk.site.trim();
@@ -193,7 +193,7 @@ pub struct FirstBootPaths {
     pub identity: PathBuf,
     /// The data directory on the data partition (`/var/lib/zizhu`); the token goes here.
     pub data_dir: PathBuf,
-    /// Where a failure is written for the kiosk screen (`/run/zizhu/provision-error`).
+    /// Where a failure is written for the kiosk screen (`/var/lib/zizhu/provision-error`).
     pub error_file: PathBuf,
     /// wpa_supplicant file written when the provisioning has `[wifi]`.
     pub wifi_conf: PathBuf,
