@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Step 10, rootfs: the Debian root file system as a tarball from mmdebstrap (minbase + the
+# target's packages + the kiosk .deb's dependencies), cached in $ZIZHU_IMAGE_CACHE under a key of
+# its inputs (suite, architecture, package lists, sources, time), so later builds skip it; a
+# cached tarball lacking a dependency of the current .deb is rebuilt. Package sources come from the build host's apt
+# configuration. No mounts: mmdebstrap runs in unshare mode when it can.
+set -euo pipefail
+source "$ZZ_IMAGES/lib/common.sh"
+
+pkgs=$(zz_list "$ZZ_IMAGES/recipe/packages/common.list" "$ZZ_IMAGES/recipe/packages/$ZZ_TARGET.list" |
+        sort -u | tr '\n' ',' | sed 's/,$//')
+sources=$(zz_host_sources "$SUITE" "$COMPONENTS")
+[ -n "$sources" ] || zz_die "the build host's apt configuration has no $SUITE sources"
+key=$(printf '%s\n' "$SUITE" "$ARCH" "$COMPONENTS" "$pkgs" "$SOURCE_DATE_EPOCH" "$sources" \
+        "$(mmdebstrap --version)" | sha256sum | cut -c1-16)
+tarball="$ZIZHU_IMAGE_CACHE/rootfs-$ZZ_TARGET-$ARCH-$key.tar"
+echo "$tarball" > "$ZZ_WORK/rootfs.path"
+
+# The kiosk .deb's dependencies must be in the tarball (dpkg installs it offline in step 30).
+missing_deps() {
+  local status
+  status=$(tar -xOf "$tarball" ./var/lib/dpkg/status)
+  zz_deb_depends "$ZZ_DEB" | while read -r dep; do
+    printf '%s\n' "$status" | grep -qx "Package: $dep" || echo "$dep"
+  done
+}
+if [ -s "$tarball" ] && [ "${ZZ_REFRESH:-0}" != 1 ]; then
+  extra=$(missing_deps | tr '\n' ',' | sed 's/,$//')
+  if [ -z "$extra" ]; then
+    zz_log "cached root tarball $(basename "$tarball")"
+    exit 0
+  fi
+  zz_log "the cached tarball lacks $extra (the .deb's dependencies); rebuilding with them"
+  pkgs="$pkgs,$extra"
+else
+  extra=$(zz_deb_depends "$ZZ_DEB" | tr '\n' ',' | sed 's/,$//')
+  [ -n "$extra" ] && pkgs="$pkgs,$extra"
+fi
+mkdir -p "$ZIZHU_IMAGE_CACHE"
+mode=unshare
+if ! unshare --user --map-root-user true 2>/dev/null; then mode=root; fi
+zz_log "mmdebstrap $SUITE/$ARCH ($mode mode): $pkgs"
+t0=$(zz_now)
+printf '%s\n' "$sources" |
+  mmdebstrap --mode="$mode" --variant=minbase --architectures="$ARCH" \
+    --include="$pkgs" --aptopt='Acquire::Retries "3"' \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --format=tar "$SUITE" "$tarball.tmp" - >&2
+mv "$tarball.tmp" "$tarball"
+zz_log "root tarball built in $(zz_since "$t0") s: $(du -h "$tarball" | cut -f1)"
+# Keep the cache small: drop older tarballs of this target.
+find "$ZIZHU_IMAGE_CACHE" -maxdepth 1 -name "rootfs-$ZZ_TARGET-$ARCH-*.tar" ! -path "$tarball" -delete
