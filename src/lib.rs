@@ -3,6 +3,7 @@
 //! The library holds everything the `zizhu` binary does, so integration tests drive the same code:
 //! - [`catalog`]: the service catalog (embedded data, validation, pinyin/English search);
 //! - [`config`]: the one validated kiosk configuration type;
+//! - [`flow`]: the flow engine (identify → form → commitment → platform → result → evaluation);
 //! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
 //! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`.
 //!
@@ -11,10 +12,15 @@ pub mod catalog;
 #[cfg(feature = "ui")]
 pub mod cli;
 pub mod config;
+pub mod elicense;
 pub mod error;
+pub mod fleet;
+pub mod flow;
 pub mod image;
 #[cfg(feature = "ui")]
 pub mod kiosk;
+pub mod platform;
+pub mod status;
 pub mod systemd;
 
 #[cfg(feature = "ui")]

@@ -1,0 +1,720 @@
+//! The state machine of one visit. Every transition is a method that checks it is allowed in the
+//! current step and returns the next step; errors carry plain messages in both languages. The
+//! engine holds personal data only in memory, and [`Flow::end`] (or dropping the flow) wipes it.
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use super::fields::{self, FieldError};
+use super::identity::{Identity, IdentifyError, Source};
+use crate::catalog::{Auth, Lang, Output, Service};
+
+/// Where a visit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Waiting for the ID card, a code, or a typed number.
+    Identify,
+    /// Waiting for the face check on the citizen's phone (QR shown).
+    FaceCheck,
+    /// Filling the form.
+    Form,
+    /// Reading and accepting the commitment (告知承诺).
+    Commitment,
+    /// Checking what will be sent.
+    Confirm,
+    /// Showing the payment QR and polling the platform.
+    Payment,
+    /// Showing the result (and printing / hand-off).
+    Result,
+    /// Rating the service (好差评).
+    Evaluate,
+    /// Finished; the session ends.
+    Done,
+}
+
+/// One row of a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Label, Chinese.
+    pub label_zh: String,
+    /// Label, English.
+    pub label_en: String,
+    /// Value (already formatted, no personal data beyond masked forms).
+    pub value: String,
+}
+
+/// A table of results (contribution months, payouts…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Table {
+    /// Column headers as (zh, en).
+    pub columns: Vec<(String, String)>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A document to print (certificate-style, with a verification link for its QR code).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Document {
+    /// Title, Chinese.
+    pub title_zh: String,
+    /// Title, English.
+    pub title_en: String,
+    /// Body lines.
+    pub lines: Vec<String>,
+    /// Where the printed QR code lets anyone check the document.
+    pub verify_url: String,
+}
+
+/// A payment to make by QR code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PayInfo {
+    /// Platform order id.
+    pub order_id: String,
+    /// Amount in yuan, formatted (e.g. `300.00`).
+    pub amount: String,
+    /// The link inside the payment QR.
+    pub pay_url: String,
+}
+
+/// What the platform answered to a service request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyStatus {
+    /// Done; the result is final.
+    Completed,
+    /// Accepted for processing (submit services); the reference follows it.
+    Accepted,
+    /// Waiting for payment.
+    PaymentPending,
+}
+
+/// The platform's reply to a service request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Platform request id.
+    pub request_id: String,
+    /// Reference the citizen keeps (办件编号).
+    pub reference: String,
+    /// Status.
+    pub status: ReplyStatus,
+    /// Title, Chinese.
+    pub title_zh: String,
+    /// Title, English.
+    pub title_en: String,
+    /// Key/value results.
+    pub items: Vec<Item>,
+    /// A table, when the result has one.
+    pub table: Option<Table>,
+    /// A document to print.
+    pub document: Option<Document>,
+    /// What happens next (submit services), Chinese.
+    pub next_steps_zh: Option<String>,
+    /// What happens next, English.
+    pub next_steps_en: Option<String>,
+    /// A payment to make.
+    pub pay: Option<PayInfo>,
+    /// Link to the result for the phone hand-off QR.
+    pub handoff_url: Option<String>,
+}
+
+/// A bookable slot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    /// Slot id to send back.
+    pub slot_id: String,
+    /// Start, local time `YYYY-MM-DD HH:MM`.
+    pub start: String,
+    /// Office name.
+    pub office: String,
+    /// Whether it can still be booked.
+    pub available: bool,
+}
+
+/// The result of polling a payment or a face check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollStatus {
+    /// Not yet.
+    Pending,
+    /// Paid / confirmed.
+    Done,
+    /// Cancelled / refused.
+    Refused,
+    /// Timed out at the platform.
+    Expired,
+}
+
+/// Why the platform could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The platform could not be reached (network down, timeout). Safe to retry with the same
+    /// idempotency key; submissions stay queued in the journal.
+    #[error("the service platform cannot be reached: {0}")]
+    Unreachable(String),
+    /// The platform refused the request; its message says why (shown to the citizen).
+    #[error("the platform refused the request: {code}")]
+    Rejected {
+        /// Stable error code.
+        code: String,
+        /// Message, Chinese.
+        message_zh: String,
+        /// Message, English.
+        message_en: String,
+    },
+    /// The platform answered something this kiosk does not understand (a bug or version skew).
+    #[error("the platform's answer was not understood: {0}")]
+    Protocol(String),
+}
+
+/// A service request as the engine hands it to the platform client and the journal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Submission {
+    /// Service id.
+    pub service_id: String,
+    /// Idempotency key (one per visit and service; retries reuse it).
+    pub idempotency_key: String,
+    /// Full ID number of the subject (memory and TLS only; the journal stores it encrypted or
+    /// not at all, see docs/platform-api.md).
+    pub id_number: String,
+    /// How the subject identified.
+    pub source: Source,
+    /// Acting for someone else.
+    pub proxy: bool,
+    /// Form values.
+    pub fields: BTreeMap<String, String>,
+    /// E-licence types attached instead of paper.
+    pub elicense: Vec<String>,
+    /// The citizen's language.
+    pub lang: Lang,
+}
+
+impl Drop for Submission {
+    fn drop(&mut self) {
+        self.id_number.zeroize();
+        for v in self.fields.values_mut() {
+            v.zeroize();
+        }
+    }
+}
+
+/// A rating (好差评).
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// The platform request rated.
+    pub request_id: String,
+    /// Service id.
+    pub service_id: String,
+    /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
+    pub level: u8,
+    /// Reasons (asked only for levels 1 and 2).
+    pub reasons: Vec<String>,
+}
+
+/// The platform, as the engine needs it.
+pub trait Backend {
+    /// Sends a service request (idempotent by key).
+    fn submit(&self, s: &Submission) -> Result<Reply, BackendError>;
+    /// Payment status.
+    fn payment(&self, order_id: &str) -> Result<PollStatus, BackendError>;
+    /// Starts a phone face check; returns (check id, link for the QR).
+    fn start_face_check(&self, service_id: &str, id_number: &str) -> Result<(String, String), BackendError>;
+    /// Face check status.
+    fn face_check(&self, check_id: &str) -> Result<PollStatus, BackendError>;
+    /// Appointment slots for a service.
+    fn slots(&self, service_id: &str, date: &str) -> Result<Vec<Slot>, BackendError>;
+    /// Sends a rating (idempotent by key).
+    fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError>;
+}
+
+/// The journal, as the engine needs it: written before anything is sent.
+pub trait Outbox {
+    /// Stores a submission before it is sent; returns the outbox id.
+    fn enqueue_request(&self, s: &Submission) -> anyhow::Result<i64>;
+    /// Stores a rating before it is sent; returns the outbox id.
+    fn enqueue_evaluation(&self, e: &Evaluation) -> anyhow::Result<i64>;
+    /// Marks an outbox item delivered.
+    fn mark_done(&self, id: i64) -> anyhow::Result<()>;
+    /// Adds a line to the transaction log (masked id and salted hash only).
+    fn record(&self, service_id: &str, outcome: &str, id_number: Option<&str>) -> anyhow::Result<()>;
+}
+
+/// Why a step could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// The action does not belong to the current step (a UI bug, or a stale button).
+    #[error("not possible now (step {0:?})")]
+    WrongStep(Step),
+    /// Identification refused.
+    #[error("identification refused: {0}")]
+    Identify(#[from] IdentifyError),
+    /// Form values refused, with the field keys.
+    #[error("{} form value(s) refused", .0.len())]
+    Fields(Vec<(String, FieldError)>),
+    /// The commitment was not accepted; the service cannot go on without it.
+    #[error("the commitment must be accepted")]
+    NoConsent,
+    /// The platform refused or could not be reached.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The journal could not be written; nothing was sent.
+    #[error("the journal could not be written: {0}")]
+    Journal(String),
+    /// The service cannot be done at this kiosk with this identification.
+    #[error("not possible at this kiosk")]
+    NotHere,
+}
+
+impl FlowError {
+    /// A plain message for the citizen, with a way forward.
+    pub fn message(&self, service: &Service, lang: Lang) -> String {
+        match self {
+            FlowError::Identify(e) => e.message(lang).to_string(),
+            FlowError::Fields(errs) => errs
+                .iter()
+                .map(|(k, e)| match service.field(k) {
+                    Some(f) => e.message(f, lang),
+                    None => k.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            FlowError::NoConsent => lang
+                .pick(
+                    "需要同意告知承诺才能继续办理；如有疑问请到窗口咨询。",
+                    "You need to accept the commitment to continue; ask at a counter if unsure.",
+                )
+                .into(),
+            FlowError::Backend(BackendError::Rejected { message_zh, message_en, .. }) => {
+                lang.pick(message_zh, message_en).to_string()
+            }
+            FlowError::Backend(BackendError::Unreachable(_)) => lang
+                .pick(
+                    "暂时连接不上办事系统。请稍后重试，或到窗口办理。",
+                    "The service system cannot be reached right now. Try again later, or go to a counter.",
+                )
+                .into(),
+            FlowError::NotHere => lang
+                .pick(
+                    "本事项需要刷脸核验，请用手机出示身份码，或到窗口办理。",
+                    "This service needs a face check: show the identity code on your phone, or go to a counter.",
+                )
+                .into(),
+            _ => lang
+                .pick(
+                    "出了点问题，请重试；如仍不行请到窗口办理。",
+                    "Something went wrong. Please try again, or go to a counter.",
+                )
+                .into(),
+        }
+    }
+}
+
+/// A new idempotency key: kiosk-unique and unguessable.
+pub fn new_key() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // Fall back to time + counter: still unique per kiosk.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b.copy_from_slice(&t.to_le_bytes());
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// One visit for one service.
+pub struct Flow<'a> {
+    service: &'a Service,
+    lang: Lang,
+    step: Step,
+    identity: Option<Identity>,
+    values: BTreeMap<String, String>,
+    consent: bool,
+    face_check: Option<(String, String)>,
+    reply: Option<Reply>,
+    queued: bool,
+    key: String,
+    outbox_id: Option<i64>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Flow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow")
+            .field("service", &self.service.id)
+            .field("step", &self.step)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Flow<'a> {
+    /// Starts a visit for `service` in `lang`.
+    pub fn new(service: &'a Service, lang: Lang) -> Flow<'a> {
+        let mut f = Flow {
+            service,
+            lang,
+            step: Step::Identify,
+            identity: None,
+            values: BTreeMap::new(),
+            consent: false,
+            face_check: None,
+            reply: None,
+            queued: false,
+            key: new_key(),
+            outbox_id: None,
+            started: Instant::now(),
+        };
+        if service.auth == Auth::None {
+            f.step = f.after_identity();
+        }
+        f
+    }
+
+    /// The service.
+    pub fn service(&self) -> &'a Service {
+        self.service
+    }
+    /// The current step.
+    pub fn step(&self) -> Step {
+        self.step
+    }
+    /// The citizen's language.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+    /// Changes the language mid-visit.
+    pub fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
+    }
+    /// The identified citizen.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+    /// The platform's reply, once there is one.
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref()
+    }
+    /// True when the platform could not be reached and the submission waits in the journal.
+    pub fn queued(&self) -> bool {
+        self.queued
+    }
+    /// The local reference of this visit (shown when the submission is queued).
+    pub fn local_reference(&self) -> String {
+        format!("ZZ-{}", &self.key[..12].to_ascii_uppercase())
+    }
+    /// The face-check link to show as a QR code, while in [`Step::FaceCheck`].
+    pub fn face_check_url(&self) -> Option<&str> {
+        self.face_check.as_ref().map(|(_, u)| u.as_str())
+    }
+    /// Current form values.
+    pub fn values(&self) -> &BTreeMap<String, String> {
+        &self.values
+    }
+    /// How long the visit has lasted.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn expect(&self, step: Step) -> Result<(), FlowError> {
+        if self.step == step {
+            Ok(())
+        } else {
+            Err(FlowError::WrongStep(self.step))
+        }
+    }
+
+    fn after_identity(&self) -> Step {
+        if !self.service.fields.is_empty() {
+            Step::Form
+        } else {
+            self.after_form()
+        }
+    }
+
+    fn after_form(&self) -> Step {
+        if self.service.commitment {
+            Step::Commitment
+        } else {
+            Step::Confirm
+        }
+    }
+
+    /// Identification. A typed number is accepted only where the service allows acting for
+    /// someone else; `idcard+face` with a card starts a face check on the phone.
+    pub fn identify(&mut self, identity: Identity, backend: &dyn Backend) -> Result<Step, FlowError> {
+        self.expect(Step::Identify)?;
+        if identity.source == Source::Typed && !self.service.proxy {
+            return Err(IdentifyError::TypingNotAllowed.into());
+        }
+        if self.service.auth == Auth::ELicense && identity.source == Source::IdCard {
+            // The service needs a licence the card cannot show; the card still identifies, and
+            // the e-licences listed in the catalog are attached from the platform.
+        }
+        let needs_face = self.service.auth == Auth::IdCardFace
+            && identity.source == Source::IdCard
+            && !identity.face_verified;
+        if needs_face {
+            let (id, url) = backend.start_face_check(&self.service.id, &identity.id_number)?;
+            self.face_check = Some((id, url));
+            self.identity = Some(identity);
+            self.step = Step::FaceCheck;
+        } else {
+            self.identity = Some(identity);
+            self.step = self.after_identity();
+        }
+        Ok(self.step)
+    }
+
+    /// Polls the phone face check.
+    pub fn poll_face_check(&mut self, backend: &dyn Backend) -> Result<Step, FlowError> {
+        self.expect(Step::FaceCheck)?;
+        let Some((id, _)) = &self.face_check else {
+            return Err(FlowError::WrongStep(self.step));
+        };
+        match backend.face_check(id)? {
+            PollStatus::Pending => {}
+            PollStatus::Done => {
+                if let Some(i) = self.identity.as_mut() {
+                    i.face_verified = true;
+                }
+                self.step = self.after_identity();
+            }
+            PollStatus::Refused | PollStatus::Expired => return Err(FlowError::NotHere),
+        }
+        Ok(self.step)
+    }
+
+    /// Sets one form value (validated now, so the citizen sees the problem at once).
+    pub fn set_field(&mut self, key: &str, value: &str) -> Result<(), FlowError> {
+        self.expect(Step::Form)?;
+        let Some(field) = self.service.field(key) else {
+            return Err(FlowError::Fields(vec![(key.to_string(), FieldError::Format)]));
+        };
+        match fields::validate(field, value) {
+            Ok(v) => {
+                if let Some(mut old) = self.values.insert(key.to_string(), v) {
+                    old.zeroize();
+                }
+                Ok(())
+            }
+            Err(e) => Err(FlowError::Fields(vec![(key.to_string(), e)])),
+        }
+    }
+
+    /// Finishes the form: every required field must be filled.
+    pub fn finish_form(&mut self) -> Result<Step, FlowError> {
+        self.expect(Step::Form)?;
+        let missing: Vec<(String, FieldError)> = self
+            .service
+            .fields
+            .iter()
+            .filter(|f| f.required && self.values.get(&f.key).is_none_or(|v| v.is_empty()))
+            .map(|f| (f.key.clone(), FieldError::Required))
+            .collect();
+        if !missing.is_empty() {
+            return Err(FlowError::Fields(missing));
+        }
+        self.step = self.after_form();
+        Ok(self.step)
+    }
+
+    /// Accepts (or declines) the commitment.
+    pub fn commit(&mut self, accept: bool) -> Result<Step, FlowError> {
+        self.expect(Step::Commitment)?;
+        if !accept {
+            return Err(FlowError::NoConsent);
+        }
+        self.consent = true;
+        self.step = Step::Confirm;
+        Ok(self.step)
+    }
+
+    fn submission(&self) -> Submission {
+        let (id_number, source) = match &self.identity {
+            Some(i) => (i.id_number.clone(), i.source),
+            None => (String::new(), Source::Code),
+        };
+        Submission {
+            service_id: self.service.id.clone(),
+            idempotency_key: self.key.clone(),
+            id_number,
+            source,
+            proxy: source == Source::Typed,
+            fields: self.values.clone(),
+            elicense: self.service.elicense.clone(),
+            lang: self.lang,
+        }
+    }
+
+    /// Confirms and calls the platform. The request is journaled first; if the platform cannot
+    /// be reached, a submit service stays queued (the citizen gets the local reference and it is
+    /// delivered later), other services report the problem so the citizen can retry.
+    pub fn confirm(&mut self, backend: &dyn Backend, outbox: Option<&dyn Outbox>) -> Result<Step, FlowError> {
+        self.expect(Step::Confirm)?;
+        let sub = self.submission();
+        let queueable = self.service.output == Output::Submit;
+        if queueable {
+            if let Some(o) = outbox {
+                let id = o
+                    .enqueue_request(&sub)
+                    .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                self.outbox_id = Some(id);
+            }
+        }
+        match backend.submit(&sub) {
+            Ok(reply) => {
+                if let (Some(o), Some(id)) = (outbox, self.outbox_id) {
+                    o.mark_done(id).map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                }
+                self.step = match reply.status {
+                    ReplyStatus::PaymentPending if reply.pay.is_some() => Step::Payment,
+                    _ => Step::Result,
+                };
+                if self.step == Step::Result {
+                    self.record(outbox, "completed");
+                }
+                self.reply = Some(reply);
+                Ok(self.step)
+            }
+            Err(BackendError::Unreachable(e)) if queueable && self.outbox_id.is_some() => {
+                tracing::warn!(service = %self.service.id, "platform unreachable, submission queued: {e}");
+                self.queued = true;
+                self.record(outbox, "queued");
+                self.step = Step::Result;
+                Ok(self.step)
+            }
+            Err(e) => {
+                self.record(outbox, "failed");
+                Err(e.into())
+            }
+        }
+    }
+
+    fn record(&self, outbox: Option<&dyn Outbox>, outcome: &str) {
+        if let Some(o) = outbox {
+            let id = self.identity.as_ref().map(|i| i.id_number.as_str());
+            if let Err(e) = o.record(&self.service.id, outcome, id) {
+                tracing::error!("transaction log: {e:#}");
+            }
+        }
+    }
+
+    /// Polls the payment while the QR is shown.
+    pub fn poll_payment(&mut self, backend: &dyn Backend, outbox: Option<&dyn Outbox>) -> Result<Step, FlowError> {
+        self.expect(Step::Payment)?;
+        let order = match self.reply.as_ref().and_then(|r| r.pay.as_ref()) {
+            Some(p) => p.order_id.clone(),
+            None => return Err(FlowError::WrongStep(self.step)),
+        };
+        match backend.payment(&order)? {
+            PollStatus::Pending => {}
+            PollStatus::Done => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.status = ReplyStatus::Completed;
+                }
+                self.record(outbox, "paid");
+                self.step = Step::Result;
+            }
+            PollStatus::Refused | PollStatus::Expired => {
+                self.record(outbox, "payment-cancelled");
+                return Err(BackendError::Rejected {
+                    code: "payment_not_completed".into(),
+                    message_zh: "支付未完成，订单已取消。如需缴费请重新办理。".into(),
+                    message_en: "The payment was not completed and the order was cancelled. Start again to pay.".into(),
+                }
+                .into());
+            }
+        }
+        Ok(self.step)
+    }
+
+    /// From the result to the evaluation.
+    pub fn done_with_result(&mut self) -> Result<Step, FlowError> {
+        self.expect(Step::Result)?;
+        self.step = Step::Evaluate;
+        Ok(self.step)
+    }
+
+    /// Rates the service (`None` skips). Reasons count only for the two lowest levels. The
+    /// rating is journaled and sent; if the platform is down the outbox delivers it later.
+    pub fn evaluate(
+        &mut self,
+        level: Option<u8>,
+        reasons: Vec<String>,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
+        self.expect(Step::Evaluate)?;
+        if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
+            let e = Evaluation {
+                idempotency_key: new_key(),
+                request_id: self
+                    .reply
+                    .as_ref()
+                    .map(|r| r.request_id.clone())
+                    .unwrap_or_else(|| self.local_reference()),
+                service_id: self.service.id.clone(),
+                level,
+                reasons: if level <= 2 { reasons } else { Vec::new() },
+            };
+            let id = match outbox {
+                Some(o) => Some(o.enqueue_evaluation(&e).map_err(|e| FlowError::Journal(format!("{e:#}")))?),
+                None => None,
+            };
+            match backend.evaluate(&e) {
+                Ok(()) => {
+                    if let (Some(o), Some(id)) = (outbox, id) {
+                        o.mark_done(id).map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                    }
+                }
+                Err(err) => tracing::info!("evaluation queued for later delivery: {err}"),
+            }
+        }
+        self.step = Step::Done;
+        Ok(self.step)
+    }
+
+    /// Ends the visit: identity and form values are wiped from memory.
+    pub fn end(mut self) {
+        self.wipe();
+    }
+
+    fn wipe(&mut self) {
+        self.identity = None; // Identity zeroizes itself on drop.
+        for v in self.values.values_mut() {
+            v.zeroize();
+        }
+        self.values.clear();
+        self.face_check = None;
+    }
+}
+
+impl Drop for Flow<'_> {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+/// The five 好差评 levels, best first: (level, zh, en).
+pub const LEVELS: [(u8, &str, &str); 5] = [
+    (5, "非常满意", "Very satisfied"),
+    (4, "满意", "Satisfied"),
+    (3, "基本满意", "Fairly satisfied"),
+    (2, "不满意", "Dissatisfied"),
+    (1, "非常不满意", "Very dissatisfied"),
+];
+
+/// Reasons offered for the two lowest levels: (code, zh, en).
+pub const REASONS: [(&str, &str, &str); 5] = [
+    ("slow", "办理太慢", "Too slow"),
+    ("hard", "操作太难", "Too hard to use"),
+    ("unclear", "说明看不懂", "Instructions unclear"),
+    ("failed", "没有办成", "Could not finish"),
+    ("device", "设备故障", "Device problem"),
+];

@@ -1,0 +1,21 @@
+//! The flow engine: one citizen doing one service, driven by the catalog and independent of any
+//! UI, so the same flow runs from the touchscreen, from `zizhu flow run` and from tests.
+//!
+//! ```text
+//! choose → identify (card | code | typed, 代他人) → [phone face check] → form → [commitment 告知承诺]
+//!        → confirm → platform call (journal first, idempotency key) → [payment QR, polled]
+//!        → result → print / hand-off QR → evaluation 好差评 → end (memory wiped)
+//! ```
+//!
+//! The engine talks to the platform through [`Backend`] and to the journal through [`Outbox`];
+//! the HTTP client and the SQLite journal implement them (see `adapters`).
+pub mod engine;
+pub mod fields;
+pub mod identity;
+
+pub use engine::{
+    Backend, BackendError, Document, Evaluation, Flow, FlowError, Item, Outbox, PayInfo,
+    PollStatus, Reply, ReplyStatus, Slot, Step, Submission, Table,
+};
+pub use fields::{validate, FieldError};
+pub use identity::{Identity, IdentifyError, Source};
