@@ -75,7 +75,10 @@ impl PtyLink {
                 Ok(n) => bytes = &bytes[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if Instant::now() > deadline {
-                        return Err(io::Error::new(io::ErrorKind::TimedOut, "nobody reads the pty"));
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "nobody reads the pty",
+                        ));
                     }
                     let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLOUT)];
                     let _ = nix::poll::poll(&mut fds, PollTimeout::from(20u16));

@@ -78,7 +78,11 @@ impl Default for Backoff {
 impl Backoff {
     /// A backoff from `min` doubling to `max`.
     pub fn new(min: Duration, max: Duration) -> Self {
-        Backoff { next: min, min, max }
+        Backoff {
+            next: min,
+            min,
+            max,
+        }
     }
     /// The delay before the next attempt (and doubles the one after).
     pub fn next_delay(&mut self) -> Duration {

@@ -139,11 +139,62 @@ impl Sex {
 }
 
 const NATIONS: [&str; 56] = [
-    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白",
-    "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西",
-    "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌",
-    "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔",
-    "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    "汉",
+    "蒙古",
+    "回",
+    "藏",
+    "维吾尔",
+    "苗",
+    "彝",
+    "壮",
+    "布依",
+    "朝鲜",
+    "满",
+    "侗",
+    "瑶",
+    "白",
+    "土家",
+    "哈尼",
+    "哈萨克",
+    "傣",
+    "黎",
+    "傈僳",
+    "佤",
+    "畲",
+    "高山",
+    "拉祜",
+    "水",
+    "东乡",
+    "纳西",
+    "景颇",
+    "柯尔克孜",
+    "土",
+    "达斡尔",
+    "仫佬",
+    "羌",
+    "布朗",
+    "撒拉",
+    "毛南",
+    "仡佬",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "塔吉克",
+    "怒",
+    "乌孜别克",
+    "俄罗斯",
+    "鄂温克",
+    "德昂",
+    "保安",
+    "裕固",
+    "京",
+    "塔塔尔",
+    "独龙",
+    "鄂伦春",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
 ];
 
 /// The nation name (GB 3304) for a two-digit code, without the "族" suffix.
@@ -267,7 +318,11 @@ impl std::fmt::Debug for CardData {
 impl CardData {
     /// Whether the card is expired on `today` (long-term cards never are).
     pub fn is_expired(&self, today: chrono::NaiveDate) -> bool {
-        match self.valid_to.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+        match self
+            .valid_to
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        {
             Some(to) => today > to,
             None => false,
         }
@@ -329,7 +384,8 @@ fn opt(s: String) -> Option<String> {
 }
 
 fn date(raw: &str, name: &'static str) -> Result<String, ParseError> {
-    let d = chrono::NaiveDate::parse_from_str(raw, "%Y%m%d").map_err(|_| ParseError::BadDate { field: name })?;
+    let d = chrono::NaiveDate::parse_from_str(raw, "%Y%m%d")
+        .map_err(|_| ParseError::BadDate { field: name })?;
     if raw.len() != 8 {
         return Err(ParseError::BadDate { field: name });
     }
@@ -424,7 +480,10 @@ pub fn parse_text(block: &[u8]) -> Result<CardData, ParseError> {
 /// Parses the data of a read response (after SW3): the length fields, the text block, the photo
 /// and, for `30 10`, the fingerprint. Which of the two it is follows from the length fields.
 pub fn parse_read_data(data: &[u8]) -> Result<CardRead, ParseError> {
-    let be = |i: usize| data.get(i..i + 2).map(|b| usize::from(b[0]) << 8 | usize::from(b[1]));
+    let be = |i: usize| {
+        data.get(i..i + 2)
+            .map(|b| usize::from(b[0]) << 8 | usize::from(b[1]))
+    };
     let (Some(tl), Some(pl)) = (be(0), be(2)) else {
         return Err(ParseError::Lengths {
             text: 0,
@@ -454,7 +513,13 @@ pub fn parse_read_data(data: &[u8]) -> Result<CardRead, ParseError> {
     })
 }
 
-fn put(block: &mut [u8], off: usize, len: usize, s: &str, name: &'static str) -> Result<(), ParseError> {
+fn put(
+    block: &mut [u8],
+    off: usize,
+    len: usize,
+    s: &str,
+    name: &'static str,
+) -> Result<(), ParseError> {
     let units: Vec<u16> = s.encode_utf16().collect();
     if units.len() * 2 > len {
         return Err(ParseError::TooLong { field: name });
@@ -537,7 +602,8 @@ pub fn encode_text(c: &CardData) -> Result<[u8; TEXT_LEN], ParseError> {
 
 /// The data of a read response for `text`, `photo` and, when `Some`, a fingerprint (`30 10`).
 pub fn encode_read_data(text: &[u8], photo: &[u8], fingerprint: Option<&[u8]>) -> Vec<u8> {
-    let mut d = Vec::with_capacity(6 + text.len() + photo.len() + fingerprint.map_or(0, <[u8]>::len));
+    let mut d =
+        Vec::with_capacity(6 + text.len() + photo.len() + fingerprint.map_or(0, <[u8]>::len));
     d.extend_from_slice(&(text.len() as u16).to_be_bytes());
     d.extend_from_slice(&(photo.len() as u16).to_be_bytes());
     if let Some(fp) = fingerprint {
@@ -684,7 +750,12 @@ mod tests {
 
     #[test]
     fn sex_codes() {
-        for (code, sex) in [("0", Sex::Unknown), ("1", Sex::Male), ("2", Sex::Female), ("9", Sex::NotStated)] {
+        for (code, sex) in [
+            ("0", Sex::Unknown),
+            ("1", Sex::Male),
+            ("2", Sex::Female),
+            ("9", Sex::NotStated),
+        ] {
             assert_eq!(Sex::from_code(code), sex);
             assert_eq!(sex.code(), code);
         }
@@ -714,7 +785,18 @@ mod tests {
         let block = encode_text(s).unwrap();
         // ID number at text offset 122 (frame byte 136), UCS-2 LE.
         assert_eq!(&block[122..124], &[b'1', 0]);
-        assert_eq!(&block[204..208], &"长".encode_utf16().next().unwrap().to_le_bytes().iter().chain(&"期".encode_utf16().next().unwrap().to_le_bytes()).copied().collect::<Vec<u8>>()[..]);
+        assert_eq!(
+            &block[204..208],
+            &"长"
+                .encode_utf16()
+                .next()
+                .unwrap()
+                .to_le_bytes()
+                .iter()
+                .chain(&"期".encode_utf16().next().unwrap().to_le_bytes())
+                .copied()
+                .collect::<Vec<u8>>()[..]
+        );
         assert_eq!(&block[248..250], &[0x20, 0]);
         let p = parse_text(&block).unwrap();
         assert_eq!(p.nation.as_deref(), Some("汉"));
@@ -748,7 +830,10 @@ mod tests {
         let r = parse_read_data(&d).unwrap();
         assert_eq!(r.fingerprint.len(), 1024);
         assert_eq!(r.card.nationality.as_deref(), Some("RUS"));
-        assert!(matches!(parse_read_data(&d[..100]), Err(ParseError::Lengths { .. })));
+        assert!(matches!(
+            parse_read_data(&d[..100]),
+            Err(ParseError::Lengths { .. })
+        ));
     }
 
     #[test]
@@ -756,7 +841,12 @@ mod tests {
         let mut s = samples()[0].clone();
         s.birth_date = "1949-13-31".into();
         let block = encode_text(&s).unwrap();
-        assert_eq!(parse_text(&block), Err(ParseError::BadDate { field: "birth_date" }));
+        assert_eq!(
+            parse_text(&block),
+            Err(ParseError::BadDate {
+                field: "birth_date"
+            })
+        );
     }
 
     #[test]

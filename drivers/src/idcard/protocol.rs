@@ -293,7 +293,9 @@ impl SamCode {
             SamCode::RxChecksum | SamCode::RxLength | SamCode::CommandError | SamCode::Other(_) => {
                 K::Protocol
             }
-            SamCode::SelfTest | SamCode::SamNotAuthorized | SamCode::NotAuthorized => K::DeviceFault,
+            SamCode::SelfTest | SamCode::SamNotAuthorized | SamCode::NotAuthorized => {
+                K::DeviceFault
+            }
             SamCode::Unrecognized => K::Other,
             _ => K::CardUnreadable,
         }
@@ -335,7 +337,9 @@ impl Frame {
     }
     /// As a response: `Ok(data)` when SW3 is `ok`, the typed SAM code otherwise.
     pub fn check(&self, ok: u8) -> Result<&[u8], ResponseError> {
-        let sw3 = self.sw3().ok_or(ResponseError::Frame(FrameError::NoStatus))?;
+        let sw3 = self
+            .sw3()
+            .ok_or(ResponseError::Frame(FrameError::NoStatus))?;
         if sw3 == ok {
             return Ok(self.data());
         }
@@ -363,7 +367,10 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     let start = find_preamble(bytes).ok_or(FrameError::NoPreamble)?;
     let b = &bytes[start..];
     if b.len() < 7 {
-        return Err(FrameError::Truncated { have: b.len(), need: 7 });
+        return Err(FrameError::Truncated {
+            have: b.len(),
+            need: 7,
+        });
     }
     let len = usize::from(b[5]) << 8 | usize::from(b[6]);
     if !(2..=MAX_LEN).contains(&len) {
@@ -531,15 +538,30 @@ mod tests {
 
     #[test]
     fn command_frames_match_the_reference() {
-        assert_eq!(Command::ResetSam.encode(), h("AA AA AA 96 69 00 03 10 FF EC"));
-        assert_eq!(Command::SamStatus.encode(), h("AA AA AA 96 69 00 03 11 FF ED"));
+        assert_eq!(
+            Command::ResetSam.encode(),
+            h("AA AA AA 96 69 00 03 10 FF EC")
+        );
+        assert_eq!(
+            Command::SamStatus.encode(),
+            h("AA AA AA 96 69 00 03 11 FF ED")
+        );
         assert_eq!(Command::SamId.encode(), h("AA AA AA 96 69 00 03 12 FF EE"));
         assert_eq!(Command::Find.encode(), h("AA AA AA 96 69 00 03 20 01 22"));
         assert_eq!(Command::Select.encode(), h("AA AA AA 96 69 00 03 20 02 21"));
         assert_eq!(Command::Read.encode(), h("AA AA AA 96 69 00 03 30 01 32"));
-        assert_eq!(Command::ReadWithFingerprint.encode(), h("AA AA AA 96 69 00 03 30 10 23"));
-        assert_eq!(Command::ReadNewAddress.encode(), h("AA AA AA 96 69 00 03 30 03 30"));
-        assert_eq!(Command::SetMaxRf(0x50).encode(), h("AA AA AA 96 69 00 04 61 FF 50 CA"));
+        assert_eq!(
+            Command::ReadWithFingerprint.encode(),
+            h("AA AA AA 96 69 00 03 30 10 23")
+        );
+        assert_eq!(
+            Command::ReadNewAddress.encode(),
+            h("AA AA AA 96 69 00 03 30 03 30")
+        );
+        assert_eq!(
+            Command::SetMaxRf(0x50).encode(),
+            h("AA AA AA 96 69 00 04 61 FF 50 CA")
+        );
     }
 
     #[test]
@@ -554,7 +576,10 @@ mod tests {
         assert_eq!(f.check(0x9F), Err(ResponseError::Sam(SamCode::NoCard)));
 
         let select_ok = h("AA AA AA 96 69 00 0C 00 00 90 00 00 00 00 00 00 00 00 9C");
-        assert_eq!(decode_frame(&select_ok).unwrap().check(0x90).unwrap(), &[0u8; 8]);
+        assert_eq!(
+            decode_frame(&select_ok).unwrap().check(0x90).unwrap(),
+            &[0u8; 8]
+        );
         assert_eq!(encode_response(0x90, &[0; 8]), select_ok);
         let select_fail = h("AA AA AA 96 69 00 04 00 00 81 85");
         assert_eq!(
@@ -633,7 +658,10 @@ mod tests {
         s.extend_from_slice(&h("AA AA AA 96 69 00 04 00 00 90 94"));
         let mut d = FrameDecoder::new();
         d.push(&s);
-        assert_eq!(d.next_frame().map(|r| r.map(|f| f.sw3())), Some(Ok(Some(0x90))));
+        assert_eq!(
+            d.next_frame().map(|r| r.map(|f| f.sw3())),
+            Some(Ok(Some(0x90)))
+        );
     }
 
     #[test]
@@ -642,7 +670,10 @@ mod tests {
             decode_frame(&h("AA AA AA 96 69 05 08 00 00 90")),
             Err(FrameError::Truncated { need: 1295, .. })
         ));
-        assert_eq!(decode_frame(&h("AA AA AA 96 69 FF FF 00")), Err(FrameError::BadLength(0xFFFF)));
+        assert_eq!(
+            decode_frame(&h("AA AA AA 96 69 FF FF 00")),
+            Err(FrameError::BadLength(0xFFFF))
+        );
         assert_eq!(decode_frame(&h("01 02")), Err(FrameError::NoPreamble));
         let mut d = FrameDecoder::new();
         d.push(&h("AA AA AA 96 69 FF FF 00"));
@@ -658,13 +689,19 @@ mod tests {
         data.extend_from_slice(&20090630u32.to_le_bytes());
         data.extend_from_slice(&1234567u32.to_le_bytes());
         data.extend_from_slice(&3141592653u32.to_le_bytes());
-        assert_eq!(format_sam_id(&data).as_deref(), Some("05.01-20090630-0001234567-3141592653"));
+        assert_eq!(
+            format_sam_id(&data).as_deref(),
+            Some("05.01-20090630-0001234567-3141592653")
+        );
         assert_eq!(format_sam_id(&data[..10]), None);
     }
 
     #[test]
     fn hex_parsing() {
-        assert_eq!(parse_hex("0xAA aa:96-69"), Some(vec![0xAA, 0xAA, 0x96, 0x69]));
+        assert_eq!(
+            parse_hex("0xAA aa:96-69"),
+            Some(vec![0xAA, 0xAA, 0x96, 0x69])
+        );
         assert_eq!(parse_hex("A"), None);
         assert_eq!(parse_hex("zz"), None);
     }

@@ -64,7 +64,10 @@ impl<P: Port> SamReader<P> {
                 Ok(f) => match f.sw3().and_then(SamCode::from_sw3) {
                     // The SAM saw our command corrupted: send it again.
                     Some(SamCode::RxChecksum | SamCode::RxLength) => {
-                        last_err = Some(IdCardError::Sam(SamCode::from_sw3(f.sw3().unwrap_or(0x10)).unwrap_or(SamCode::RxChecksum)))
+                        last_err = Some(IdCardError::Sam(
+                            SamCode::from_sw3(f.sw3().unwrap_or(0x10))
+                                .unwrap_or(SamCode::RxChecksum),
+                        ))
                     }
                     _ => return Ok(f),
                 },
@@ -101,10 +104,12 @@ impl<P: Port> SamReader<P> {
             if Instant::now() >= deadline {
                 return Err(match frame_err {
                     Some(e) => IdCardError::Frame(e),
-                    None if self.decoder.buffered() > 0 => IdCardError::Frame(FrameError::Truncated {
-                        have: self.decoder.buffered(),
-                        need: 0,
-                    }),
+                    None if self.decoder.buffered() > 0 => {
+                        IdCardError::Frame(FrameError::Truncated {
+                            have: self.decoder.buffered(),
+                            need: 0,
+                        })
+                    }
                     None => IdCardError::Timeout(timeout),
                 });
             }
@@ -114,7 +119,13 @@ impl<P: Port> SamReader<P> {
                     self.decoder.push(&self.buf[..n]);
                     self.buf[..n].zeroize();
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(IdCardError::Io(e)),
             }
         }
@@ -165,7 +176,10 @@ impl<P: Port> CardReader for SamReader<P> {
 }
 
 /// Find, select and read in one go: `Ok(None)` when no card is on the reader.
-pub fn read_card(r: &mut dyn CardReader, fingerprint: bool) -> Result<Option<CardRead>, IdCardError> {
+pub fn read_card(
+    r: &mut dyn CardReader,
+    fingerprint: bool,
+) -> Result<Option<CardRead>, IdCardError> {
     if !r.find()? {
         return Ok(None);
     }
@@ -269,7 +283,12 @@ enum Next {
 }
 
 impl Worker {
-    fn new(cfg: WorkerConfig, tx: Sender<ReaderEvent>, health: HealthCell, stop: Arc<AtomicBool>) -> Self {
+    fn new(
+        cfg: WorkerConfig,
+        tx: Sender<ReaderEvent>,
+        health: HealthCell,
+        stop: Arc<AtomicBool>,
+    ) -> Self {
         Worker {
             cfg,
             tx,
@@ -322,7 +341,10 @@ impl Worker {
                     self.set_health(HealthState::Ok, None);
                 }
                 Err(e) => {
-                    self.set_health(HealthState::Offline, Some(format!("reader status check failed: {e}")));
+                    self.set_health(
+                        HealthState::Offline,
+                        Some(format!("reader status check failed: {e}")),
+                    );
                     let stop = self.stop.clone();
                     sleep_unless(backoff.next_delay(), || stop.load(Ordering::SeqCst));
                     continue;
@@ -346,7 +368,9 @@ impl Worker {
                 if self.present {
                     return Next::Continue;
                 }
-                let r = reader.select().and_then(|()| reader.read(self.cfg.fingerprint));
+                let r = reader
+                    .select()
+                    .and_then(|()| reader.read(self.cfg.fingerprint));
                 match r {
                     Ok(read) => {
                         tracing::info!(kind = ?read.card.kind, "ID card read");
@@ -383,16 +407,25 @@ impl Worker {
         let kind = e.kind();
         match kind {
             DeviceErrorKind::Disconnected => {
-                self.set_health(HealthState::Offline, Some(format!("reader disconnected: {e}")));
+                self.set_health(
+                    HealthState::Offline,
+                    Some(format!("reader disconnected: {e}")),
+                );
                 Next::Reopen
             }
             DeviceErrorKind::Timeout => {
                 self.timeouts += 1;
                 if self.timeouts >= 3 {
-                    self.set_health(HealthState::Offline, Some("the reader stopped answering".into()));
+                    self.set_health(
+                        HealthState::Offline,
+                        Some("the reader stopped answering".into()),
+                    );
                     Next::Reopen
                 } else {
-                    self.set_health(HealthState::Degraded, Some("the reader answers slowly".into()));
+                    self.set_health(
+                        HealthState::Degraded,
+                        Some("the reader answers slowly".into()),
+                    );
                     Next::Continue
                 }
             }

@@ -113,7 +113,8 @@ impl SamSim {
                     (Some((i, c)), _) if self.selected => match encode_text(c) {
                         Ok(text) => {
                             let photo = fake_photo(i as u8);
-                            let fp = (cmd == Command::ReadWithFingerprint).then(|| vec![0x5A; 1024]);
+                            let fp =
+                                (cmd == Command::ReadWithFingerprint).then(|| vec![0x5A; 1024]);
                             let data = encode_read_data(&text, &photo, fp.as_deref());
                             self.stats.reads += 1;
                             encode_response(0x90, &data)
@@ -141,20 +142,26 @@ impl SimDevice for SamSim {
                 }
                 continue;
             };
-            let Some((c, p, d)) = frame.as_command() else { continue };
+            let Some((c, p, d)) = frame.as_command() else {
+                continue;
+            };
             let Some(cmd) = Command::from_frame(c, p, d) else {
                 reply.bytes.extend(encode_response(0x21, &[]));
                 continue;
             };
             self.stats.commands += 1;
-            let Some(mut bytes) = self.answer(cmd) else { continue };
+            let Some(mut bytes) = self.answer(cmd) else {
+                continue;
+            };
             if self.corrupt_next > 0 {
                 self.corrupt_next -= 1;
                 let last = bytes.len() - 1;
                 bytes[last] ^= 0x5A;
             }
             if self.garbage {
-                reply.bytes.extend_from_slice(&[0x00, 0xAA, 0x13, 0xAA, 0xAA, 0x96]);
+                reply
+                    .bytes
+                    .extend_from_slice(&[0x00, 0xAA, 0x13, 0xAA, 0xAA, 0x96]);
             }
             let is_read = matches!(cmd, Command::Read | Command::ReadWithFingerprint);
             if is_read && self.unplug_mid_read && bytes.len() > 20 {
@@ -254,7 +261,10 @@ impl Simulator {
     }
     /// Whether the device is plugged in (a pty exists at the link).
     pub fn is_plugged(&self) -> bool {
-        self.lp.ctrl.linked.load(std::sync::atomic::Ordering::SeqCst)
+        self.lp
+            .ctrl
+            .linked
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
     /// Unplugs: closes the pty and removes the link.
     pub fn unplug(&self) {
