@@ -1,0 +1,478 @@
+//! The kiosk's platform client: reqwest (rustls) behind a blocking facade, with a per-kiosk bearer
+//! token, a per-request timeout, a cap on response size, and retries with exponential backoff for
+//! idempotent calls only (GETs and calls carrying an `Idempotency-Key`).
+//!
+//! The client owns a one-worker tokio runtime; each call is spawned there and the calling thread
+//! waits on a channel, so it works from any thread (the flow engine's workers, the outbox drain
+//! thread), even one that is itself inside another tokio runtime.
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::{header, Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::api::{self, ApiError, ErrorBody};
+use super::{PlatformError, Result};
+
+/// Default cap on a response body (the catalog is the largest, a few hundred KiB).
+pub const DEFAULT_MAX_RESPONSE: usize = 8 * 1024 * 1024;
+
+/// How the client talks to the platform.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL, e.g. `http://127.0.0.1:8700` (paths `/v1/...` are appended).
+    pub base_url: String,
+    /// The kiosk's bearer token.
+    pub token: String,
+    /// The kiosk id sent as `X-Kiosk-Id`.
+    pub kiosk_id: String,
+    /// Timeout of one attempt (connect + answer).
+    pub timeout: Duration,
+    /// Attempts for idempotent calls (1 = no retry).
+    pub attempts: u32,
+    /// First backoff delay; doubled per retry, capped at 8×.
+    pub backoff: Duration,
+    /// Largest accepted response body in bytes.
+    pub max_response: usize,
+}
+
+impl ClientConfig {
+    /// Defaults: 8 s timeout, 3 attempts, 200 ms first backoff, 8 MiB cap.
+    pub fn new(
+        base_url: impl Into<String>,
+        token: impl Into<String>,
+        kiosk_id: impl Into<String>,
+    ) -> ClientConfig {
+        ClientConfig {
+            base_url: base_url.into(),
+            token: token.into(),
+            kiosk_id: kiosk_id.into(),
+            timeout: Duration::from_secs(8),
+            attempts: 3,
+            backoff: Duration::from_millis(200),
+            max_response: DEFAULT_MAX_RESPONSE,
+        }
+    }
+}
+
+/// A resource fetched with an ETag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched<T> {
+    /// `304 Not Modified`: what the kiosk has is current.
+    NotModified,
+    /// A new version.
+    Fresh {
+        /// Its ETag, for the next `If-None-Match`.
+        etag: Option<String>,
+        /// The body.
+        body: T,
+    },
+}
+
+/// A fresh idempotency key: 32 hex characters from the OS random source.
+pub fn new_key() -> Result<String> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| PlatformError::Setup(format!("random source: {e}")))?;
+    Ok(hex::encode(b))
+}
+
+/// The blocking platform client. Cheap to share behind an `Arc`; calls may run concurrently.
+pub struct Client {
+    cfg: ClientConfig,
+    http: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.cfg.base_url)
+            .field("kiosk_id", &self.cfg.kiosk_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One call, fully described, so it can be repeated.
+struct Call {
+    method: Method,
+    path: String,
+    body: Option<Vec<u8>>,
+    key: Option<String>,
+    etag: Option<String>,
+}
+
+impl Call {
+    fn idempotent(&self) -> bool {
+        self.method == Method::GET || self.key.is_some()
+    }
+}
+
+/// A raw answer: status, ETag, body bytes.
+struct Raw {
+    status: StatusCode,
+    etag: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Client {
+    /// Builds a client. Fails on a bad URL or if the runtime cannot start.
+    pub fn new(cfg: ClientConfig) -> Result<Client> {
+        let base = cfg.base_url.trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(&base)
+            .map_err(|e| PlatformError::Setup(format!("platform URL `{base}`: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(PlatformError::Setup(format!(
+                "platform URL `{base}` must start with http:// or https://"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout)
+            .user_agent(concat!("zizhu/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| PlatformError::Setup(format!("HTTP client: {e}")))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("platform-client")
+            .enable_all()
+            .build()
+            .map_err(|e| PlatformError::Setup(format!("runtime: {e}")))?;
+        Ok(Client {
+            cfg: ClientConfig {
+                base_url: base,
+                ..cfg
+            },
+            http,
+            rt,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// `GET /v1/catalog` as TOML text (validate with `Catalog::parse`).
+    pub fn catalog(&self, etag: Option<&str>) -> Result<Fetched<String>> {
+        let raw = self.run(Call {
+            method: Method::GET,
+            path: "/v1/catalog".into(),
+            body: None,
+            key: None,
+            etag: etag.map(str::to_string),
+        })?;
+        if raw.status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let text = String::from_utf8(raw.body)
+            .map_err(|_| PlatformError::Malformed("catalog is not UTF-8".into()))?;
+        Ok(Fetched::Fresh {
+            etag: raw.etag,
+            body: text,
+        })
+    }
+
+    /// `GET /v1/trust-list`: the COSE trust list bytes.
+    pub fn trust_list(&self, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
+        let raw = self.run(Call {
+            method: Method::GET,
+            path: "/v1/trust-list".into(),
+            body: None,
+            key: None,
+            etag: etag.map(str::to_string),
+        })?;
+        if raw.status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        Ok(Fetched::Fresh {
+            etag: raw.etag,
+            body: raw.body,
+        })
+    }
+
+    /// `POST /v1/subjects`: exchange an ID number for a subject token (retried safely: the
+    /// client adds a fresh idempotency key).
+    pub fn subject(&self, req: &api::SubjectRequest) -> Result<api::SubjectToken> {
+        let key = new_key()?;
+        self.post("/v1/subjects".into(), req, Some(key))
+    }
+
+    /// `POST /v1/identity/resolve`: the person behind an identity code.
+    pub fn resolve_identity(&self, code: &str) -> Result<api::Person> {
+        let key = new_key()?;
+        let req = api::ResolveRequest { code: code.into() };
+        self.post("/v1/identity/resolve".into(), &req, Some(key))
+    }
+
+    /// `POST /v1/services/{service_id}/requests` with the caller's idempotency key (the same key
+    /// the journal's outbox holds, so a re-send returns the first answer).
+    pub fn submit(
+        &self,
+        service_id: &str,
+        key: &str,
+        req: &api::ServiceRequest,
+    ) -> Result<api::ServiceResponse> {
+        let path = format!("/v1/services/{}/requests", seg(service_id));
+        self.post(path, req, Some(key.to_string()))
+    }
+
+    /// Sends an already-serialized service request (the outbox drain).
+    pub fn submit_raw(
+        &self,
+        service_id: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<api::ServiceResponse> {
+        let path = format!("/v1/services/{}/requests", seg(service_id));
+        self.call_json(Call {
+            method: Method::POST,
+            path,
+            body: Some(body),
+            key: Some(key.to_string()),
+            etag: None,
+        })
+    }
+
+    /// `GET /v1/requests/{request_id}`: the current answer (after a payment, say).
+    pub fn request(&self, request_id: &str) -> Result<api::ServiceResponse> {
+        self.get(format!("/v1/requests/{}", seg(request_id)))
+    }
+
+    /// `GET /v1/payments/{order_id}`.
+    pub fn payment(&self, order_id: &str) -> Result<api::Payment> {
+        self.get(format!("/v1/payments/{}", seg(order_id)))
+    }
+
+    /// `POST /v1/payments/{order_id}/cancel`.
+    pub fn cancel_payment(&self, order_id: &str) -> Result<api::CancelAck> {
+        let key = new_key()?;
+        let path = format!("/v1/payments/{}/cancel", seg(order_id));
+        self.post(path, &serde_json::json!({}), Some(key))
+    }
+
+    /// `POST /v1/face-checks`.
+    pub fn start_face_check(&self, req: &api::FaceCheckRequest) -> Result<api::FaceCheck> {
+        let key = new_key()?;
+        self.post("/v1/face-checks".into(), req, Some(key))
+    }
+
+    /// `GET /v1/face-checks/{check_id}`.
+    pub fn face_check(&self, check_id: &str) -> Result<api::FaceCheckStatus> {
+        self.get(format!("/v1/face-checks/{}", seg(check_id)))
+    }
+
+    /// `GET /v1/services/{service_id}/slots?date=YYYY-MM-DD`.
+    pub fn slots(&self, service_id: &str, date: &str) -> Result<Vec<api::Slot>> {
+        self.get(format!(
+            "/v1/services/{}/slots?date={}",
+            seg(service_id),
+            seg(date)
+        ))
+    }
+
+    /// `POST /v1/elicense/tickets/consume` (single use; a different key on the same ticket gets
+    /// `ticket_used`).
+    pub fn consume_ticket(&self, ticket: &str, key: &str) -> Result<api::TicketLicence> {
+        let req = api::TicketRequest {
+            ticket: ticket.into(),
+        };
+        self.post(
+            "/v1/elicense/tickets/consume".into(),
+            &req,
+            Some(key.into()),
+        )
+    }
+
+    /// `POST /v1/evaluations` with the caller's idempotency key.
+    pub fn evaluate(&self, key: &str, ev: &api::Evaluation) -> Result<api::EvaluationAck> {
+        self.post("/v1/evaluations".into(), ev, Some(key.into()))
+    }
+
+    /// Sends an already-serialized evaluation (the outbox drain).
+    pub fn evaluate_raw(&self, key: &str, body: Vec<u8>) -> Result<api::EvaluationAck> {
+        self.call_json(Call {
+            method: Method::POST,
+            path: "/v1/evaluations".into(),
+            body: Some(body),
+            key: Some(key.into()),
+            etag: None,
+        })
+    }
+
+    /// `GET /v1/health`: whether the platform answers at all (one attempt, no retry).
+    pub fn ping(&self) -> Result<()> {
+        let call = Call {
+            method: Method::GET,
+            path: "/v1/health".into(),
+            body: None,
+            key: None,
+            etag: None,
+        };
+        let raw = self.once(call)?;
+        check_status(raw).map(|_| ())
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: String) -> Result<T> {
+        self.call_json(Call {
+            method: Method::GET,
+            path,
+            body: None,
+            key: None,
+            etag: None,
+        })
+    }
+
+    fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: String,
+        body: &B,
+        key: Option<String>,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| PlatformError::Setup(format!("encoding the request: {e}")))?;
+        self.call_json(Call {
+            method: Method::POST,
+            path,
+            body: Some(body),
+            key,
+            etag: None,
+        })
+    }
+
+    fn call_json<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        let raw = self.run(call)?;
+        serde_json::from_slice(&raw.body)
+            .map_err(|e| PlatformError::Malformed(format!("unexpected answer: {e}")))
+    }
+
+    /// Runs a call with retries (idempotent calls only) and maps error statuses.
+    fn run(&self, call: Call) -> Result<Raw> {
+        let attempts = if call.idempotent() {
+            self.cfg.attempts.max(1)
+        } else {
+            1
+        };
+        let mut delay = self.cfg.backoff;
+        let mut attempt = 1;
+        loop {
+            let res = self.once_ref(&call).and_then(check_status);
+            match res {
+                Err(e) if e.retryable() && attempt < attempts => {
+                    tracing::debug!(path = %strip_query(&call.path), attempt, error = %e, "platform call failed; retrying");
+                    std::thread::sleep(jitter(delay));
+                    delay = (delay * 2).min(self.cfg.backoff * 8);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn once(&self, call: Call) -> Result<Raw> {
+        self.once_ref(&call)
+    }
+
+    fn once_ref(&self, call: &Call) -> Result<Raw> {
+        let url = format!("{}{}", self.cfg.base_url, call.path);
+        let mut rb = self
+            .http
+            .request(call.method.clone(), &url)
+            .bearer_auth(&self.cfg.token)
+            .header(api::KIOSK_ID, &self.cfg.kiosk_id)
+            .header(header::ACCEPT, "application/json");
+        if let Some(k) = &call.key {
+            rb = rb.header(api::IDEMPOTENCY_KEY, k);
+        }
+        if let Some(e) = &call.etag {
+            rb = rb.header(header::IF_NONE_MATCH, e);
+        }
+        if let Some(b) = &call.body {
+            rb = rb
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(b.clone());
+        }
+        let cap = self.cfg.max_response;
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.rt.spawn(async move {
+            let r = async {
+                let mut resp = rb.send().await.map_err(net_error)?;
+                let status = resp.status();
+                let etag = resp
+                    .headers()
+                    .get(header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                if resp.content_length().is_some_and(|n| n > cap as u64) {
+                    return Err(PlatformError::TooLarge { limit: cap });
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = resp.chunk().await.map_err(net_error)? {
+                    if body.len() + chunk.len() > cap {
+                        return Err(PlatformError::TooLarge { limit: cap });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Raw { status, etag, body })
+            }
+            .await;
+            let _ = tx.send(r);
+        });
+        rx.recv()
+            .map_err(|_| PlatformError::Setup("the client runtime stopped".into()))?
+    }
+}
+
+/// Maps a non-success status to an error, using the error body when there is one.
+fn check_status(raw: Raw) -> Result<Raw> {
+    let s = raw.status;
+    if s.is_success() || s == StatusCode::NOT_MODIFIED {
+        return Ok(raw);
+    }
+    let error = match serde_json::from_slice::<ErrorBody>(&raw.body) {
+        Ok(b) => b.error,
+        Err(_) => ApiError {
+            code: format!("http_{}", s.as_u16()),
+            message_zh: "服务平台返回了错误，请稍后再试。".into(),
+            message_en: "The service platform answered with an error; please try again later."
+                .into(),
+            retryable: s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS,
+        },
+    };
+    Err(PlatformError::Api {
+        status: s.as_u16(),
+        error,
+    })
+}
+
+fn net_error(e: reqwest::Error) -> PlatformError {
+    if e.is_timeout() {
+        PlatformError::Timeout
+    } else if e.is_connect() {
+        PlatformError::Unreachable(e.to_string())
+    } else {
+        // Body/transport errors mid-answer (a dropped connection): the call may or may not
+        // have been applied, which is exactly what idempotency keys are for.
+        PlatformError::Unreachable(e.to_string())
+    }
+}
+
+/// Percent-encodes one path segment (ids are plain, but never trust that).
+fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn strip_query(p: &str) -> &str {
+    p.split('?').next().unwrap_or(p)
+}
+
+/// Up to +25 % random jitter so many kiosks do not retry in step.
+fn jitter(d: Duration) -> Duration {
+    let mut b = [0u8; 1];
+    let frac = if getrandom::fill(&mut b).is_ok() {
+        f64::from(b[0]) / 255.0 * 0.25
+    } else {
+        0.0
+    };
+    d.mul_f64(1.0 + frac)
+}
