@@ -1,3 +1,4 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
+mod elicense;
 mod util;
 mod image;
