@@ -1,0 +1,247 @@
+//! Fills the Slint adapter globals (`HomeAdapter`, `ListAdapter`, `SearchAdapter`,
+//! `DetailAdapter`, `AppState`) from the catalog and the [`Session`]. Only what a change touches
+//! is refilled, so a keystroke rebuilds the search results and nothing else.
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::session::{ScreenId, Session};
+use crate::catalog::{Catalog, Lang, Service};
+use crate::ui::{
+    AppState, CategoryItem, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, Screen,
+    SearchAdapter, ServiceDetail, ServiceItem,
+};
+
+/// The Slint screen for a [`ScreenId`].
+pub fn slint_screen(s: ScreenId) -> Screen {
+    match s {
+        ScreenId::Attract => Screen::Attract,
+        ScreenId::Home => Screen::Home,
+        ScreenId::Category => Screen::Category,
+        ScreenId::Search => Screen::Search,
+        ScreenId::Detail => Screen::Detail,
+    }
+}
+
+/// The [`ScreenId`] of a Slint screen.
+pub fn screen_id(s: Screen) -> ScreenId {
+    match s {
+        Screen::Attract => ScreenId::Attract,
+        Screen::Home => ScreenId::Home,
+        Screen::Category => ScreenId::Category,
+        Screen::Search => ScreenId::Search,
+        Screen::Detail => ScreenId::Detail,
+    }
+}
+
+fn all_services_name(lang: Lang) -> &'static str {
+    lang.pick("全部服务", "All services")
+}
+
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(v))
+}
+
+fn service_item(catalog: &Catalog, s: &Service, lang: Lang) -> ServiceItem {
+    let icon = catalog
+        .category(&s.category)
+        .map(|c| c.icon.as_str())
+        .unwrap_or("other");
+    ServiceItem {
+        id: s.id.as_str().into(),
+        name: s.name(lang).into(),
+        department: s.department(lang).into(),
+        icon: icon.into(),
+    }
+}
+
+/// Categories in display order with their counts, then "all services".
+fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryItem> {
+    let counts = catalog.counts();
+    let mut v: Vec<CategoryItem> = catalog
+        .used_categories()
+        .into_iter()
+        .take(limit.saturating_sub(1))
+        .map(|c| CategoryItem {
+            id: c.id.as_str().into(),
+            name: c.name(lang).into(),
+            icon: c.icon.as_str().into(),
+            count: counts.get(c.id.as_str()).copied().unwrap_or(0) as i32,
+        })
+        .collect();
+    v.push(CategoryItem {
+        id: SharedString::new(),
+        name: all_services_name(lang).into(),
+        icon: "all".into(),
+        count: catalog.services().len() as i32,
+    });
+    v
+}
+
+/// The most used services for the home tiles: one per category in turn, so the tiles cover
+/// what people come for rather than a single department.
+pub fn home_tiles<'a>(catalog: &'a Catalog, n: usize) -> Vec<&'a Service> {
+    let high = catalog.high_frequency();
+    let mut out: Vec<&Service> = Vec::new();
+    let mut round = 0;
+    while out.len() < n && out.len() < high.len() {
+        let before = out.len();
+        for c in catalog.categories() {
+            if let Some(s) = high.iter().filter(|s| s.category == c.id).nth(round) {
+                out.push(s);
+                if out.len() == n {
+                    break;
+                }
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+        round += 1;
+    }
+    out
+}
+
+/// Screen, language and mode flags.
+pub fn apply_state(ui: &KioskWindow, _catalog: &Catalog, s: &Session) {
+    let st = ui.global::<AppState>();
+    st.set_english(s.lang == Lang::En);
+    st.set_elderly(s.elderly);
+    st.set_screen(slint_screen(s.screen));
+}
+
+/// The home screen's categories and tiles.
+pub fn apply_home(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    let sizes = s.sizes();
+    let home = ui.global::<HomeAdapter>();
+    home.set_categories(model(category_items(
+        catalog,
+        s.lang,
+        sizes.home_categories,
+    )));
+    let tiles = home_tiles(catalog, sizes.home_tiles)
+        .into_iter()
+        .map(|x| service_item(catalog, x, s.lang))
+        .collect();
+    home.set_tiles(model(tiles));
+    home.set_total(catalog.services().len() as i32);
+}
+
+/// The category screen: tabs ("all" first), title, the current page.
+pub fn apply_list(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    let list = ui.global::<ListAdapter>();
+    let mut tabs = category_items(catalog, s.lang, usize::MAX);
+    if let Some(all) = tabs.pop() {
+        tabs.insert(0, all);
+    }
+    let selected = tabs
+        .iter()
+        .position(|t| t.id.as_str() == s.category)
+        .unwrap_or(0);
+    list.set_tabs(model(tabs));
+    list.set_selected(s.category.as_str().into());
+    list.set_selected_index(selected as i32);
+    let title = if s.category.is_empty() {
+        all_services_name(s.lang).to_string()
+    } else {
+        catalog
+            .category(&s.category)
+            .map(|c| c.name(s.lang).to_string())
+            .unwrap_or_default()
+    };
+    list.set_title(title.into());
+    let positions = s.list_positions(catalog);
+    let per = s.sizes().list_rows;
+    let pages = Session::pages(positions.len(), per);
+    let page = s.list_page.min(pages - 1);
+    let items = positions
+        .iter()
+        .skip(page * per)
+        .take(per)
+        .map(|&p| service_item(catalog, &catalog.services()[p], s.lang))
+        .collect();
+    list.set_items(model(items));
+    list.set_page(page as i32 + 1);
+    list.set_pages(pages as i32);
+    list.set_total(positions.len() as i32);
+}
+
+/// The search screen: query, the current page of results, keyboard mode.
+pub fn apply_search(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    let search = ui.global::<SearchAdapter>();
+    let hits = if s.query.trim().is_empty() {
+        Vec::new()
+    } else {
+        catalog.search(s.query.trim())
+    };
+    let per = s.sizes().search_rows;
+    let pages = Session::pages(hits.len(), per);
+    let page = s.search_page.min(pages - 1);
+    let results = hits
+        .iter()
+        .skip(page * per)
+        .take(per)
+        .map(|h| service_item(catalog, &catalog.services()[h.pos], s.lang))
+        .collect();
+    search.set_query(s.query.as_str().to_uppercase().into());
+    search.set_results(model(results));
+    search.set_total(hits.len() as i32);
+    search.set_page(page as i32 + 1);
+    search.set_pages(pages as i32);
+    search.set_digits(s.digits);
+}
+
+/// The detail screen for the session's service.
+pub fn apply_detail(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    let Some(svc) = s.item.as_deref().and_then(|id| catalog.service(id)) else {
+        return;
+    };
+    let lang = s.lang;
+    let cat = catalog.category(&svc.category);
+    let licences: Vec<SharedString> = svc
+        .elicense
+        .iter()
+        .filter_map(|id| catalog.licence(id))
+        .map(|l| l.name(lang).into())
+        .collect();
+    let d = ServiceDetail {
+        id: svc.id.as_str().into(),
+        name: svc.name(lang).into(),
+        category: cat.map(|c| c.name(lang)).unwrap_or_default().into(),
+        icon: cat.map(|c| c.icon.as_str()).unwrap_or("other").into(),
+        department: svc.department(lang).into(),
+        summary: svc.summary(lang).into(),
+        auth: svc.auth.label(lang).into(),
+        output: svc.output.label(lang).into(),
+        licences: model(licences),
+        fields: svc.fields.len() as i32,
+        commitment: svc.commitment,
+        proxy: svc.proxy,
+    };
+    ui.global::<DetailAdapter>().set_service(d);
+}
+
+/// Everything (after a language or mode switch, or a new session).
+pub fn apply_all(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    apply_home(ui, catalog, s);
+    apply_list(ui, catalog, s);
+    apply_search(ui, catalog, s);
+    apply_detail(ui, catalog, s);
+    apply_state(ui, catalog, s);
+}
+
+/// The category screen and the screen switch.
+pub fn apply_list_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    apply_list(ui, catalog, s);
+    apply_state(ui, catalog, s);
+}
+
+/// The detail screen and the screen switch.
+pub fn apply_detail_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    apply_detail(ui, catalog, s);
+    apply_state(ui, catalog, s);
+}
+
+/// The search screen and the screen switch.
+pub fn apply_search_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+    apply_search(ui, catalog, s);
+    apply_state(ui, catalog, s);
+}

@@ -1,0 +1,508 @@
+//! The kiosk's user interface on the Rust side: [`KioskUi`] creates the Slint window
+//! (`zizhu_ui::KioskWindow`) and wires its adapter globals to the catalog and to one visitor's
+//! [`Session`]; [`run_window`] runs it in a desktop or kiosk window; [`headless`] renders screens
+//! with the software renderer for `zizhu screenshot`, tests and benchmarks.
+//!
+//! - Screens are switched by `AppState.screen` (a Slint enum). A new screen is a new enum value,
+//!   one `if` line in `ui/app.slint`, an adapter global, and an `apply_*` function in
+//!   [`adapters`].
+//! - Language: Chinese is the source language of the `.slint` files; English is a bundled
+//!   gettext translation selected with `slint::select_bundled_translation`. Catalog text (service
+//!   names, departments) comes from the catalog in the session's language.
+//! - Idle timeout: a Slint `Timer` counts `AppState.idle-remaining` down once a second while a
+//!   visitor is there (every touch restarts it) and shows a countdown for the last 10 seconds; at
+//!   zero it calls `session-ended`, and [`KioskUi`] forgets the session and shows the attract
+//!   screen in the configured language and mode.
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::ComponentHandle;
+
+use crate::catalog::{Catalog, Lang};
+use crate::ui::{AppState, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, SearchAdapter};
+
+pub mod adapters;
+pub mod headless;
+pub mod session;
+
+pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
+pub use session::{ScreenId, Session, Sizes};
+
+/// How the kiosk UI starts (from the config file, or defaults in simulation mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Shown in the header and on the attract screen.
+    pub site_name: String,
+    /// Time without a touch before a session ends (default 60 s; at least 15 s is sensible).
+    pub idle_timeout: Duration,
+    /// Language each session starts in.
+    pub lang: Lang,
+    /// Whether each session starts in elderly mode.
+    pub elderly: bool,
+    /// Full screen (a kiosk) rather than a 1080×1920 window (a workstation).
+    pub fullscreen: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            site_name: "示例街道政务服务站".to_string(),
+            idle_timeout: Duration::from_secs(60),
+            lang: Lang::Zh,
+            elderly: false,
+            fullscreen: false,
+        }
+    }
+}
+
+/// What went wrong showing the kiosk UI.
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    /// There is no display to open a window on (no `DISPLAY` / `WAYLAND_DISPLAY`, or the
+    /// windowing system refused). Run `zizhu run --headless`, or start under X11/Wayland.
+    #[error("no display to open the kiosk window on ({reason}); run `zizhu run --headless` to run the kiosk runtime without a window, or start it under X11/Wayland")]
+    NoDisplay {
+        /// What was missing or what the windowing system said.
+        reason: String,
+    },
+    /// Slint could not create the window or its renderer.
+    #[error("cannot create the kiosk window: {0}")]
+    Platform(#[from] slint::PlatformError),
+    /// A category id that the catalog does not have.
+    #[error("unknown category `{given}`; valid categories: {valid}")]
+    UnknownCategory {
+        /// What was asked for.
+        given: String,
+        /// Every valid id, comma separated.
+        valid: String,
+    },
+    /// A service id that the catalog does not have.
+    #[error("unknown service `{given}`; valid services (see `zizhu catalog list`): {valid}")]
+    UnknownService {
+        /// What was asked for.
+        given: String,
+        /// Every valid id, comma separated.
+        valid: String,
+    },
+    /// The picture could not be written. Check the directory exists and is writable.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The output file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// Headless rendering needs Slint's platform, and another one was already set up in this
+    /// process (only one per process is possible).
+    #[error("cannot set up the headless renderer: {0}")]
+    Headless(String),
+}
+
+impl KioskError {
+    /// Whether the error is the user's input (exit status 2 on the command line).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            KioskError::UnknownCategory { .. }
+                | KioskError::UnknownService { .. }
+                | KioskError::NoDisplay { .. }
+        )
+    }
+}
+
+/// Which screen to show and with what, for screenshots and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenSpec {
+    /// The screen.
+    pub screen: ScreenId,
+    /// Category screen: the category id ("" or none = every service).
+    pub category: Option<String>,
+    /// Detail screen: the service id (none = the first home tile).
+    pub item: Option<String>,
+    /// Search screen: the query as typed.
+    pub query: Option<String>,
+}
+
+impl ScreenSpec {
+    /// A plain spec for one screen.
+    pub fn new(screen: ScreenId) -> ScreenSpec {
+        ScreenSpec {
+            screen,
+            category: None,
+            item: None,
+            query: None,
+        }
+    }
+}
+
+/// Called when the visitor presses "start" on a service's detail screen (the flow engine).
+type StartHook = Rc<RefCell<Option<Box<dyn Fn(&str)>>>>;
+
+/// The kiosk window with its adapters wired to the catalog and the visitor's session.
+pub struct KioskUi {
+    window: KioskWindow,
+    session: Rc<RefCell<Session>>,
+    options: Options,
+    start_hook: StartHook,
+    _clock: slint::Timer,
+}
+
+impl KioskUi {
+    /// Creates the window component (not shown yet) on the current Slint platform, in the
+    /// attract screen.
+    pub fn new(options: Options) -> Result<KioskUi, KioskError> {
+        let window = KioskWindow::new()?;
+        let catalog = Catalog::builtin();
+        let session = Rc::new(RefCell::new(Session::new(options.lang, options.elderly)));
+        select_language(options.lang);
+        let st = window.global::<AppState>();
+        st.set_site_name(options.site_name.as_str().into());
+        let idle = options.idle_timeout.as_secs().clamp(1, i32::MAX as u64) as i32;
+        st.set_idle_timeout(idle);
+        st.set_idle_remaining(idle);
+        update_clock(&window, options.lang);
+        adapters::apply_all(&window, catalog, &session.borrow());
+
+        let ui = KioskUi {
+            _clock: slint::Timer::default(),
+            window,
+            session,
+            options,
+            start_hook: Rc::new(RefCell::new(None)),
+        };
+        ui.wire();
+        let weak = ui.window.as_weak();
+        let session = ui.session.clone();
+        ui._clock.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let Some(w) = weak.upgrade() {
+                    update_clock(&w, session.borrow().lang);
+                }
+            },
+        );
+        Ok(ui)
+    }
+
+    /// The Slint component (for showing it, running it, or inspecting it in tests).
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// The options it was created with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// A copy of the visitor's session as it is now.
+    pub fn session(&self) -> Session {
+        self.session.borrow().clone()
+    }
+
+    /// Registers what happens when the visitor presses "start" on a service (the flow engine).
+    pub fn on_start(&self, f: impl Fn(&str) + 'static) {
+        *self.start_hook.borrow_mut() = Some(Box::new(f));
+    }
+
+    /// Switches the language (for this session).
+    pub fn set_lang(&self, lang: Lang) {
+        self.session.borrow_mut().lang = lang;
+        select_language(lang);
+        update_clock(&self.window, lang);
+        adapters::apply_all(&self.window, Catalog::builtin(), &self.session.borrow());
+    }
+
+    /// Switches elderly mode (for this session).
+    pub fn set_elderly(&self, elderly: bool) {
+        let mut s = self.session.borrow_mut();
+        s.elderly = elderly;
+        s.list_page = 0;
+        s.search_page = 0;
+        adapters::apply_all(&self.window, Catalog::builtin(), &s);
+    }
+
+    /// Shows a screen as `spec` describes (screenshots, tests). Unknown ids are refused with
+    /// the list of valid ones.
+    pub fn show_screen(&self, spec: &ScreenSpec) -> Result<(), KioskError> {
+        let catalog = Catalog::builtin();
+        let mut s = self.session.borrow_mut();
+        if let Some(c) = spec.category.as_deref().filter(|c| !c.is_empty()) {
+            if catalog.category(c).is_none() {
+                return Err(KioskError::UnknownCategory {
+                    given: c.to_string(),
+                    valid: catalog
+                        .categories()
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        if let Some(i) = spec.item.as_deref() {
+            if catalog.service(i).is_none() {
+                return Err(KioskError::UnknownService {
+                    given: i.to_string(),
+                    valid: catalog.ids().collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        s.go(ScreenId::Home);
+        match spec.screen {
+            ScreenId::Attract => s.go(ScreenId::Attract),
+            ScreenId::Home => {}
+            ScreenId::Category => s.open_category(spec.category.as_deref().unwrap_or("")),
+            ScreenId::Search => {
+                // Shown as given (a screenshot may show text the keyboard cannot type).
+                s.query = spec
+                    .query
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim()
+                    .chars()
+                    .take(session::MAX_QUERY)
+                    .collect();
+                s.search_page = 0;
+                s.go(ScreenId::Search);
+            }
+            ScreenId::Detail => {
+                let id = match spec.item.clone() {
+                    Some(id) => id,
+                    None => adapters::home_tiles(catalog, 1)
+                        .first()
+                        .map(|s| s.id.clone())
+                        .unwrap_or_default(),
+                };
+                s.open_service(&id);
+            }
+        }
+        adapters::apply_all(&self.window, catalog, &s);
+        Ok(())
+    }
+
+    fn wire(&self) {
+        let st = self.window.global::<AppState>();
+        let c = self.ctx();
+        st.on_navigate(move |screen| {
+            c.update(|s| s.go(adapters::screen_id(screen)), adapters::apply_state)
+        });
+        let c = self.ctx();
+        st.on_back(move || c.update(|s| s.back(), adapters::apply_state));
+        let c = self.ctx();
+        st.on_toggle_language(move || {
+            let lang = match c.session.borrow().lang {
+                Lang::Zh => Lang::En,
+                Lang::En => Lang::Zh,
+            };
+            select_language(lang);
+            c.update(|s| s.lang = lang, adapters::apply_all);
+            if let Some(w) = c.weak.upgrade() {
+                update_clock(&w, lang);
+            }
+        });
+        let c = self.ctx();
+        st.on_toggle_elderly(move || {
+            c.update(
+                |s| {
+                    s.elderly = !s.elderly;
+                    s.list_page = 0;
+                    s.search_page = 0;
+                    s.digits = false;
+                },
+                adapters::apply_all,
+            )
+        });
+        let c = self.ctx();
+        let (lang, elderly) = (self.options.lang, self.options.elderly);
+        st.on_session_ended(move || {
+            tracing::info!("idle timeout: session ended");
+            select_language(lang);
+            c.update(|s| s.reset(lang, elderly), adapters::apply_all);
+            if let Some(w) = c.weak.upgrade() {
+                let st = w.global::<AppState>();
+                st.set_idle_remaining(st.get_idle_timeout());
+                update_clock(&w, lang);
+            }
+        });
+
+        let home = self.window.global::<HomeAdapter>();
+        let c = self.ctx();
+        home.on_open_category(move |id| {
+            c.update(
+                |s| s.open_category(id.as_str()),
+                adapters::apply_list_and_state,
+            )
+        });
+        let c = self.ctx();
+        home.on_open_service(move |id| {
+            c.update(
+                |s| s.open_service(id.as_str()),
+                adapters::apply_detail_and_state,
+            )
+        });
+        let c = self.ctx();
+        home.on_open_search(move || {
+            c.update(|s| s.go(ScreenId::Search), adapters::apply_search_and_state)
+        });
+
+        let list = self.window.global::<ListAdapter>();
+        let c = self.ctx();
+        list.on_select(move |id| {
+            c.update(
+                |s| {
+                    s.category = id.to_string();
+                    s.list_page = 0;
+                },
+                adapters::apply_list,
+            )
+        });
+        let c = self.ctx();
+        list.on_prev_page(move || {
+            c.update(
+                |s| s.list_page = s.list_page.saturating_sub(1),
+                adapters::apply_list,
+            )
+        });
+        let c = self.ctx();
+        list.on_next_page(move || {
+            c.update(
+                |s| {
+                    let pages = Session::pages(
+                        s.list_positions(Catalog::builtin()).len(),
+                        s.sizes().list_rows,
+                    );
+                    s.list_page = (s.list_page + 1).min(pages - 1);
+                },
+                adapters::apply_list,
+            )
+        });
+        let c = self.ctx();
+        list.on_open_service(move |id| {
+            c.update(
+                |s| s.open_service(id.as_str()),
+                adapters::apply_detail_and_state,
+            )
+        });
+
+        let search = self.window.global::<SearchAdapter>();
+        let c = self.ctx();
+        search.on_key(move |k| c.update(|s| s.key(k.as_str()), adapters::apply_search));
+        let c = self.ctx();
+        search.on_backspace(move || c.update(|s| s.backspace(), adapters::apply_search));
+        let c = self.ctx();
+        search.on_clear(move || c.update(|s| s.clear_query(), adapters::apply_search));
+        let c = self.ctx();
+        search.on_toggle_digits(move || c.update(|s| s.digits = !s.digits, adapters::apply_search));
+        let c = self.ctx();
+        search.on_prev_page(move || {
+            c.update(
+                |s| s.search_page = s.search_page.saturating_sub(1),
+                adapters::apply_search,
+            )
+        });
+        let c = self.ctx();
+        search.on_next_page(move || c.update(|s| s.search_page += 1, adapters::apply_search));
+        let c = self.ctx();
+        search.on_open_service(move |id| {
+            c.update(
+                |s| s.open_service(id.as_str()),
+                adapters::apply_detail_and_state,
+            )
+        });
+
+        let hook = self.start_hook.clone();
+        self.window
+            .global::<DetailAdapter>()
+            .on_start(move |id| match hook.borrow().as_ref() {
+                Some(f) => f(id.as_str()),
+                None => tracing::info!(service = %id, "start pressed; no flow engine attached"),
+            });
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx {
+            weak: self.window.as_weak(),
+            session: self.session.clone(),
+        }
+    }
+}
+
+/// What every callback needs: the window (weakly) and the session.
+#[derive(Clone)]
+struct Ctx {
+    weak: slint::Weak<KioskWindow>,
+    session: Rc<RefCell<Session>>,
+}
+
+impl Ctx {
+    /// Changes the session, then refreshes the part of the UI that `apply` covers.
+    fn update(
+        &self,
+        change: impl FnOnce(&mut Session),
+        apply: fn(&KioskWindow, &Catalog, &Session),
+    ) {
+        let Some(w) = self.weak.upgrade() else {
+            return;
+        };
+        let mut s = self.session.borrow_mut();
+        change(&mut s);
+        apply(&w, Catalog::builtin(), &s);
+    }
+}
+
+fn select_language(lang: Lang) {
+    let code = match lang {
+        Lang::Zh => "",
+        Lang::En => "en",
+    };
+    if let Err(e) = slint::select_bundled_translation(code) {
+        tracing::warn!("cannot select the {} translation: {e}", lang.code());
+    }
+}
+
+fn update_clock(w: &KioskWindow, lang: Lang) {
+    use chrono::Datelike;
+    let now = chrono::Local::now();
+    let st = w.global::<AppState>();
+    st.set_time(now.format("%H:%M").to_string().into());
+    let date = match lang {
+        Lang::Zh => {
+            const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+            let d = DAYS[now.weekday().num_days_from_monday() as usize];
+            format!("{}月{}日 星期{d}", now.month(), now.day())
+        }
+        Lang::En => now.format("%a %-d %b").to_string(),
+    };
+    st.set_date(date.into());
+}
+
+/// Opens the kiosk in a window (winit on a desktop, DRM/KMS on a kiosk built with `linuxkms`)
+/// and runs the event loop until the window closes. With no display it fails with
+/// [`KioskError::NoDisplay`], which names `--headless`.
+pub fn run_window(options: Options) -> Result<(), KioskError> {
+    #[cfg(not(feature = "linuxkms"))]
+    {
+        let has = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+        if !has("DISPLAY") && !has("WAYLAND_DISPLAY") {
+            return Err(KioskError::NoDisplay {
+                reason: "DISPLAY and WAYLAND_DISPLAY are not set".into(),
+            });
+        }
+    }
+    let fullscreen = options.fullscreen;
+    let ui = KioskUi::new(options).map_err(|e| match e {
+        KioskError::Platform(p) => KioskError::NoDisplay {
+            reason: p.to_string(),
+        },
+        other => other,
+    })?;
+    if fullscreen {
+        ui.window().window().set_fullscreen(true);
+    }
+    ui.window().run().map_err(|e| KioskError::NoDisplay {
+        reason: e.to_string(),
+    })
+}
