@@ -1,14 +1,290 @@
-//! `zizhu flow …` (placeholder until its issue lands).
+//! `zizhu flow run`: one service end to end without the UI, against a platform, printing what the
+//! citizen would see. With `--sample` it also plays the citizen's phone: it fills every field not
+//! given with the catalog's example value and opens the payment and face-check links the kiosk
+//! shows (DESIGN.md, "Payments and phone checks in the demo platform").
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+use zizhu_drivers::idcard::card::{samples, CardKind};
+use zizhu_drivers::printer::receipt::Mode;
+
+use crate::catalog::{Catalog, Lang};
+use crate::error::usage;
+use crate::flow::play::{play, Script};
+use crate::flow::{receipt, FlowError, Identity, Source};
+use crate::platform::{Client, ClientConfig};
+use zizhu_drivers::privacy::mask;
 
 /// Subcommands of `zizhu flow`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Not built yet.
-    Todo,
+    /// Run one service end to end.
+    Run(RunArgs),
+}
+
+/// Arguments of `zizhu flow run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Service id (see `zizhu catalog list`).
+    #[arg(long)]
+    pub item: String,
+    /// Platform base URL, e.g. http://127.0.0.1:8700.
+    #[arg(long)]
+    pub platform: String,
+    /// Identify with one of the simulator's sample cards: resident, rare-name, foreign-2017,
+    /// foreign-2023, hk-macao-taiwan.
+    #[arg(long, value_name = "NAME", group = "who")]
+    pub idcard_sample: Option<String>,
+    /// Identify with a code as scanned from a phone (EL1:/ET1: e-licence, or an identity code).
+    #[arg(long, value_name = "PAYLOAD", group = "who")]
+    pub code: Option<String>,
+    /// Identify as if a card with this number had been read (tests, technicians).
+    #[arg(long, value_name = "N", group = "who")]
+    pub id_number: Option<String>,
+    /// Type the number instead (acting for someone else, 代他人; only where the service allows).
+    #[arg(long)]
+    pub typed: bool,
+    /// A form value, KEY=VALUE (repeatable).
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// Fill every field not given with its sample value and play the citizen's phone.
+    #[arg(long)]
+    pub sample: bool,
+    /// Write the receipt as ESC/POS bytes to this file.
+    #[arg(long, value_name = "F.bin")]
+    pub print_to: Option<PathBuf>,
+    /// Rate the service 1-5 at the end (5 = 非常满意); default: skip.
+    #[arg(long)]
+    pub rate: Option<u8>,
+    /// Language: zh or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Platform bearer token.
+    #[arg(long, default_value = "demo-kiosk-token")]
+    pub token: String,
+    /// How long to wait for a payment or face check, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub wait: u64,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `zizhu flow`.
-pub fn run(_cmd: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("zizhu flow is not built yet")
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Run(a) => run_one(a),
+    }
+}
+
+/// The sample card with this name.
+pub fn sample_card(name: &str) -> Option<zizhu_drivers::idcard::card::CardData> {
+    let all = samples();
+    let pick = |k: CardKind, rare: bool| {
+        all.iter()
+            .find(|c| {
+                c.kind == k
+                    && (c.name.chars().count() > 2 || !rare)
+                    && (rare == c.name.contains('㛃'))
+            })
+            .cloned()
+    };
+    match name {
+        "resident" => pick(CardKind::Resident, false),
+        "rare-name" => pick(CardKind::Resident, true),
+        "foreign-2017" => pick(CardKind::ForeignPermanent2017, false),
+        "foreign-2023" => pick(CardKind::ForeignPermanent2023, false),
+        "hk-macao-taiwan" => pick(CardKind::HkMacaoTaiwan, false),
+        _ => None,
+    }
+}
+
+/// Opens a link as the citizen's phone would (payment, face check).
+fn open_link(url: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "opening {url}: HTTP {}",
+            r.status()
+        );
+        Ok(())
+    })
+}
+
+fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin();
+    let Some(service) = catalog.service(&a.item) else {
+        return usage(format!(
+            "unknown service `{}`: list the ids with `zizhu catalog list`",
+            a.item
+        ));
+    };
+    let Some(lang) = Lang::parse(&a.lang) else {
+        return usage(format!("unknown language `{}`: use zh or en", a.lang));
+    };
+    if !(a.platform.starts_with("http://") || a.platform.starts_with("https://")) {
+        return usage(format!(
+            "`{}` is not a platform URL: use http://HOST:PORT",
+            a.platform
+        ));
+    }
+    let mut given = std::collections::BTreeMap::new();
+    for f in &a.fields {
+        let Some((k, v)) = f.split_once('=') else {
+            return usage(format!("`--field {f}`: use KEY=VALUE"));
+        };
+        if service.field(k).is_none() {
+            let keys: Vec<&str> = service.fields.iter().map(|f| f.key.as_str()).collect();
+            return usage(format!(
+                "service {} has no field `{k}`; its fields are: {}",
+                service.id,
+                if keys.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    keys.join(", ")
+                }
+            ));
+        }
+        given.insert(k.to_string(), v.to_string());
+    }
+    if let Some(r) = a.rate {
+        if !(1..=5).contains(&r) {
+            return usage("`--rate` is 1 to 5 (5 = 非常满意, 1 = 非常不满意)");
+        }
+    }
+    let mut cfg = ClientConfig::new(
+        a.platform.trim_end_matches('/'),
+        a.token.clone(),
+        "flow-cli",
+    );
+    cfg.timeout = Duration::from_secs(10);
+    let client = Client::new(cfg)?;
+    let identity = if service.auth == crate::catalog::Auth::None {
+        None
+    } else if let Some(name) = &a.idcard_sample {
+        let Some(card) = sample_card(name) else {
+            return usage(format!(
+                "unknown sample card `{name}`: use resident, rare-name, foreign-2017, foreign-2023 or hk-macao-taiwan"
+            ));
+        };
+        match Identity::from_card(&card, chrono::Local::now().date_naive()) {
+            Ok(i) => Some(i),
+            Err(e) => return refused(a.json, service, e.message(lang)),
+        }
+    } else if let Some(n) = &a.id_number {
+        match Identity::typed(n) {
+            Ok(mut i) => {
+                if !a.typed {
+                    i.source = Source::IdCard;
+                }
+                Some(i)
+            }
+            Err(e) => return usage(format!("--id-number {}: {}", mask(n), e.message(Lang::En))),
+        }
+    } else if let Some(code) = &a.code {
+        match client.resolve_identity(code.trim()) {
+            Ok(p) => Some(Identity::from_code(
+                p.id_masked,
+                Some(p.name),
+                Some(p.subject_token),
+            )),
+            Err(e) => {
+                let msg = FlowError::Backend(e.into()).message(service, lang);
+                return refused(a.json, service, &msg);
+            }
+        }
+    } else {
+        return usage(format!(
+            "service {} needs identification: give --idcard-sample NAME, --code PAYLOAD or --id-number N",
+            service.id
+        ));
+    };
+    if !a.sample {
+        if let Some(f) = service
+            .fields
+            .iter()
+            .find(|f| f.required && !given.contains_key(&f.key))
+        {
+            return usage(format!(
+                "field `{}` ({}) is required: give --field {}=VALUE (e.g. {}) or --sample",
+                f.key, f.zh, f.key, f.example
+            ));
+        }
+    }
+    let opener = |url: &str| open_link(url);
+    let script = Script {
+        identity,
+        fields: given,
+        sample: a.sample,
+        open_link: &opener,
+        wait: Duration::from_secs(a.wait),
+        rate: a.rate,
+    };
+    let (flow, transcript) = play(service, lang, script, &client, None);
+    let mut printed = None;
+    if let (Some(path), true) = (&a.print_to, transcript.completed()) {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+        let bytes = receipt::receipt(&flow, "flow-cli", &now).to_escpos(Mode::Raster)?;
+        std::fs::write(path, &bytes)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        printed = Some(path.display().to_string());
+    }
+    flow.end();
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "service": transcript.service, "completed": transcript.completed(),
+                "queued": transcript.queued,
+                "reference": transcript.reply.as_ref().map(|r| r.reference.clone()),
+                "reply": transcript.reply, "screen": transcript.screen,
+                "error": transcript.failed.as_ref().map(|(step, msg)| json!({"step": step, "message": msg})),
+                "receipt": printed,
+            })
+        );
+    } else {
+        for l in &transcript.screen {
+            println!("{l}");
+        }
+        if let Some(p) = &printed {
+            println!("{} → {p}", lang.pick("凭条已打印", "Receipt printed"));
+        }
+        match &transcript.failed {
+            None => println!(
+                "{}",
+                lang.pick(
+                    "办理完成。请取走您的身份证和凭条。",
+                    "Done. Please take your ID card and receipt."
+                )
+            ),
+            Some((_, msg)) => println!("{msg}"),
+        }
+    }
+    Ok(if transcript.completed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn refused(json: bool, service: &crate::catalog::Service, msg: &str) -> anyhow::Result<ExitCode> {
+    if json {
+        println!(
+            "{}",
+            json!({"service": service.id, "completed": false, "error": {"step": "identify", "message": msg}})
+        );
+    } else {
+        println!("{msg}");
+    }
+    Ok(ExitCode::FAILURE)
 }

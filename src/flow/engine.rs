@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use super::fields::{self, FieldError};
-use super::identity::{Identity, IdentifyError, Source};
+use super::identity::{IdentifyError, Identity, Source};
 use crate::catalog::{Auth, Lang, Output, Service};
 
 /// Where a visit is.
@@ -181,8 +181,15 @@ pub struct Submission {
     pub id_number: String,
     /// How the subject identified.
     pub source: Source,
+    /// A subject token the platform already issued for this citizen (identity codes), used
+    /// instead of the number.
+    pub subject_token: Option<String>,
     /// Acting for someone else.
     pub proxy: bool,
+    /// The phone face check that was passed, if one was needed.
+    pub face_check_id: Option<String>,
+    /// Whether the commitment (告知承诺) was accepted.
+    pub commitment_accepted: bool,
     /// Form values.
     pub fields: BTreeMap<String, String>,
     /// E-licence types attached instead of paper.
@@ -194,6 +201,9 @@ pub struct Submission {
 impl Drop for Submission {
     fn drop(&mut self) {
         self.id_number.zeroize();
+        if let Some(t) = self.subject_token.as_mut() {
+            t.zeroize();
+        }
         for v in self.fields.values_mut() {
             v.zeroize();
         }
@@ -222,7 +232,11 @@ pub trait Backend {
     /// Payment status.
     fn payment(&self, order_id: &str) -> Result<PollStatus, BackendError>;
     /// Starts a phone face check; returns (check id, link for the QR).
-    fn start_face_check(&self, service_id: &str, id_number: &str) -> Result<(String, String), BackendError>;
+    fn start_face_check(
+        &self,
+        service_id: &str,
+        id_number: &str,
+    ) -> Result<(String, String), BackendError>;
     /// Face check status.
     fn face_check(&self, check_id: &str) -> Result<PollStatus, BackendError>;
     /// Appointment slots for a service.
@@ -240,7 +254,12 @@ pub trait Outbox {
     /// Marks an outbox item delivered.
     fn mark_done(&self, id: i64) -> anyhow::Result<()>;
     /// Adds a line to the transaction log (masked id and salted hash only).
-    fn record(&self, service_id: &str, outcome: &str, id_number: Option<&str>) -> anyhow::Result<()>;
+    fn record(
+        &self,
+        service_id: &str,
+        outcome: &str,
+        id_number: Option<&str>,
+    ) -> anyhow::Result<()>;
 }
 
 /// Why a step could not be taken.
@@ -447,7 +466,11 @@ impl<'a> Flow<'a> {
 
     /// Identification. A typed number is accepted only where the service allows acting for
     /// someone else; `idcard+face` with a card starts a face check on the phone.
-    pub fn identify(&mut self, identity: Identity, backend: &dyn Backend) -> Result<Step, FlowError> {
+    pub fn identify(
+        &mut self,
+        identity: Identity,
+        backend: &dyn Backend,
+    ) -> Result<Step, FlowError> {
         self.expect(Step::Identify)?;
         if identity.source == Source::Typed && !self.service.proxy {
             return Err(IdentifyError::TypingNotAllowed.into());
@@ -494,7 +517,10 @@ impl<'a> Flow<'a> {
     pub fn set_field(&mut self, key: &str, value: &str) -> Result<(), FlowError> {
         self.expect(Step::Form)?;
         let Some(field) = self.service.field(key) else {
-            return Err(FlowError::Fields(vec![(key.to_string(), FieldError::Format)]));
+            return Err(FlowError::Fields(vec![(
+                key.to_string(),
+                FieldError::Format,
+            )]));
         };
         match fields::validate(field, value) {
             Ok(v) => {
@@ -536,16 +562,19 @@ impl<'a> Flow<'a> {
     }
 
     fn submission(&self) -> Submission {
-        let (id_number, source) = match &self.identity {
-            Some(i) => (i.id_number.clone(), i.source),
-            None => (String::new(), Source::Code),
+        let (id_number, source, subject_token) = match &self.identity {
+            Some(i) => (i.id_number.clone(), i.source, i.subject_token.clone()),
+            None => (String::new(), Source::Code, None),
         };
         Submission {
             service_id: self.service.id.clone(),
             idempotency_key: self.key.clone(),
             id_number,
             source,
+            subject_token,
             proxy: source == Source::Typed,
+            face_check_id: self.face_check.as_ref().map(|(id, _)| id.clone()),
+            commitment_accepted: self.consent || !self.service.commitment,
             fields: self.values.clone(),
             elicense: self.service.elicense.clone(),
             lang: self.lang,
@@ -555,7 +584,11 @@ impl<'a> Flow<'a> {
     /// Confirms and calls the platform. The request is journaled first; if the platform cannot
     /// be reached, a submit service stays queued (the citizen gets the local reference and it is
     /// delivered later), other services report the problem so the citizen can retry.
-    pub fn confirm(&mut self, backend: &dyn Backend, outbox: Option<&dyn Outbox>) -> Result<Step, FlowError> {
+    pub fn confirm(
+        &mut self,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
         self.expect(Step::Confirm)?;
         let sub = self.submission();
         let queueable = self.service.output == Output::Submit;
@@ -570,7 +603,8 @@ impl<'a> Flow<'a> {
         match backend.submit(&sub) {
             Ok(reply) => {
                 if let (Some(o), Some(id)) = (outbox, self.outbox_id) {
-                    o.mark_done(id).map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                    o.mark_done(id)
+                        .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
                 }
                 self.step = match reply.status {
                     ReplyStatus::PaymentPending if reply.pay.is_some() => Step::Payment,
@@ -606,7 +640,11 @@ impl<'a> Flow<'a> {
     }
 
     /// Polls the payment while the QR is shown.
-    pub fn poll_payment(&mut self, backend: &dyn Backend, outbox: Option<&dyn Outbox>) -> Result<Step, FlowError> {
+    pub fn poll_payment(
+        &mut self,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
         self.expect(Step::Payment)?;
         let order = match self.reply.as_ref().and_then(|r| r.pay.as_ref()) {
             Some(p) => p.order_id.clone(),
@@ -664,13 +702,17 @@ impl<'a> Flow<'a> {
                 reasons: if level <= 2 { reasons } else { Vec::new() },
             };
             let id = match outbox {
-                Some(o) => Some(o.enqueue_evaluation(&e).map_err(|e| FlowError::Journal(format!("{e:#}")))?),
+                Some(o) => Some(
+                    o.enqueue_evaluation(&e)
+                        .map_err(|e| FlowError::Journal(format!("{e:#}")))?,
+                ),
                 None => None,
             };
             match backend.evaluate(&e) {
                 Ok(()) => {
                     if let (Some(o), Some(id)) = (outbox, id) {
-                        o.mark_done(id).map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                        o.mark_done(id)
+                            .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
                     }
                 }
                 Err(err) => tracing::info!("evaluation queued for later delivery: {err}"),

@@ -33,9 +33,14 @@ impl FieldError {
         match (self, lang) {
             (FieldError::Required, Lang::Zh) => format!("请填写“{label}”。"),
             (FieldError::Required, Lang::En) => format!("Please fill in “{label}”."),
-            (FieldError::Format, Lang::Zh) => format!("“{label}”格式不对，请按示例填写：{}", field.example),
+            (FieldError::Format, Lang::Zh) => {
+                format!("“{label}”格式不对，请按示例填写：{}", field.example)
+            }
             (FieldError::Format, Lang::En) => {
-                format!("“{label}” is not in the right form; type it like: {}", field.example)
+                format!(
+                    "“{label}” is not in the right form; type it like: {}",
+                    field.example
+                )
             }
             (FieldError::Range, Lang::Zh) => match field.kind {
                 FieldKind::Amount => format!("“{label}”应在 {min} 到 {max} 元之间。"),
@@ -179,38 +184,148 @@ mod tests {
             required: true,
             min,
             max,
-            options: vec![Choice { value: "a".into(), zh: "甲".into(), en: "A".into() }],
+            options: vec![Choice {
+                value: "a".into(),
+                zh: "甲".into(),
+                en: "A".into(),
+            }],
         }
     }
 
     #[test]
     fn each_kind_accepts_good_and_refuses_bad() {
-        let cases: &[(FieldKind, Option<f64>, Option<f64>, &str, Result<&str, FieldError>)] = &[
+        let cases: &[(
+            FieldKind,
+            Option<f64>,
+            Option<f64>,
+            &str,
+            Result<&str, FieldError>,
+        )] = &[
             (FieldKind::Text, Some(2.0), Some(4.0), " 张三 ", Ok("张三")),
-            (FieldKind::Text, Some(2.0), Some(4.0), "张", Err(FieldError::Range)),
-            (FieldKind::Digits, Some(6.0), Some(8.0), "１２３４５６", Ok("123456")),
-            (FieldKind::Digits, None, None, "12a4", Err(FieldError::Format)),
-            (FieldKind::Phone, None, None, "13800138000", Ok("13800138000")),
-            (FieldKind::Phone, None, None, "12800138000", Err(FieldError::Format)),
-            (FieldKind::Phone, None, None, "1380013800", Err(FieldError::Format)),
+            (
+                FieldKind::Text,
+                Some(2.0),
+                Some(4.0),
+                "张",
+                Err(FieldError::Range),
+            ),
+            (
+                FieldKind::Digits,
+                Some(6.0),
+                Some(8.0),
+                "１２３４５６",
+                Ok("123456"),
+            ),
+            (
+                FieldKind::Digits,
+                None,
+                None,
+                "12a4",
+                Err(FieldError::Format),
+            ),
+            (
+                FieldKind::Phone,
+                None,
+                None,
+                "13800138000",
+                Ok("13800138000"),
+            ),
+            (
+                FieldKind::Phone,
+                None,
+                None,
+                "12800138000",
+                Err(FieldError::Format),
+            ),
+            (
+                FieldKind::Phone,
+                None,
+                None,
+                "1380013800",
+                Err(FieldError::Format),
+            ),
             (FieldKind::Date, None, None, "2026-02-28", Ok("2026-02-28")),
-            (FieldKind::Date, None, None, "2026-02-30", Err(FieldError::Date)),
-            (FieldKind::Date, None, None, "2026/02/28", Err(FieldError::Format)),
-            (FieldKind::MonthRange, None, None, "2025-01..2025-12", Ok("2025-01..2025-12")),
-            (FieldKind::MonthRange, None, None, "2025-12..2025-01", Err(FieldError::Date)),
-            (FieldKind::MonthRange, None, None, "2025-13..2025-12", Err(FieldError::Format)),
-            (FieldKind::MonthRange, None, None, "2000-01..2025-12", Err(FieldError::Range)),
+            (
+                FieldKind::Date,
+                None,
+                None,
+                "2026-02-30",
+                Err(FieldError::Date),
+            ),
+            (
+                FieldKind::Date,
+                None,
+                None,
+                "2026/02/28",
+                Err(FieldError::Format),
+            ),
+            (
+                FieldKind::MonthRange,
+                None,
+                None,
+                "2025-01..2025-12",
+                Ok("2025-01..2025-12"),
+            ),
+            (
+                FieldKind::MonthRange,
+                None,
+                None,
+                "2025-12..2025-01",
+                Err(FieldError::Date),
+            ),
+            (
+                FieldKind::MonthRange,
+                None,
+                None,
+                "2025-13..2025-12",
+                Err(FieldError::Format),
+            ),
+            (
+                FieldKind::MonthRange,
+                None,
+                None,
+                "2000-01..2025-12",
+                Err(FieldError::Range),
+            ),
             (FieldKind::Select, None, None, "a", Ok("a")),
             (FieldKind::Select, None, None, "b", Err(FieldError::Choice)),
-            (FieldKind::Amount, Some(1.0), Some(5000.0), "100.50", Ok("100.50")),
-            (FieldKind::Amount, Some(1.0), Some(5000.0), "100.505", Err(FieldError::Format)),
-            (FieldKind::Amount, Some(1.0), Some(5000.0), "9000", Err(FieldError::Range)),
-            (FieldKind::Amount, Some(1.0), Some(5000.0), "-5", Err(FieldError::Format)),
+            (
+                FieldKind::Amount,
+                Some(1.0),
+                Some(5000.0),
+                "100.50",
+                Ok("100.50"),
+            ),
+            (
+                FieldKind::Amount,
+                Some(1.0),
+                Some(5000.0),
+                "100.505",
+                Err(FieldError::Format),
+            ),
+            (
+                FieldKind::Amount,
+                Some(1.0),
+                Some(5000.0),
+                "9000",
+                Err(FieldError::Range),
+            ),
+            (
+                FieldKind::Amount,
+                Some(1.0),
+                Some(5000.0),
+                "-5",
+                Err(FieldError::Format),
+            ),
             (FieldKind::Amount, None, None, "", Err(FieldError::Required)),
         ];
         for (kind, min, max, input, want) in cases {
             let got = validate(&field(*kind, *min, *max), input);
-            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{kind:?} {input:?}");
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                want.clone(),
+                "{kind:?} {input:?}"
+            );
         }
     }
 
@@ -225,7 +340,13 @@ mod tests {
     fn every_catalog_example_is_valid() {
         for s in crate::catalog::Catalog::builtin().services() {
             for f in &s.fields {
-                assert!(validate(f, &f.example).is_ok(), "{}.{} = {}", s.id, f.key, f.example);
+                assert!(
+                    validate(f, &f.example).is_ok(),
+                    "{}.{} = {}",
+                    s.id,
+                    f.key,
+                    f.example
+                );
             }
         }
     }

@@ -62,6 +62,8 @@ pub struct Identity {
     pub id_number: String,
     /// Name, when known (card or code); memory only.
     pub name: Option<String>,
+    /// A platform subject token for this citizen (identity codes resolve to one).
+    pub subject_token: Option<String>,
     /// How they identified.
     #[zeroize(skip)]
     pub source: Source,
@@ -92,6 +94,7 @@ impl Identity {
         Ok(Identity {
             id_number: card.id_number.clone(),
             name: Some(card.name.clone()),
+            subject_token: None,
             source: Source::IdCard,
             face_verified: false,
         })
@@ -112,16 +115,23 @@ impl Identity {
         Ok(Identity {
             id_number: n,
             name: None,
+            subject_token: None,
             source: Source::Typed,
             face_verified: false,
         })
     }
 
-    /// From a presentation code the platform or the e-licence verifier resolved.
-    pub fn from_code(id_number: String, name: Option<String>) -> Identity {
+    /// From a presentation code the platform or the e-licence verifier resolved. The number may
+    /// be masked when the platform answered with a subject token instead.
+    pub fn from_code(
+        id_number: String,
+        name: Option<String>,
+        subject_token: Option<String>,
+    ) -> Identity {
         Identity {
             id_number,
             name,
+            subject_token,
             source: Source::Code,
             face_verified: true,
         }
@@ -157,8 +167,14 @@ mod tests {
     fn typed_numbers_are_checked() {
         assert!(Identity::typed("11010519491231002X").is_ok());
         assert!(Identity::typed("11010519491231002x").is_ok());
-        assert_eq!(Identity::typed("110105194912310021").unwrap_err(), IdentifyError::CheckDigit);
-        assert_eq!(Identity::typed("1101051949").unwrap_err(), IdentifyError::Format);
+        assert_eq!(
+            Identity::typed("110105194912310021").unwrap_err(),
+            IdentifyError::CheckDigit
+        );
+        assert_eq!(
+            Identity::typed("1101051949").unwrap_err(),
+            IdentifyError::Format
+        );
     }
 
     #[test]
@@ -176,6 +192,9 @@ mod tests {
         card.valid_long_term = false;
         card.valid_to = Some("2020-01-01".into());
         let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(Identity::from_card(&card, today).unwrap_err(), IdentifyError::Expired);
+        assert_eq!(
+            Identity::from_card(&card, today).unwrap_err(),
+            IdentifyError::Expired
+        );
     }
 }

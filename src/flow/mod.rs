@@ -12,10 +12,13 @@
 pub mod engine;
 pub mod fields;
 pub mod identity;
+pub mod play;
+pub mod receipt;
+pub mod remote;
 
 pub use engine::{
     Backend, BackendError, Document, Evaluation, Flow, FlowError, Item, Outbox, PayInfo,
     PollStatus, Reply, ReplyStatus, Slot, Step, Submission, Table,
 };
 pub use fields::{validate, FieldError};
-pub use identity::{Identity, IdentifyError, Source};
+pub use identity::{IdentifyError, Identity, Source};

@@ -1,0 +1,252 @@
+//! Plays one whole visit without a UI: the engine driven by given values, with the citizen's
+//! phone played too when asked (opening the payment and face-check links, as DESIGN.md describes
+//! for the demo platform). `zizhu flow run` and the end-to-end tests use it; the touchscreen
+//! drives the same [`Flow`] step by step instead.
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::engine::{Backend, BackendError, Flow, FlowError, Outbox, Reply, Step};
+use super::identity::Identity;
+use crate::catalog::{Lang, Service};
+
+/// How to play the visit.
+pub struct Script<'a> {
+    /// Who the citizen is (ignored for services without identification).
+    pub identity: Option<Identity>,
+    /// Form values given.
+    pub fields: BTreeMap<String, String>,
+    /// Fill missing fields with the catalog's example values and open the phone links.
+    pub sample: bool,
+    /// How to open a link as the citizen's phone (payment, face check).
+    pub open_link: &'a dyn Fn(&str) -> anyhow::Result<()>,
+    /// How long to wait for a payment or face check.
+    pub wait: Duration,
+    /// Rating at the end (1-5), or none.
+    pub rate: Option<u8>,
+}
+
+/// What the citizen saw, and how it ended.
+#[derive(Debug, Serialize)]
+pub struct Transcript {
+    /// Service id.
+    pub service: String,
+    /// Lines as the screen would show them.
+    pub screen: Vec<String>,
+    /// The platform's reply, if the service got that far.
+    pub reply: Option<Reply>,
+    /// True when the submission was queued in the journal (platform unreachable).
+    pub queued: bool,
+    /// The step that failed and the plain message, if it failed.
+    pub failed: Option<(String, String)>,
+}
+
+impl Transcript {
+    /// Whether the service completed (or was safely queued).
+    pub fn completed(&self) -> bool {
+        self.failed.is_none()
+    }
+}
+
+fn poll(
+    wait: Duration,
+    mut f: impl FnMut() -> Result<Step, FlowError>,
+    waiting: Step,
+) -> Result<Step, FlowError> {
+    let start = Instant::now();
+    loop {
+        let s = f()?;
+        if s != waiting || start.elapsed() > wait {
+            return Ok(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Plays `service` to the end. The flow is returned (not yet ended) so the caller can print the
+/// receipt; dropping it wipes the citizen's data.
+pub fn play<'a>(
+    service: &'a Service,
+    lang: Lang,
+    script: Script<'_>,
+    backend: &dyn Backend,
+    outbox: Option<&dyn Outbox>,
+) -> (Flow<'a>, Transcript) {
+    let mut flow = Flow::new(service, lang);
+    let mut t = Transcript {
+        service: service.id.clone(),
+        screen: vec![format!("== {} ({})", service.name(lang), service.id)],
+        reply: None,
+        queued: false,
+        failed: None,
+    };
+    let result = steps(&mut flow, &mut t, script, backend, outbox);
+    if let Err((step, e)) = result {
+        t.failed = Some((step.to_string(), e.message(service, lang)));
+        t.screen.push(format!("[{step}] {e}"));
+    }
+    t.reply = flow.reply().cloned();
+    t.queued = flow.queued();
+    (flow, t)
+}
+
+type StepResult = Result<(), (&'static str, FlowError)>;
+
+fn steps(
+    flow: &mut Flow<'_>,
+    t: &mut Transcript,
+    script: Script<'_>,
+    backend: &dyn Backend,
+    outbox: Option<&dyn Outbox>,
+) -> StepResult {
+    let lang = flow.lang();
+    let service = flow.service();
+    if flow.step() == Step::Identify {
+        let Some(identity) = script.identity else {
+            return Err(("identify", FlowError::NotHere));
+        };
+        t.screen.push(format!(
+            "{}: {}",
+            lang.pick("身份", "Identity"),
+            identity.masked()
+        ));
+        flow.identify(identity, backend)
+            .map_err(|e| ("identify", e))?;
+    }
+    if flow.step() == Step::FaceCheck {
+        let url = flow.face_check_url().unwrap_or_default().to_string();
+        t.screen.push(format!(
+            "{}: {url}",
+            lang.pick(
+                "请用手机扫码刷脸",
+                "Scan with your phone for the face check"
+            )
+        ));
+        if script.sample {
+            (script.open_link)(&url).map_err(|e| {
+                (
+                    "face-check",
+                    FlowError::Backend(BackendError::Unreachable(format!("{e:#}"))),
+                )
+            })?;
+        }
+        match poll(
+            script.wait,
+            || flow.poll_face_check(backend),
+            Step::FaceCheck,
+        ) {
+            Ok(Step::FaceCheck) | Err(_) => return Err(("face-check", FlowError::NotHere)),
+            Ok(_) => t
+                .screen
+                .push(lang.pick("刷脸核验通过", "Face check passed").into()),
+        }
+    }
+    if flow.step() == Step::Form {
+        for f in &service.fields {
+            let v = match script.fields.get(&f.key) {
+                Some(v) => v.clone(),
+                None if script.sample => f.example.clone(),
+                None => continue,
+            };
+            flow.set_field(&f.key, &v).map_err(|e| ("form", e))?;
+            t.screen.push(format!("{}: {v}", f.label(lang)));
+        }
+        flow.finish_form().map_err(|e| ("form", e))?;
+    }
+    if flow.step() == Step::Commitment {
+        t.screen.push(
+            lang.pick(
+                "告知承诺：本人承诺所填信息真实有效。 [同意]",
+                "Commitment: I confirm the information is true. [Agree]",
+            )
+            .into(),
+        );
+        flow.commit(true).map_err(|e| ("commitment", e))?;
+    }
+    flow.confirm(backend, outbox).map_err(|e| ("submit", e))?;
+    if flow.step() == Step::Payment {
+        if let Some(p) = flow.reply().and_then(|r| r.pay.clone()) {
+            t.screen.push(format!(
+                "{} ¥{}: {}",
+                lang.pick("请扫码支付", "Scan to pay"),
+                p.amount,
+                p.pay_url
+            ));
+            if script.sample {
+                (script.open_link)(&p.pay_url).map_err(|e| {
+                    (
+                        "payment",
+                        FlowError::Backend(BackendError::Unreachable(format!("{e:#}"))),
+                    )
+                })?;
+            }
+        }
+        match poll(
+            script.wait,
+            || flow.poll_payment(backend, outbox),
+            Step::Payment,
+        ) {
+            Ok(Step::Payment) => {
+                return Err((
+                    "payment",
+                    FlowError::Backend(BackendError::Rejected {
+                        code: "payment_timeout".into(),
+                        message_zh: "支付超时，订单未完成。请重新办理。".into(),
+                        message_en: "The payment timed out. Please start again.".into(),
+                    }),
+                ))
+            }
+            Ok(_) => t.screen.push(lang.pick("支付成功", "Paid").into()),
+            Err(e) => return Err(("payment", e)),
+        }
+    }
+    if flow.queued() {
+        t.screen.push(format!(
+            "{} {}",
+            lang.pick("网络暂时中断，申请已保存，恢复后自动提交。本机受理号：", "The network is down; your application is saved and will be sent automatically. Kiosk reference:"),
+            flow.local_reference()
+        ));
+    }
+    if let Some(r) = flow.reply() {
+        t.screen
+            .push(format!("-- {}", lang.pick(&r.title_zh, &r.title_en)));
+        t.screen.push(format!(
+            "{}: {}",
+            lang.pick("办件编号", "Reference"),
+            r.reference
+        ));
+        for i in &r.items {
+            t.screen.push(format!(
+                "{}: {}",
+                lang.pick(&i.label_zh, &i.label_en),
+                i.value
+            ));
+        }
+        if let Some(tab) = &r.table {
+            t.screen.push(
+                tab.columns
+                    .iter()
+                    .map(|(zh, en)| lang.pick(zh, en))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            );
+            for row in &tab.rows {
+                t.screen.push(row.join(" | "));
+            }
+        }
+        if let (Some(zh), Some(en)) = (&r.next_steps_zh, &r.next_steps_en) {
+            t.screen.push(lang.pick(zh, en).to_string());
+        }
+        if let Some(u) = &r.handoff_url {
+            t.screen.push(format!(
+                "{}: {u}",
+                lang.pick("扫码带走结果", "Take the result on your phone")
+            ));
+        }
+    }
+    flow.done_with_result().map_err(|e| ("result", e))?;
+    flow.evaluate(script.rate, Vec::new(), backend, outbox)
+        .map_err(|e| ("evaluate", e))?;
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! The flow engine's [`Backend`] over the platform's HTTP client: maps the engine's requests to
+//! the API of docs/platform-api.md and the API's answers back to the engine's plain types. The
+//! full ID number is exchanged for a subject token (`POST /v1/subjects`) so that only tokens
+//! travel in service requests.
+use crate::platform::api::{self, ServiceResult, SubjectKind};
+use crate::platform::{Client, ErrorKind, PlatformError};
+
+use super::engine::{
+    Backend, BackendError, Document, Evaluation, Item, PayInfo, PollStatus, Reply, ReplyStatus,
+    Slot, Submission, Table,
+};
+use super::identity::Source;
+
+impl From<PlatformError> for BackendError {
+    fn from(e: PlatformError) -> Self {
+        match (&e, e.kind()) {
+            (PlatformError::Api { error, .. }, ErrorKind::Rejected | ErrorKind::Conflict) => {
+                BackendError::Rejected {
+                    code: error.code.clone(),
+                    message_zh: error.message_zh.clone(),
+                    message_en: error.message_en.clone(),
+                }
+            }
+            (_, ErrorKind::Unavailable) => BackendError::Unreachable(e.to_string()),
+            _ => BackendError::Protocol(e.to_string()),
+        }
+    }
+}
+
+fn kind(s: Source) -> SubjectKind {
+    match s {
+        Source::IdCard => SubjectKind::IdCard,
+        Source::Code => SubjectKind::Code,
+        Source::Typed => SubjectKind::Typed,
+    }
+}
+
+fn items(v: Vec<api::Item>) -> Vec<Item> {
+    v.into_iter()
+        .map(|i| Item {
+            label_zh: i.label_zh,
+            label_en: i.label_en,
+            value: i.value,
+        })
+        .collect()
+}
+
+fn table(t: Option<api::Table>) -> Option<Table> {
+    t.map(|t| Table {
+        columns: t.columns.into_iter().map(|c| (c.zh, c.en)).collect(),
+        rows: t.rows,
+    })
+}
+
+/// Converts a platform answer into the engine's reply.
+pub fn reply(r: api::ServiceResponse) -> Reply {
+    let status = match r.status {
+        api::RequestStatus::Completed => ReplyStatus::Completed,
+        api::RequestStatus::Accepted | api::RequestStatus::FaceCheckPending => {
+            ReplyStatus::Accepted
+        }
+        api::RequestStatus::PaymentPending => ReplyStatus::PaymentPending,
+    };
+    let mut out = Reply {
+        request_id: r.request_id,
+        reference: r.reference,
+        status,
+        title_zh: String::new(),
+        title_en: String::new(),
+        items: Vec::new(),
+        table: None,
+        document: None,
+        next_steps_zh: None,
+        next_steps_en: None,
+        pay: None,
+        handoff_url: Some(r.handoff_url).filter(|u| !u.is_empty()),
+    };
+    match r.result {
+        ServiceResult::Screen(s) => {
+            out.title_zh = s.title_zh;
+            out.title_en = s.title_en;
+            out.items = items(s.items);
+            out.table = table(s.table);
+        }
+        ServiceResult::Print(p) => {
+            out.title_zh = p.screen.title_zh;
+            out.title_en = p.screen.title_en;
+            out.items = items(p.screen.items);
+            out.table = table(p.screen.table);
+            out.document = Some(Document {
+                title_zh: p.document.title_zh,
+                title_en: p.document.title_en,
+                lines: p.document.lines,
+                verify_url: p.document.verify_url,
+            });
+        }
+        ServiceResult::Submit(s) => {
+            out.title_zh = "申请已受理".into();
+            out.title_en = "Application accepted".into();
+            out.items = vec![Item {
+                label_zh: "受理编号".into(),
+                label_en: "Reference".into(),
+                value: s.reference,
+            }];
+            out.next_steps_zh = Some(s.next_steps_zh);
+            out.next_steps_en = Some(s.next_steps_en);
+        }
+        ServiceResult::Pay(p) => {
+            out.title_zh = "请扫码缴费".into();
+            out.title_en = "Scan to pay".into();
+            out.items = items(p.items);
+            out.pay = Some(PayInfo {
+                order_id: p.order_id,
+                amount: p.amount,
+                pay_url: p.pay_url,
+            });
+        }
+        ServiceResult::Appointment(a) => {
+            out.title_zh = "预约成功".into();
+            out.title_en = "Appointment booked".into();
+            out.items = vec![
+                Item {
+                    label_zh: "办理地点".into(),
+                    label_en: "Office".into(),
+                    value: a.office_zh,
+                },
+                Item {
+                    label_zh: "时间".into(),
+                    label_en: "Time".into(),
+                    value: format!("{} – {}", a.slot.start, a.slot.end),
+                },
+                Item {
+                    label_zh: "预约编号".into(),
+                    label_en: "Booking reference".into(),
+                    value: a.reference,
+                },
+            ];
+        }
+    }
+    out
+}
+
+impl Backend for Client {
+    fn submit(&self, s: &Submission) -> Result<Reply, BackendError> {
+        let token = match &s.subject_token {
+            Some(t) => Some(t.clone()),
+            None if s.id_number.is_empty() => None,
+            None => Some(
+                self.subject(&api::SubjectRequest {
+                    id_number: s.id_number.clone(),
+                    kind: kind(s.source),
+                })?
+                .subject_token,
+            ),
+        };
+        let req = api::ServiceRequest {
+            subject: token.map(|t| api::Subject::token(t, kind(s.source), s.proxy)),
+            fields: s.fields.clone(),
+            elicense: s.elicense.clone(),
+            face_check_id: s.face_check_id.clone(),
+            commitment_accepted: s.commitment_accepted,
+            lang: s.lang,
+        };
+        Ok(reply(Client::submit(
+            self,
+            &s.service_id,
+            &s.idempotency_key,
+            &req,
+        )?))
+    }
+
+    fn payment(&self, order_id: &str) -> Result<PollStatus, BackendError> {
+        Ok(match Client::payment(self, order_id)?.status {
+            api::PaymentState::Pending => PollStatus::Pending,
+            api::PaymentState::Paid => PollStatus::Done,
+            api::PaymentState::Cancelled => PollStatus::Refused,
+            api::PaymentState::Expired => PollStatus::Expired,
+        })
+    }
+
+    fn start_face_check(
+        &self,
+        service_id: &str,
+        id_number: &str,
+    ) -> Result<(String, String), BackendError> {
+        let fc = Client::start_face_check(
+            self,
+            &api::FaceCheckRequest {
+                service_id: service_id.to_string(),
+                subject: api::Subject::id_number(id_number, SubjectKind::IdCard, false),
+            },
+        )?;
+        Ok((fc.check_id, fc.url))
+    }
+
+    fn face_check(&self, check_id: &str) -> Result<PollStatus, BackendError> {
+        Ok(match Client::face_check(self, check_id)?.status {
+            api::FaceCheckState::Pending => PollStatus::Pending,
+            api::FaceCheckState::Confirmed => PollStatus::Done,
+            api::FaceCheckState::Refused => PollStatus::Refused,
+            api::FaceCheckState::Expired => PollStatus::Expired,
+        })
+    }
+
+    fn slots(&self, service_id: &str, date: &str) -> Result<Vec<Slot>, BackendError> {
+        Ok(Client::slots(self, service_id, date)?
+            .into_iter()
+            .map(|s| Slot {
+                slot_id: s.slot_id,
+                start: s.start,
+                office: s.office,
+                available: s.available,
+            })
+            .collect())
+    }
+
+    fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError> {
+        Client::evaluate(
+            self,
+            &e.idempotency_key,
+            &api::Evaluation {
+                request_id: e.request_id.clone(),
+                service_id: e.service_id.clone(),
+                level: e.level,
+                reasons: e.reasons.clone(),
+            },
+        )?;
+        Ok(())
+    }
+}
