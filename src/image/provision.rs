@@ -253,6 +253,16 @@ fn chown_to(path: &Path, user: &str) {
     }
 }
 
+/// 32 random bytes from the kernel, as hex.
+fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 32];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .map_err(|e| Error::io("reading", "/dev/urandom", e))?;
+    Ok(super::bmap::hex(&b))
+}
+
 /// Sets `key` in `[section]` of a TOML document, keeping comments and other keys.
 fn set_key(doc: &mut toml_edit::DocumentMut, section: &str, key: &str, value: &str) {
     if !doc.contains_table(section) {
@@ -336,6 +346,13 @@ fn apply(paths: &FirstBootPaths, text: &str) -> Result<FirstBootReport> {
     };
     let token_file = paths.data_dir.join("platform-token");
     let config = render_config(&template, &p, &token_file)?;
+    // What `zizhu config check` checks: never write a config the runtime would refuse.
+    let parsed = crate::config::Config::parse(&config).map_err(|e| {
+        bad(format!(
+            "the kiosk config made from {} would be invalid: {e}; fix the template or the provisioning file",
+            paths.config.display()
+        ))
+    })?;
 
     write_atomic(
         &token_file,
@@ -359,6 +376,16 @@ fn apply(paths: &FirstBootPaths, text: &str) -> Result<FirstBootReport> {
     )?;
     if let Some(w) = &p.wifi {
         write_atomic(&paths.wifi_conf, wpa_conf(w).as_bytes(), 0o600)?;
+    }
+    // The status server's bearer token: made here when the config names a file that is missing
+    // (operators read it from the kiosk once, or replace it through their own tooling).
+    if let Some(tf) = &parsed.status_token_file {
+        if !tf.exists() {
+            write_atomic(tf, format!("{}\n", random_token()?).as_bytes(), 0o600)?;
+            if let Some(user) = &paths.owner {
+                chown_to(tf, user);
+            }
+        }
     }
     fs::remove_file(&paths.file).map_err(|e| Error::io("deleting", &paths.file, e))?;
     if let Some(dir) = paths.file.parent().and_then(|d| fs::File::open(d).ok()) {

@@ -21,7 +21,7 @@ missing_deps() {
   local status
   status=$(tar -xOf "$tarball" ./var/lib/dpkg/status)
   zz_deb_depends "$ZZ_DEB" | while read -r dep; do
-    printf '%s\n' "$status" | grep -qx "Package: $dep" || echo "$dep"
+    grep -qx "Package: $dep" <<< "$status" || echo "$dep"
   done
 }
 if [ -s "$tarball" ] && [ "${ZZ_REFRESH:-0}" != 1 ]; then
