@@ -2,3 +2,5 @@
 mod elicense;
 mod util;
 mod image;
+mod fleet;
+mod status;

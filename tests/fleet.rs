@@ -1,0 +1,305 @@
+//! `zizhu fleet`: fifty simulated kiosks on loopback polled in one run (some stopped, one with a
+//! wrong token, one out of paper, one answering garbage), inventory errors naming their lines,
+//! and file_sd targets. The simulated kiosks are `zizhu fleet serve-sim` processes, each with its
+//! own HOME and a free loopback port.
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+
+use crate::util;
+
+/// A `zizhu fleet serve-sim` process; killed when dropped.
+pub struct Sim {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    _home: tempfile::TempDir,
+}
+
+impl Sim {
+    /// Starts a simulated kiosk `id` with `token_file` and extra serve-sim arguments.
+    pub fn start(id: &str, token_file: &Path, extra: &[&str]) -> Sim {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut child = util::zizhu(home.path())
+            .args([
+                "fleet",
+                "serve-sim",
+                "--listen",
+                "127.0.0.1:0",
+                "--kiosk-id",
+                id,
+            ])
+            .arg("--token-file")
+            .arg(token_file)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting zizhu fleet serve-sim");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("serve-sim said {line:?}"));
+        Sim {
+            url: url.to_string(),
+            child,
+            _home: home,
+        }
+    }
+
+    /// Stops the kiosk (as if it lost power).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Writes a token file in `dir` and returns its path.
+pub fn token_file(dir: &Path, name: &str, token: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{token}\n")).expect("token file");
+    p
+}
+
+/// A loopback server that answers every request with `reply` (a kiosk gone wrong).
+fn garbage_server(reply: &'static [u8]) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(reply);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn fifty_kiosks_polled_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path(), "fleet.token", "fleet-token-0123456789abcdef");
+    let mut sims: Vec<Sim> = (0..50)
+        .map(|i| {
+            let id = format!("MZ-{i:04}");
+            let extra: &[&str] = match i {
+                3 => &["--paper", "out"],
+                4 => &["--device-offline", "printer"],
+                _ => &[],
+            };
+            Sim::start(&id, &token, extra)
+        })
+        .collect();
+    for i in [10, 20, 30, 40, 45] {
+        sims[i].stop();
+    }
+    let garbage = garbage_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!",
+    );
+    let mut inv = String::from("token_file = \"fleet.token\"\n");
+    for (i, s) in sims.iter().enumerate() {
+        inv.push_str(&format!("\n[[kiosk]]\nid = \"MZ-{i:04}\"\nurl = \"{}\"\nsite = \"梅江区站点{i}\"\ntags = [\"t{}\"]\n", s.url, i % 3));
+        if i == 7 {
+            inv.push_str("token = \"this-is-the-wrong-token-000\"\n");
+        }
+    }
+    inv.push_str(&format!(
+        "\n[[kiosk]]\nid = \"BROKEN\"\nurl = \"{garbage}\"\n"
+    ));
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(&inventory, inv).unwrap();
+
+    let out = util::zizhu(dir.path())
+        .args([
+            "fleet",
+            "poll",
+            "--json",
+            "--concurrency",
+            "16",
+            "--timeout",
+            "5000",
+            "--inventory",
+        ])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 1, "{}", util::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("poll --json");
+    let summary = &doc["summary"];
+    assert_eq!(summary["total"], 51);
+    assert_eq!(summary["down"], 5);
+    assert_eq!(summary["unauthorized"], 1);
+    assert_eq!(summary["bad_answer"], 1);
+    assert_eq!(summary["ok"], 51 - 5 - 1 - 1 - 2);
+    let kiosks = doc["kiosks"].as_array().unwrap();
+    let by_id = |id: &str| {
+        kiosks
+            .iter()
+            .find(|k| k["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    assert_eq!(by_id("MZ-0010")["verdict"], "down");
+    assert_eq!(by_id("MZ-0007")["verdict"], "unauthorized");
+    assert_eq!(by_id("BROKEN")["verdict"], "bad_answer");
+    assert_eq!(by_id("MZ-0003")["problems"][0]["kind"], "paper_out");
+    assert_eq!(by_id("MZ-0004")["problems"][0]["kind"], "device_offline");
+    assert_eq!(by_id("MZ-0004")["problems"][0]["device"], "printer");
+    assert_eq!(by_id("MZ-0001")["verdict"], "ok");
+    assert_eq!(by_id("MZ-0001")["status"]["session_active"], false);
+    // Problems first: the first rows are the down kiosks, the last ones are ok.
+    assert_eq!(kiosks[0]["verdict"], "down");
+    assert_eq!(kiosks[50]["verdict"], "ok");
+
+    // The table says the same, problems first, and a summary line.
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 1);
+    let table = util::stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("STATE"), "{table}");
+    assert!(lines[1].starts_with("DOWN"), "{table}");
+    assert!(table.contains("UNAUTHORIZED  MZ-0007"), "{table}");
+    assert!(table.contains("paper out"), "{table}");
+    assert!(
+        table.contains("51 kiosks: 42 ok, 9 need attention (5 down, 1 unauthorized, 1 bad answer)"),
+        "{table}"
+    );
+
+    // With only healthy kiosks (tag t1 minus the stopped and broken ones) the exit status is 0.
+    let healthy: String = [1usize, 2, 5, 6]
+        .iter()
+        .map(|i| {
+            format!(
+                "[[kiosk]]\nid = \"K{i}\"\nurl = \"{}\"\ntoken_file = \"fleet.token\"\n",
+                sims[*i].url
+            )
+        })
+        .collect();
+    let inv2 = dir.path().join("healthy.toml");
+    std::fs::write(&inv2, healthy).unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inv2)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 0, "{}", util::stdout(&out));
+}
+
+#[test]
+fn bad_inventories_exit_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    token_file(dir.path(), "t", "0123456789abcdef0123");
+    let inv = dir.path().join("bad.toml");
+    std::fs::write(
+        &inv,
+        "token_file = \"t\"\n[[kiosk]]\nid = \"A\"\nurl = \"http://127.0.0.1:9464\"\n[[kiosk]]\nid = \"A\"\nurl = \"http://127.0.0.1:9465\"\n[[kiosk]]\nid = \"B\"\nurl = \"not a url\"\n[[kiosk]]\nid = \"C\"\nurl = \"http://h:1\"\ntoken_file = \"missing.token\"\n",
+    )
+    .unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 2);
+    let err = util::stderr(&out);
+    assert!(
+        err.contains("line 6: duplicate kiosk id \"A\" (first at line 3)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 10: kiosk B: bad url \"not a url\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 14: kiosk C: cannot read status token file"),
+        "{err}"
+    );
+
+    std::fs::write(&inv, "[[kiosk]]\nid = \"A\"\nurl = [1\n").unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "sd", "--out", "x.json", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 2);
+    assert!(
+        util::stderr(&out).contains("bad.toml:3:"),
+        "{}",
+        util::stderr(&out)
+    );
+
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory", "/no/such/file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 2);
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--concurrency", "0", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 2);
+}
+
+#[test]
+fn sd_writes_prometheus_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    token_file(dir.path(), "t", "0123456789abcdef0123");
+    let inv = dir.path().join("fleet.toml");
+    std::fs::write(
+        &inv,
+        "token_file = \"t\"\n[[kiosk]]\nid = \"MZ-0042\"\nurl = \"http://10.1.2.3:9464\"\nsite = \"梅江区邮政支局\"\ntags = [\"post-office\", \"meijiang\"]\n[[kiosk]]\nid = \"MZ-0043\"\nurl = \"https://kiosk43.example.invalid/zizhu\"\ntags = [\"mall\"]\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("targets.json");
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "sd", "--inventory"])
+        .arg(&inv)
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 0, "{}", util::stderr(&out));
+    let groups: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(groups[0]["targets"][0], "10.1.2.3:9464");
+    assert_eq!(groups[0]["labels"]["kiosk_id"], "MZ-0042");
+    assert_eq!(groups[0]["labels"]["site"], "梅江区邮政支局");
+    assert_eq!(groups[0]["labels"]["tags"], ",post-office,meijiang,");
+    assert_eq!(groups[0]["labels"]["__metrics_path__"], "/metrics");
+    assert_eq!(groups[1]["targets"][0], "kiosk43.example.invalid:443");
+    assert_eq!(groups[1]["labels"]["__scheme__"], "https");
+    assert_eq!(groups[1]["labels"]["__metrics_path__"], "/zizhu/metrics");
+    assert!(
+        !std::fs::read_to_string(&out_file)
+            .unwrap()
+            .contains("0123456789abcdef"),
+        "no token in targets"
+    );
+
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "sd", "--tag", "mall", "--inventory"])
+        .arg(&inv)
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 0);
+    let groups: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(groups.as_array().unwrap().len(), 1);
+}
