@@ -171,7 +171,8 @@ mod tests {
     fn noop_remembers() {
         let mut g = NoopGpio::default();
         g.set_led(Led::Fault, true).unwrap();
-        g.power_cycle(Relay::Printer, Duration::from_millis(1)).unwrap();
+        g.power_cycle(Relay::Printer, Duration::from_millis(1))
+            .unwrap();
         g.beep(Duration::from_millis(1)).unwrap();
         assert!(g.leds.contains(&Led::Fault));
         assert_eq!(g.power_offs, 1);

@@ -447,41 +447,39 @@ impl FrameDecoder {
     /// The next complete frame, `None` when more bytes are needed, or an error for a bad frame
     /// (which has been skipped: call again to continue).
     pub fn next_frame(&mut self) -> Option<Result<Frame, FrameError>> {
-        loop {
-            match find_preamble(&self.buf) {
-                Some(0) => {}
-                Some(i) => self.drop_front(i),
-                None => {
-                    // Keep a tail that may be the start of a preamble.
-                    let keep = self.buf.len().min(PREAMBLE.len() - 1);
-                    let cut = self.buf.len() - keep;
-                    self.drop_front(cut);
-                    return None;
-                }
-            }
-            if self.buf.len() < 7 {
+        match find_preamble(&self.buf) {
+            Some(0) => {}
+            Some(i) => self.drop_front(i),
+            None => {
+                // Keep a tail that may be the start of a preamble.
+                let keep = self.buf.len().min(PREAMBLE.len() - 1);
+                let cut = self.buf.len() - keep;
+                self.drop_front(cut);
                 return None;
             }
-            let len = usize::from(self.buf[5]) << 8 | usize::from(self.buf[6]);
-            if !(2..=MAX_LEN).contains(&len) {
-                self.drop_front(1);
-                return Some(Err(FrameError::BadLength(len)));
-            }
-            if self.buf.len() < 7 + len {
-                return None;
-            }
-            let computed = xor(&self.buf[5..6 + len]);
-            let received = self.buf[6 + len];
-            if computed != received {
-                // Skip only the first byte: a real preamble may hide inside the bad frame.
-                self.drop_front(1);
-                return Some(Err(FrameError::Checksum { computed, received }));
-            }
-            let payload = self.buf[7..6 + len].to_vec();
-            self.buf[..7 + len].zeroize();
-            self.buf.drain(..7 + len);
-            return Some(Ok(Frame { payload }));
         }
+        if self.buf.len() < 7 {
+            return None;
+        }
+        let len = usize::from(self.buf[5]) << 8 | usize::from(self.buf[6]);
+        if !(2..=MAX_LEN).contains(&len) {
+            self.drop_front(1);
+            return Some(Err(FrameError::BadLength(len)));
+        }
+        if self.buf.len() < 7 + len {
+            return None;
+        }
+        let computed = xor(&self.buf[5..6 + len]);
+        let received = self.buf[6 + len];
+        if computed != received {
+            // Skip only the first byte: a real preamble may hide inside the bad frame.
+            self.drop_front(1);
+            return Some(Err(FrameError::Checksum { computed, received }));
+        }
+        let payload = self.buf[7..6 + len].to_vec();
+        self.buf[..7 + len].zeroize();
+        self.buf.drain(..7 + len);
+        Some(Ok(Frame { payload }))
     }
 }
 
@@ -515,7 +513,7 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| !b.is_ascii_whitespace() && *b != b':' && *b != b'-' && *b != b',')
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

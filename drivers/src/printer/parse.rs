@@ -139,7 +139,13 @@ pub fn parse_all(bytes: &[u8]) -> Vec<Op> {
 
 fn step(b: &[u8]) -> Step {
     let need = |n: usize| b.len() < n;
-    let one = |n: usize, f: &dyn Fn(u8) -> Op| if need(n) { Step::NeedMore } else { Step::Op(f(b[n - 1]), n) };
+    let one = |n: usize, f: &dyn Fn(u8) -> Op| {
+        if need(n) {
+            Step::NeedMore
+        } else {
+            Step::Op(f(b[n - 1]), n)
+        }
+    };
     match b[0] {
         0x0A => Step::Op(Op::Newline, 1),
         0x0D => Step::Op(Op::CarriageReturn, 1),
@@ -163,7 +169,9 @@ fn step(b: &[u8]) -> Step {
                 0x33 => one(3, &|n| Op::LineSpacing(Some(n))),
                 0x64 => one(3, &Op::FeedLines),
                 0x4A => one(3, &Op::FeedDots),
-                0x61 => one(3, &|n| Op::Align(if n >= 0x30 { n - 0x30 } else { n }.min(2))),
+                0x61 => one(3, &|n| {
+                    Op::Align(if n >= 0x30 { n - 0x30 } else { n }.min(2))
+                }),
                 0x45 => one(3, &|n| Op::Bold(n & 1 == 1)),
                 0x2D => one(3, &|n| Op::Underline(if n >= 0x30 { n - 0x30 } else { n })),
                 0x21 => one(3, &Op::PrintMode),
@@ -209,7 +217,12 @@ fn step(b: &[u8]) -> Step {
                             if need(4) {
                                 Step::NeedMore
                             } else {
-                                Step::Op(Op::Cut { partial: b[2] == 0x42 }, 4)
+                                Step::Op(
+                                    Op::Cut {
+                                        partial: b[2] == 0x42,
+                                    },
+                                    4,
+                                )
                             }
                         }
                         _ => Step::Op(Op::Unknown(0x1D), 1),
@@ -367,7 +380,10 @@ impl Renderer {
         let style = self.style();
         let bytes = std::mem::take(&mut self.line);
         let s = if self.chinese {
-            encoding_rs::GB18030.decode_without_bom_handling(&bytes).0.into_owned()
+            encoding_rs::GB18030
+                .decode_without_bom_handling(&bytes)
+                .0
+                .into_owned()
         } else {
             bytes.iter().map(|&b| b as char).collect()
         };
@@ -423,11 +439,7 @@ impl Renderer {
                     self.y += q.height() as i32;
                 }
             }
-            Op::Cut { .. } => {
-                if !self.line.is_empty() {
-                    self.flush_line();
-                }
-            }
+            Op::Cut { .. } if !self.line.is_empty() => self.flush_line(),
             _ => {}
         }
     }
@@ -451,9 +463,15 @@ mod tests {
     #[test]
     fn parses_what_the_encoder_makes() {
         let mut e = Encoder::new();
-        e.init().chinese(true).align(super::super::escpos::Align::Center).size(2, 2);
+        e.init()
+            .chinese(true)
+            .align(super::super::escpos::Align::Center)
+            .size(2, 2);
         e.text("示例").unwrap();
-        e.newline().qr(b"1234", 3, QrEc::L).feed_lines(2).cut(Cut::FeedPartial(3));
+        e.newline()
+            .qr(b"1234", 3, QrEc::L)
+            .feed_lines(2)
+            .cut(Cut::FeedPartial(3));
         let ops = parse_all(e.bytes());
         assert_eq!(
             ops,
@@ -487,9 +505,25 @@ mod tests {
             ops.extend(p.push(&[*b]));
         }
         // Text runs split differently byte by byte; compare everything but text.
-        let non_text = |v: &[Op]| v.iter().filter(|o| !matches!(o, Op::Text(_))).cloned().collect::<Vec<_>>();
+        let non_text = |v: &[Op]| {
+            v.iter()
+                .filter(|o| !matches!(o, Op::Text(_)))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(non_text(&ops), non_text(&whole));
-        let text = |v: &[Op]| v.iter().filter_map(|o| if let Op::Text(t) = o { Some(t.clone()) } else { None }).collect::<Vec<_>>().concat();
+        let text = |v: &[Op]| {
+            v.iter()
+                .filter_map(|o| {
+                    if let Op::Text(t) = o {
+                        Some(t.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+                .concat()
+        };
         assert_eq!(text(&ops), text(&whole));
         assert_eq!(p.pending(), 0);
     }
@@ -510,6 +544,8 @@ mod tests {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
             p.push(&[(seed >> 16) as u8]);
         }
-        let _ = render(&parse_all(&[0x1D, 0x76, 0x30, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]));
+        let _ = render(&parse_all(&[
+            0x1D, 0x76, 0x30, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3,
+        ]));
     }
 }

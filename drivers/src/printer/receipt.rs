@@ -159,7 +159,11 @@ impl Receipt {
                 Block::Field { key, value } => {
                     let kw = text::width(key, Style::BODY_BOLD);
                     text::draw(&mut img, MARGIN, y, key, Style::BODY_BOLD);
-                    let col = if kw + 12 > KEY_COL { MARGIN + kw + 12 } else { MARGIN + KEY_COL };
+                    let col = if kw + 12 > KEY_COL {
+                        MARGIN + kw + 12
+                    } else {
+                        MARGIN + KEY_COL
+                    };
                     let avail = WIDTH_DOTS as i32 - MARGIN - col;
                     for line in text::wrap(value, avail, Style::BODY) {
                         text::draw(&mut img, col, y, &line, Style::BODY);
@@ -240,7 +244,9 @@ impl Receipt {
                         line(e, &l, Style::BODY, Align::Left);
                     }
                 }
-                Block::Field { key, value } => line(e, &format!("{key}：{value}"), Style::BODY, Align::Left),
+                Block::Field { key, value } => {
+                    line(e, &format!("{key}：{value}"), Style::BODY, Align::Left)
+                }
                 Block::Separator => {
                     e.align(Align::Left);
                     let _ = e.text(&"-".repeat(48));
@@ -326,10 +332,19 @@ mod tests {
 
     #[test]
     fn renders_a_typical_receipt() {
-        let r = sample("居民身份证换领", "Renew resident ID card", "公安局", "GD-0001");
+        let r = sample(
+            "居民身份证换领",
+            "Renew resident ID card",
+            "公安局",
+            "GD-0001",
+        );
         let img = r.render().unwrap();
         assert_eq!(img.width(), 576);
-        assert!(img.height() > 600 && img.height() < 2000, "{}", img.height());
+        assert!(
+            img.height() > 600 && img.height() < 2000,
+            "{}",
+            img.height()
+        );
         assert!(img.black_dots() > 10_000);
         let bytes = r.to_escpos(Mode::Raster).unwrap();
         assert_eq!(&bytes[..4], &[0x1B, 0x40, 0x1C, 0x26]);
@@ -345,11 +360,22 @@ mod tests {
 
     #[test]
     fn text_mode_uses_raster_only_for_unprintable_lines() {
-        let r = Receipt::new().field("姓名", "陈㛃").field("事项", "社保查询").qr("HELLO", None);
+        let r = Receipt::new()
+            .field("姓名", "陈㛃")
+            .field("事项", "社保查询")
+            .qr("HELLO", None);
         let b = r.to_escpos(Mode::Text { native_qr: true }).unwrap();
         let count = |pat: &[u8]| b.windows(pat.len()).filter(|w| *w == pat).count();
-        assert_eq!(count(&[0x1D, 0x76, 0x30]), 1, "one raster line for the rare name");
-        assert_eq!(count(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]), 1, "native QR");
+        assert_eq!(
+            count(&[0x1D, 0x76, 0x30]),
+            1,
+            "one raster line for the rare name"
+        );
+        assert_eq!(
+            count(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]),
+            1,
+            "native QR"
+        );
         let gb = escpos::gb18030("社保查询").unwrap();
         assert!(b.windows(gb.len()).any(|w| w == gb));
         let b = r.to_escpos(Mode::Text { native_qr: false }).unwrap();

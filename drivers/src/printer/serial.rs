@@ -43,7 +43,13 @@ impl<P: Port> EscPosPrinter<P> {
                 Ok(1) if status::is_reply(b[0]) => return Ok(b[0]),
                 Ok(1) => other = Some(b[0]),
                 Ok(_) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(PrinterError::Io(e)),
             }
         }
@@ -186,7 +192,9 @@ pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<PrinterEvent>) -> std::io::Res
         last: None,
         silent: 0,
     };
-    let thread = std::thread::Builder::new().name("printer".into()).spawn(move || w.run())?;
+    let thread = std::thread::Builder::new()
+        .name("printer".into())
+        .spawn(move || w.run())?;
     Ok(PrinterHandle {
         jobs: Some(jtx),
         next: AtomicU64::new(1),
@@ -275,7 +283,9 @@ impl Worker {
         }
         match st.problem() {
             Some((_, reason)) => self.set_health(HealthState::Offline, Some(reason.into())),
-            None if st.paper_near_end => self.set_health(HealthState::Degraded, Some("paper near end".into())),
+            None if st.paper_near_end => {
+                self.set_health(HealthState::Degraded, Some("paper near end".into()))
+            }
             None => self.set_health(HealthState::Ok, None),
         }
     }
@@ -289,7 +299,10 @@ impl Worker {
                 Err(e) => {
                     let reason = format!("cannot open {}: {e}", self.cfg.port.display());
                     self.set_health(HealthState::Offline, Some(reason));
-                    self.report_waiting(DeviceErrorKind::Disconnected, "the printer is not connected");
+                    self.report_waiting(
+                        DeviceErrorKind::Disconnected,
+                        "the printer is not connected",
+                    );
                     let stop = self.stop.clone();
                     sleep_unless(backoff.next_delay(), || stop.load(Ordering::SeqCst));
                     continue;
@@ -384,7 +397,10 @@ impl Worker {
             DeviceErrorKind::Timeout => {
                 self.silent += 1;
                 if self.silent >= 2 {
-                    self.set_health(HealthState::Offline, Some("the printer does not answer".into()));
+                    self.set_health(
+                        HealthState::Offline,
+                        Some("the printer does not answer".into()),
+                    );
                     self.report_waiting(DeviceErrorKind::Timeout, "the printer does not answer");
                     let stop = self.stop.clone();
                     sleep_unless(self.cfg.wait_poll, || stop.load(Ordering::SeqCst));
@@ -396,8 +412,14 @@ impl Worker {
                 true
             }
             _ => {
-                self.set_health(HealthState::Offline, Some(format!("printer disconnected: {e}")));
-                self.report_waiting(DeviceErrorKind::Disconnected, "the printer is not connected");
+                self.set_health(
+                    HealthState::Offline,
+                    Some(format!("printer disconnected: {e}")),
+                );
+                self.report_waiting(
+                    DeviceErrorKind::Disconnected,
+                    "the printer is not connected",
+                );
                 false
             }
         }

@@ -112,7 +112,11 @@ impl PrinterSim {
                 Err(e) => tracing::warn!(error = %e, "simulated printer cannot save the picture"),
             }
         }
-        tracing::info!(number, bytes = bytes.len(), "simulated printer printed a job");
+        tracing::info!(
+            number,
+            bytes = bytes.len(),
+            "simulated printer printed a job"
+        );
         self.jobs.push(SimJob {
             number,
             bytes,

@@ -1,5 +1,5 @@
 //! The serial scanner's conventions, pure: messages end in CR, LF or CRLF, or after an inter-byte
-//! gap (for scanners with no suffix); payloads are UTF-8 or else GB18030; the same code within
+//! gap (for scanners with no suffix); ACK/ENQ/NAK replies to trigger commands are skipped; payloads are UTF-8 or else GB18030; the same code within
 //! 1.5 s is reported once; messages over 4 KiB are dropped; optional trigger commands.
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,8 @@ impl LineSplitter {
             self.after_cr = b == b'\r';
             if b == b'\r' || b == b'\n' {
                 self.end(&mut out);
+            } else if self.buf.is_empty() && self.overflow == 0 && matches!(b, 0x05 | 0x06 | 0x15) {
+                // ACK / ENQ / NAK answering a trigger or configuration command: not a code.
             } else if self.overflow > 0 {
                 self.overflow += 1;
             } else if self.buf.len() >= MAX_LINE {
@@ -95,7 +97,10 @@ pub fn decode(bytes: &[u8]) -> (String, Charset) {
     match std::str::from_utf8(b) {
         Ok(s) => (s.to_string(), Charset::Utf8),
         Err(_) => (
-            encoding_rs::GB18030.decode_without_bom_handling(b).0.into_owned(),
+            encoding_rs::GB18030
+                .decode_without_bom_handling(b)
+                .0
+                .into_owned(),
             Charset::Gb18030,
         ),
     }
@@ -185,6 +190,7 @@ mod tests {
     #[test]
     fn every_terminator() {
         let mut s = LineSplitter::new();
+        assert_eq!(lines(s.push(b"\x06Z\r\n")), ["Z"]);
         assert_eq!(lines(s.push(b"A\rB\nC\r\nD\n\r\nE")), ["A", "B", "C", "D"]);
         assert!(s.has_partial());
         assert_eq!(lines(s.gap()), ["E"]);
@@ -204,7 +210,10 @@ mod tests {
         let mut s = LineSplitter::new();
         let mut big = vec![b'x'; MAX_LINE + 10];
         big.extend_from_slice(b"\r\nok\r\n");
-        assert_eq!(lines(s.push(&big)), [format!("<{}>", MAX_LINE + 10), "ok".into()]);
+        assert_eq!(
+            lines(s.push(&big)),
+            [format!("<{}>", MAX_LINE + 10), "ok".into()]
+        );
         let exact = vec![b'y'; MAX_LINE];
         let p = s.push(&[exact.as_slice(), b"\n"].concat());
         assert_eq!(p, vec![Piece::Line(exact)]);
@@ -212,7 +221,10 @@ mod tests {
 
     #[test]
     fn utf8_then_gb18030() {
-        assert_eq!(decode("粤省事".as_bytes()), ("粤省事".into(), Charset::Utf8));
+        assert_eq!(
+            decode("粤省事".as_bytes()),
+            ("粤省事".into(), Charset::Utf8)
+        );
         let (gbk, _, _) = encoding_rs::GB18030.encode("粤省事");
         assert_eq!(decode(&gbk), ("粤省事".into(), Charset::Gb18030));
         assert_eq!(decode(b"\xEF\xBB\xBFabc"), ("abc".into(), Charset::Utf8));
@@ -224,7 +236,10 @@ mod tests {
         let mut d = Deduper::default();
         assert!(d.accept("A", t0));
         assert!(!d.accept("A", t0 + Duration::from_millis(1000)));
-        assert!(!d.accept("A", t0 + Duration::from_millis(2000)), "sliding window");
+        assert!(
+            !d.accept("A", t0 + Duration::from_millis(2000)),
+            "sliding window"
+        );
         assert!(d.accept("A", t0 + Duration::from_millis(3600)));
         assert!(d.accept("B", t0 + Duration::from_millis(3700)));
         assert!(d.accept("A", t0 + Duration::from_millis(3800)));

@@ -79,7 +79,13 @@ impl<P: Port> Scanner for SerialScanner<P> {
                     self.ready.extend(pieces);
                 }
                 Ok(_) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(ScannerError::Io(e)),
             }
             if self.splitter.has_partial() && self.last_byte.elapsed() >= GAP {
@@ -172,7 +178,10 @@ fn run(cfg: WorkerConfig, tx: Sender<ScannerEvent>, health: HealthCell, stop: Ar
         let port = match open_serial(&cfg.port, cfg.baud, Duration::from_millis(20)) {
             Ok(p) => p,
             Err(e) => {
-                set(HealthState::Offline, Some(format!("cannot open {}: {e}", cfg.port.display())));
+                set(
+                    HealthState::Offline,
+                    Some(format!("cannot open {}: {e}", cfg.port.display())),
+                );
                 sleep_unless(backoff.next_delay(), || stop.load(Ordering::SeqCst));
                 continue;
             }
@@ -190,7 +199,12 @@ fn run(cfg: WorkerConfig, tx: Sender<ScannerEvent>, health: HealthCell, stop: Ar
         backoff.reset();
         set(HealthState::Ok, None);
         while !stop.load(Ordering::SeqCst) {
-            match sc.next_code(Duration::from_millis(200)) {
+            let r = sc.next_code(Duration::from_millis(200));
+            // Report drops first so events stay in line order.
+            for len in sc.take_dropped() {
+                let _ = tx.send(ScannerEvent::Dropped { len });
+            }
+            match r {
                 Ok(Some(scan)) => {
                     tracing::info!(len = scan.text.len(), "code scanned");
                     if tx.send(ScannerEvent::Code(scan)).is_err() {
@@ -199,12 +213,12 @@ fn run(cfg: WorkerConfig, tx: Sender<ScannerEvent>, health: HealthCell, stop: Ar
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    set(HealthState::Offline, Some(format!("scanner disconnected: {e}")));
+                    set(
+                        HealthState::Offline,
+                        Some(format!("scanner disconnected: {e}")),
+                    );
                     break;
                 }
-            }
-            for len in sc.take_dropped() {
-                let _ = tx.send(ScannerEvent::Dropped { len });
             }
         }
         dedup = Some(std::mem::take(&mut sc.dedup));
