@@ -386,7 +386,8 @@ pub fn poll(
         .map_err(PollError::Runtime)?;
     let client = reqwest::Client::builder()
         .connect_timeout(opts.timeout)
-        .pool_max_idle_per_host(1)
+        // Each kiosk is asked once per poll: no idle connections to keep (and no descriptor pile-up).
+        .pool_max_idle_per_host(0)
         .user_agent(concat!("zizhu-fleet/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| PollError::Client(e.to_string()))?;
