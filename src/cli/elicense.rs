@@ -82,7 +82,7 @@ pub struct IssueArgs {
     pub iss: String,
     /// Licence type code (21 characters), or a demo type name: identity, household, marriage,
     /// divorce, business, driving, vehicle, realestate, socialsecurity, residence, disability,
-    /// birth, academic, veteran.
+    /// birth, academic, veteran (catalog ids such as marriage-cert work too).
     #[arg(long = "type", required_unless_present = "ticket")]
     pub licence_type: Option<String>,
     /// Issue an online ticket with this reference (text) instead of a presentation.
@@ -400,7 +400,7 @@ fn demo_type(s: &str) -> Option<&'static types::LicenceType> {
         "birth" => &types::BIRTH_CERTIFICATE,
         "academic" => &types::ACADEMIC_CERTIFICATE,
         "veteran" => &types::VETERAN_CARD,
-        _ => return types::by_code(s),
+        _ => return types::by_code(s).or_else(|| types::by_id(s)),
     };
     Some(t)
 }

@@ -109,7 +109,7 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub enum Body {
     /// A licence (EL1).
-    Licence(Licence),
+    Licence(Box<Licence>),
     /// A ticket reference (ET1).
     Ticket(Vec<u8>),
 }
@@ -193,7 +193,7 @@ pub fn decode(payload: &[u8], kind: codec::Kind) -> Result<(Claims, Body), Error
                     "a presentation carries a ticket claim".into(),
                 ));
             }
-            Body::Licence(decode_licence(elic.ok_or_else(|| need("elic"))?)?)
+            Body::Licence(Box::new(decode_licence(elic.ok_or_else(|| need("elic"))?)?))
         }
         _ => {
             if elic.is_some() {

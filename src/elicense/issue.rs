@@ -103,7 +103,7 @@ pub fn issue_presentation(issuer: &Issuer, p: &PresentationClaims) -> Result<Str
         issuer,
         codec::PREFIX_PRESENTATION,
         &claims,
-        &Body::Licence(p.licence.clone()),
+        &Body::Licence(Box::new(p.licence.clone())),
     )
 }
 

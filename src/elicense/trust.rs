@@ -159,7 +159,7 @@ pub fn sign_trust_list(root: &SecretKey, content: &TrustListContent) -> Result<V
     )
 }
 
-fn get<'a>(m: &'a [(Value, Value)], k: i64) -> Option<&'a Value> {
+fn get(m: &[(Value, Value)], k: i64) -> Option<&Value> {
     m.iter()
         .find(|(key, _)| key.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(k))
         .map(|(_, v)| v)
@@ -421,11 +421,13 @@ pub fn format_root(k: &PublicKey) -> String {
 
 /// A protected header with `alg` (private-use ids included) and `kid`.
 pub(crate) fn protected_header(alg_id: i64, kid: Option<&[u8]>) -> coset::Header {
-    let mut h = coset::Header::default();
-    h.alg = Some(match <iana::Algorithm as iana::EnumI64>::from_i64(alg_id) {
-        Some(a) => coset::RegisteredLabelWithPrivate::Assigned(a),
-        None => coset::RegisteredLabelWithPrivate::PrivateUse(alg_id),
-    });
+    let mut h = coset::Header {
+        alg: Some(match <iana::Algorithm as iana::EnumI64>::from_i64(alg_id) {
+            Some(a) => coset::RegisteredLabelWithPrivate::Assigned(a),
+            None => coset::RegisteredLabelWithPrivate::PrivateUse(alg_id),
+        }),
+        ..Default::default()
+    };
     if let Some(kid) = kid {
         h.key_id = kid.to_vec();
     }

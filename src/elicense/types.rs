@@ -9,7 +9,8 @@
 //! organ codes (`1` 机构编制, `1` 机关, `100000` national) with made-up organisation numbers
 //! `90000001`…`90000009` and correct GB 11714 and GB 32100 check characters, so they pass the
 //! same format checks as real ones but belong to no real organ. Replace them with the platform's
-//! catalogue when integrating with a real province.
+//! catalogue when integrating with a real province. Each type also has the short `id` the service
+//! catalog uses (data/catalog.toml `[[licence]]`), so `by_id("marriage-cert")` finds its code.
 //!
 //! | synthetic authority | stands for | code |
 //! | --- | --- | --- |
@@ -26,6 +27,8 @@
 /// One licence type: its 21-character code and its names for the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LicenceType {
+    /// Short id used by the service catalog (`[[licence]] id` in data/catalog.toml).
+    pub id: &'static str,
     /// 证照类型代码: defining authority's 18-character USCC + 3-digit sequence.
     pub code: &'static str,
     /// Chinese name as printed on the licence.
@@ -36,84 +39,98 @@ pub struct LicenceType {
 
 /// 居民身份证 (resident identity card; its e-licence is the identity presentation).
 pub const IDENTITY_CARD: LicenceType = LicenceType {
+    id: "identity",
     code: "111000009000000146001",
     zh: "居民身份证",
     en: "Resident identity card",
 };
 /// 居民户口簿 (household register).
 pub const HOUSEHOLD_REGISTER: LicenceType = LicenceType {
+    id: "household-register",
     code: "111000009000000146002",
     zh: "居民户口簿",
     en: "Household register",
 };
 /// 结婚证 (marriage certificate).
 pub const MARRIAGE_CERTIFICATE: LicenceType = LicenceType {
+    id: "marriage-cert",
     code: "111000009000000221001",
     zh: "结婚证",
     en: "Marriage certificate",
 };
 /// 离婚证 (divorce certificate).
 pub const DIVORCE_CERTIFICATE: LicenceType = LicenceType {
+    id: "divorce-cert",
     code: "111000009000000221002",
     zh: "离婚证",
     en: "Divorce certificate",
 };
 /// 营业执照 (business licence).
 pub const BUSINESS_LICENCE: LicenceType = LicenceType {
+    id: "business-licence",
     code: "11100000900000030U001",
     zh: "营业执照",
     en: "Business licence",
 };
 /// 机动车驾驶证 (driving licence).
 pub const DRIVING_LICENCE: LicenceType = LicenceType {
+    id: "driving-licence",
     code: "111000009000000146003",
     zh: "机动车驾驶证",
     en: "Driving licence",
 };
 /// 机动车行驶证 (vehicle registration licence).
 pub const VEHICLE_LICENCE: LicenceType = LicenceType {
+    id: "vehicle-licence",
     code: "111000009000000146004",
     zh: "机动车行驶证",
     en: "Vehicle licence",
 };
 /// 不动产权证书 (real-estate title certificate).
 pub const REAL_ESTATE_CERTIFICATE: LicenceType = LicenceType {
+    id: "property-cert",
     code: "11100000900000049Q001",
     zh: "不动产权证书",
     en: "Real-estate title certificate",
 };
 /// 社会保障卡 (social security card).
 pub const SOCIAL_SECURITY_CARD: LicenceType = LicenceType {
+    id: "social-security-card",
     code: "11100000900000057K001",
     zh: "社会保障卡",
     en: "Social security card",
 };
 /// 居住证 (residence permit).
 pub const RESIDENCE_PERMIT: LicenceType = LicenceType {
+    id: "residence-permit",
     code: "111000009000000146005",
     zh: "居住证",
     en: "Residence permit",
 };
 /// 残疾人证 (disability certificate).
 pub const DISABILITY_CERTIFICATE: LicenceType = LicenceType {
+    id: "disability-cert",
     code: "11100000900000065E001",
     zh: "残疾人证",
     en: "Disability certificate",
 };
 /// 出生医学证明 (birth medical certificate).
 pub const BIRTH_CERTIFICATE: LicenceType = LicenceType {
+    id: "birth-cert",
     code: "111000009000000739001",
     zh: "出生医学证明",
     en: "Birth medical certificate",
 };
 /// 学历证书 (academic certificate).
 pub const ACADEMIC_CERTIFICATE: LicenceType = LicenceType {
+    id: "diploma",
     code: "111000009000000814001",
     zh: "学历证书",
     en: "Academic certificate",
 };
 /// 退役军人证 (veteran's card).
 pub const VETERAN_CARD: LicenceType = LicenceType {
+    id: "veteran-card",
     code: "1110000090000009XU001",
     zh: "退役军人证",
     en: "Veteran's card",
@@ -140,6 +157,11 @@ pub const ALL: &[LicenceType] = &[
 /// The demo licence type with this code, if any.
 pub fn by_code(code: &str) -> Option<&'static LicenceType> {
     ALL.iter().find(|t| t.code == code)
+}
+
+/// The demo licence type with this catalog id (`marriage-cert`, …), if any.
+pub fn by_id(id: &str) -> Option<&'static LicenceType> {
+    ALL.iter().find(|t| t.id == id)
 }
 
 /// Whether `code` has the shape of a 证照类型代码: 18 USCC characters (digits and upper-case

@@ -109,7 +109,7 @@ impl std::fmt::Debug for OpaqueCode {
 #[serde(tag = "route", rename_all = "snake_case")]
 pub enum Verified {
     /// `EL1:` checked offline.
-    Presentation(Presentation),
+    Presentation(Box<Presentation>),
     /// `ET1:` signature checked; resolve the reference at the platform.
     Ticket(Ticket),
     /// Anything else; resolve at the platform.
@@ -248,7 +248,7 @@ impl Verifier {
             Trust::None => return Err(Error::NoTrustList),
             Trust::Keys(k) => (k.as_slice(), None),
             Trust::List(l) => {
-                if l.is_stale(now) && now >= l.iat {
+                if l.is_stale(now) {
                     return Err(Error::TrustListStale);
                 }
                 (l.keys.as_slice(), Some(l))
@@ -352,17 +352,17 @@ impl Verifier {
                 warnings.extend(w);
                 let licence_type_name =
                     super::types::by_code(&licence.licence_type).map(|t| (t.zh, t.en));
-                Verified::Presentation(Presentation {
+                Verified::Presentation(Box::new(Presentation {
                     iss: c.iss.clone(),
                     alg,
                     kid: hex::encode(kid),
                     iat: c.iat,
                     exp: c.exp,
                     aud: c.aud.clone(),
-                    licence,
+                    licence: *licence,
                     licence_type_name,
                     warnings,
-                })
+                }))
             }
             Body::Ticket(reference) => Verified::Ticket(Ticket {
                 iss: c.iss.clone(),
