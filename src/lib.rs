@@ -17,9 +17,11 @@ pub mod error;
 pub mod fleet;
 pub mod flow;
 pub mod image;
+pub mod journal;
 #[cfg(feature = "ui")]
 pub mod kiosk;
 pub mod platform;
+pub mod runtime;
 pub mod status;
 pub mod systemd;
 

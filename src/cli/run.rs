@@ -1,6 +1,16 @@
-//! `zizhu run`: the kiosk itself (a window, or `--headless` for none).
+//! `zizhu run`: the kiosk itself (a window, or `--headless` for none). With no config file it
+//! runs in simulation mode: simulated devices on pseudo-terminals opened by the real drivers, the
+//! demo platform in-process, data under the user's data directory.
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+use anyhow::Context;
+
+use crate::config::{Config, ConfigError};
+use crate::error::usage;
+use crate::runtime::{Overrides, Runtime};
 
 /// Arguments of `zizhu run`.
 #[derive(clap::Args, Debug, Default)]
@@ -18,9 +28,126 @@ pub struct Args {
     /// File holding the status server's bearer token (overrides the config).
     #[arg(long, value_name = "FILE")]
     pub status_token_file: Option<PathBuf>,
+    /// Full screen (what a kiosk wants); the default on a workstation is a 1080×1920 window.
+    #[arg(long)]
+    pub fullscreen: bool,
+}
+
+/// Sets `stop` on SIGTERM (what systemd sends) or Ctrl-C.
+fn on_signal(stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            rt.block_on(async {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::error!("cannot watch SIGTERM: {e}");
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            });
+            stop.store(true, Ordering::SeqCst);
+        })?;
+    Ok(())
 }
 
 /// Runs the kiosk.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("zizhu run is not built yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e @ ConfigError::Read { .. }) => return usage(e.to_string()),
+            Err(e) => {
+                return usage(format!(
+                    "{}: {e} (check it with `zizhu config check`)",
+                    path.display()
+                ))
+            }
+        },
+        None => Config::simulation(),
+    };
+    if !args.headless {
+        // Fail early and plainly where there is no display, before starting devices.
+        #[cfg(not(feature = "linuxkms"))]
+        {
+            let has = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+            if !has("DISPLAY") && !has("WAYLAND_DISPLAY") {
+                return usage(
+                    "no display to open the kiosk window on (DISPLAY and WAYLAND_DISPLAY are not set); \
+                     run `zizhu run --headless` to run the kiosk without a window",
+                );
+            }
+        }
+    }
+    let overrides = Overrides {
+        status_listen: args.status_listen.clone(),
+        status_token_file: args.status_token_file.clone(),
+    };
+    let (tx, rx) = mpsc::channel();
+    let runtime = Runtime::start(config, &overrides, tx).context("starting the kiosk runtime")?;
+    tracing::info!(
+        kiosk = %runtime.config.kiosk_id,
+        simulation = runtime.config.simulation,
+        platform = %runtime.platform_url,
+        "kiosk runtime started"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    on_signal(stop.clone())?;
+    if args.headless {
+        // Headless: no screen consumes device events; count them in the log.
+        std::thread::Builder::new()
+            .name("events".into())
+            .spawn(move || {
+                for ev in rx {
+                    tracing::debug!(
+                        "device event: {}",
+                        match ev {
+                            crate::runtime::DeviceEvent::Card(_) => "card read",
+                            crate::runtime::DeviceEvent::CardRemoved => "card removed",
+                            crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
+                            crate::runtime::DeviceEvent::Scan(_) => "scan",
+                            crate::runtime::DeviceEvent::PrintWaiting(_) => "print waiting",
+                            crate::runtime::DeviceEvent::Printed => "printed",
+                        }
+                    );
+                }
+            })?;
+        runtime.health_loop(&stop);
+        tracing::info!("stopping");
+        drop(runtime);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = crate::kiosk::Options {
+        site_name: runtime.config.site.clone(),
+        idle_timeout: runtime.config.idle_timeout,
+        lang: runtime.config.language,
+        elderly: false,
+        fullscreen: args.fullscreen,
+    };
+    let runtime = Arc::new(runtime);
+    let health = {
+        let (rt, stop) = (runtime.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("health".into())
+            .spawn(move || rt.health_loop(&stop))?
+    };
+    let result = crate::kiosk::run_window(options);
+    stop.store(true, Ordering::SeqCst);
+    let _ = health.join();
+    drop(rx);
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.is_bad_input() => usage(e.to_string()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,0 +1,355 @@
+//! The kiosk runtime without its window: everything `zizhu run` starts before (or instead of)
+//! the touchscreen. This is the ONLY place that picks real or simulated backends.
+//!
+//! - devices: for `sim` backends a protocol-faithful simulator on a pseudo-terminal, opened by
+//!   the REAL serial driver (so simulation exercises the production code); for `serial` the
+//!   configured port; each on its own worker thread, events pumped into the status state and
+//!   forwarded to the UI;
+//! - platform: the configured URL, or the demo platform started in-process (simulation mode);
+//! - status server: on its own thread (its own tokio runtime), so the UI never waits for it;
+//! - health loop: systemd READY and watchdog pings, device health into the status state.
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context;
+use zizhu_drivers::health::{Health, HealthState};
+use zizhu_drivers::idcard::{self, ReaderEvent};
+use zizhu_drivers::printer::{self, PrinterEvent};
+use zizhu_drivers::scanner::{self, ScannerEvent};
+
+use crate::config::{Config, DeviceBackend};
+use crate::platform::{demo, Client, ClientConfig};
+use crate::status::{self, DeviceState, Paper, StatusState};
+
+/// What the UI hears from the devices.
+#[derive(Debug)]
+pub enum DeviceEvent {
+    /// An ID card was read (once per placement).
+    Card(Box<idcard::card::CardRead>),
+    /// The card left the reader.
+    CardRemoved,
+    /// A card is there but could not be read; plain reason.
+    CardFailed(String),
+    /// A code was scanned.
+    Scan(String),
+    /// The printer holds a job (paper out, cover open); it prints when ready again.
+    PrintWaiting(String),
+    /// A print job came out.
+    Printed,
+}
+
+/// Options from the command line that override the config.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--status-listen`.
+    pub status_listen: Option<String>,
+    /// `--status-token-file`.
+    pub status_token_file: Option<PathBuf>,
+}
+
+/// Simulated devices kept alive for the runtime's lifetime (and reachable for demos/tests).
+#[derive(Default)]
+pub struct Simulators {
+    /// Simulated ID-card reader.
+    pub idcard: Option<idcard::sim::Simulator>,
+    /// Simulated printer.
+    pub printer: Option<printer::sim::Simulator>,
+    /// Simulated scanner.
+    pub scanner: Option<scanner::sim::Simulator>,
+}
+
+/// The running runtime. Dropping it stops everything.
+pub struct Runtime {
+    /// The validated config.
+    pub config: Config,
+    /// Status state shared with the status server.
+    pub state: StatusState,
+    /// The platform base URL in use.
+    pub platform_url: String,
+    /// The platform client.
+    pub client: Client,
+    /// Status server address.
+    pub status_addr: Option<std::net::SocketAddr>,
+    /// The printer worker (the UI submits receipts here).
+    pub printer: Option<printer::serial::PrinterHandle>,
+    /// Simulators (simulation mode).
+    pub sims: Simulators,
+    demo: Option<demo::DemoHandle>,
+    status: Option<status::StatusHandle>,
+    reader: Option<idcard::serial::ReaderHandle>,
+    scanner: Option<scanner::serial::ScannerHandle>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+fn device_state(h: &Health) -> DeviceState {
+    match h.state {
+        HealthState::Ok => DeviceState::Ok,
+        HealthState::Degraded => DeviceState::Degraded,
+        HealthState::Offline => DeviceState::Offline,
+    }
+}
+
+impl Runtime {
+    /// Starts everything but the window. Device events for the UI go to `ui_events`.
+    pub fn start(
+        config: Config,
+        overrides: &Overrides,
+        ui_events: Sender<DeviceEvent>,
+    ) -> anyhow::Result<Runtime> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let state = StatusState::new(&config.kiosk_id, &config.site);
+        state.set_build(env!("CARGO_PKG_VERSION"));
+        state.set_data_dir(config.data_dir.clone());
+        state.set_screen("attract");
+
+        // Platform: configured, or the demo platform in-process.
+        let (demo, platform_url) = match &config.platform_url {
+            Some(u) => (None, u.clone()),
+            None => {
+                let db = config.data_dir.join("demo-platform.sqlite");
+                let d = demo::spawn("127.0.0.1:0".parse()?, Some(db))
+                    .context("starting the demo platform")?;
+                let url = d.url();
+                tracing::info!(%url, "demo platform started in-process (simulation mode)");
+                (Some(d), url)
+            }
+        };
+        let token = match &config.platform_token_file {
+            Some(f) => std::fs::read_to_string(f)
+                .with_context(|| format!("reading the platform token file {}", f.display()))?
+                .trim()
+                .to_string(),
+            None => "simulation".to_string(),
+        };
+        let mut cc = ClientConfig::new(platform_url.clone(), token, config.kiosk_id.clone());
+        cc.timeout = config.platform_timeout;
+        let client = Client::new(cc)?;
+
+        // Status server.
+        let section = status::StatusSection {
+            listen: config.status_listen.map(|a| a.to_string()),
+            token_file: config.status_token_file.clone(),
+            token: config.status_token.clone(),
+            tls_cert: config.status_tls.as_ref().map(|t| t.0.clone()),
+            tls_key: config.status_tls.as_ref().map(|t| t.1.clone()),
+            ..Default::default()
+        };
+        let (scfg, generated) = status::resolve_config(
+            overrides.status_listen.as_deref(),
+            overrides.status_token_file.as_deref(),
+            Some(&section),
+        )?;
+        let status_handle =
+            status::spawn(scfg, state.clone()).context("starting the status server")?;
+        let status_addr = status_handle.local_addr();
+        if let Some(t) = generated {
+            // Printed once so an operator (or a test) can poll this simulated kiosk.
+            println!("status: http://{status_addr} token {t}");
+        } else {
+            println!("status: http://{status_addr}");
+        }
+
+        let mut rt = Runtime {
+            config,
+            state,
+            platform_url,
+            client,
+            status_addr: Some(status_addr),
+            printer: None,
+            sims: Simulators::default(),
+            demo,
+            status: Some(status_handle),
+            reader: None,
+            scanner: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+        };
+        rt.start_devices(ui_events)?;
+        Ok(rt)
+    }
+
+    fn port_for(
+        &mut self,
+        name: &str,
+        backend: &DeviceBackend,
+    ) -> anyhow::Result<Option<(PathBuf, u32)>> {
+        Ok(match backend {
+            DeviceBackend::None => {
+                self.state
+                    .set_device(name, DeviceState::Offline, Some("not installed"));
+                None
+            }
+            DeviceBackend::Serial { port, baud } => Some((port.clone(), *baud)),
+            DeviceBackend::Sim => {
+                let dir = self.config.data_dir.join("sim");
+                std::fs::create_dir_all(&dir)?;
+                let link = dir.join(name);
+                match name {
+                    "idcard" => {
+                        let s = idcard::sim::Simulator::spawn(&link, idcard::card::samples())?;
+                        self.sims.idcard = Some(s);
+                    }
+                    "printer" => {
+                        let s = printer::sim::Simulator::spawn(&link, Some(&dir.join("printed")))?;
+                        self.sims.printer = Some(s);
+                    }
+                    _ => {
+                        let s = scanner::sim::Simulator::spawn(&link)?;
+                        self.sims.scanner = Some(s);
+                    }
+                }
+                Some((link, 115_200))
+            }
+        })
+    }
+
+    fn start_devices(&mut self, ui: Sender<DeviceEvent>) -> anyhow::Result<()> {
+        let idcard_backend = self.config.idcard.clone();
+        if let Some((port, baud)) = self.port_for("idcard", &idcard_backend)? {
+            let (tx, rx) = mpsc::channel();
+            let mut cfg = idcard::serial::WorkerConfig::new(port);
+            cfg.baud = baud;
+            self.reader = Some(idcard::serial::spawn_worker(cfg, tx)?);
+            let (state, ui) = (self.state.clone(), ui.clone());
+            self.threads.push(
+                std::thread::Builder::new()
+                    .name("idcard-events".into())
+                    .spawn(move || pump_reader(rx, state, ui))?,
+            );
+        }
+        let printer_backend = self.config.printer.clone();
+        if let Some((port, baud)) = self.port_for("printer", &printer_backend)? {
+            let (tx, rx) = mpsc::channel();
+            let mut cfg = printer::serial::WorkerConfig::new(port);
+            cfg.baud = baud;
+            self.printer = Some(printer::serial::spawn_worker(cfg, tx)?);
+            let (state, ui) = (self.state.clone(), ui.clone());
+            self.threads.push(
+                std::thread::Builder::new()
+                    .name("printer-events".into())
+                    .spawn(move || pump_printer(rx, state, ui))?,
+            );
+        }
+        let scanner_backend = self.config.scanner.clone();
+        if let Some((port, baud)) = self.port_for("scanner", &scanner_backend)? {
+            let (tx, rx) = mpsc::channel();
+            let mut cfg = scanner::serial::WorkerConfig::new(port);
+            cfg.baud = baud;
+            self.scanner = Some(scanner::serial::spawn_worker(cfg, tx)?);
+            let state = self.state.clone();
+            self.threads.push(
+                std::thread::Builder::new()
+                    .name("scanner-events".into())
+                    .spawn(move || pump_scanner(rx, state, ui))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// The health loop: READY once, then watchdog pings and platform reachability, until
+    /// `stop` is set. Runs on the calling thread.
+    pub fn health_loop(&self, stop: &AtomicBool) {
+        if let Err(e) = crate::systemd::notify_ready("kiosk running") {
+            tracing::warn!("systemd notify: {e}");
+        }
+        let tick = crate::systemd::watchdog_interval()
+            .map(|w| (w / 2).min(Duration::from_secs(5)))
+            .unwrap_or(Duration::from_secs(5));
+        let mut since_ping = Duration::MAX;
+        while !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
+            let _ = crate::systemd::notify_watchdog();
+            if since_ping >= Duration::from_secs(30) {
+                if self.client.ping().is_ok() {
+                    self.state.platform_contact_ok();
+                }
+                since_ping = Duration::ZERO;
+            }
+            std::thread::sleep(tick.min(Duration::from_millis(250)));
+            since_ping = since_ping.saturating_add(tick.min(Duration::from_millis(250)));
+        }
+        let _ = crate::systemd::notify_stopping();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.reader.take();
+        self.scanner.take();
+        self.printer.take();
+        if let Some(s) = self.status.take() {
+            s.shutdown();
+        }
+        self.demo.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+    for ev in rx {
+        match ev {
+            ReaderEvent::CardRead(c) => {
+                state.card_read();
+                let _ = ui.send(DeviceEvent::Card(c));
+            }
+            ReaderEvent::CardRemoved => {
+                let _ = ui.send(DeviceEvent::CardRemoved);
+            }
+            ReaderEvent::ReadFailed { kind, reason } => {
+                state.error(&format!("{kind:?}").to_lowercase());
+                let _ = ui.send(DeviceEvent::CardFailed(reason));
+            }
+            ReaderEvent::Health(h) => {
+                state.set_device("idcard", device_state(&h), h.reason.as_deref())
+            }
+        }
+    }
+}
+
+fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+    for ev in rx {
+        match ev {
+            PrinterEvent::JobWaiting { reason, .. } => {
+                let _ = ui.send(DeviceEvent::PrintWaiting(reason));
+            }
+            PrinterEvent::JobPrinted { .. } => {
+                state.printed();
+                let _ = ui.send(DeviceEvent::Printed);
+            }
+            PrinterEvent::Status(s) => state.set_paper(if s.paper_end {
+                Paper::Out
+            } else if s.paper_near_end {
+                Paper::NearEnd
+            } else {
+                Paper::Ok
+            }),
+            PrinterEvent::Health(h) => {
+                state.set_device("printer", device_state(&h), h.reason.as_deref())
+            }
+        }
+    }
+}
+
+fn pump_scanner(rx: Receiver<ScannerEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+    for ev in rx {
+        match ev {
+            ScannerEvent::Code(scan) => {
+                state.scanned();
+                let _ = ui.send(DeviceEvent::Scan(scan.text.clone()));
+            }
+            ScannerEvent::Dropped { .. } => state.error("scan_too_long"),
+            ScannerEvent::Health(h) => {
+                state.set_device("scanner", device_state(&h), h.reason.as_deref())
+            }
+        }
+    }
+}
