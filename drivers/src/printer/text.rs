@@ -185,7 +185,8 @@ pub fn draw(img: &mut Bitmap, x: i32, y: i32, s: &str, style: Style) -> usize {
 
 fn draw_outline(img: &mut Bitmap, x: i32, y: i32, ch: char, style: Style) {
     let Some(font) = noto() else { return };
-    let px = style.px() as f32;
+    // Noto's ink is smaller than its em box; 1.12 matches the WQY glyphs' visual size.
+    let px = style.px() as f32 * 1.12;
     let baseline = y as f32 + (ASCENT * style.num / style.den) as f32;
     let glyph = font
         .glyph_id(ch)
