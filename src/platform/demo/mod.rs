@@ -414,12 +414,11 @@ fn once(
     st: &DemoState,
     h: &HeaderMap,
     scope: &str,
-    body: &[u8],
+    hash: String,
     f: impl FnOnce(&Connection) -> Res<(StatusCode, serde_json::Value)>,
 ) -> Res<Response> {
     let key = idem_key(h)?;
     let scope = format!("{}:{}", kiosk(h), scope);
-    let hash = hex::encode(Sha256::digest(body));
     let conn = st
         .db
         .lock()
@@ -444,6 +443,10 @@ fn once(
     store::idem_put(&tx, &scope, &key, &hash, status.as_u16(), &text)?;
     tx.commit()?;
     Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+fn body_hash(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Res<serde_json::Value> {
@@ -529,7 +532,7 @@ async fn subjects(
     let body = body_bytes(body)?;
     let req: api::SubjectRequest = parse(&body)?;
     check_id(&req.id_number)?;
-    once(&st, &h, "subjects", &body, |c| {
+    once(&st, &h, "subjects", body_hash(&body), |c| {
         let (token, exp) = issue_subject(c, req.id_number.trim())?;
         let out = api::SubjectToken {
             subject_token: token,
@@ -563,7 +566,7 @@ async fn resolve(
     };
     let p = check_id(id)?;
     let id = id.to_string();
-    once(&st, &h, "identity", &body, |c| {
+    once(&st, &h, "identity", body_hash(&body), |c| {
         let (token, exp) = issue_subject(c, &id)?;
         let out = api::Person {
             subject_token: token,
@@ -707,6 +710,26 @@ fn pick_slot(s: &Service, req: &api::ServiceRequest) -> Res<api::Slot> {
     ))
 }
 
+/// The idempotency hash of a service request: the body with the subject replaced by the person
+/// it stands for, so a re-send carrying a new subject token for the same person is the same call.
+fn request_hash(st: &DemoState, req: &api::ServiceRequest) -> Res<String> {
+    let mut canon = req.clone();
+    if let Some(sub) = &req.subject {
+        let id = {
+            let c = st.db.lock().map_err(|_| DemoError::internal("lock"))?;
+            subject_id(&c, sub)?
+        };
+        canon.subject = Some(api::Subject {
+            id_number: Some(body_hash(id.as_bytes())),
+            subject_token: None,
+            kind: sub.kind,
+            proxy: sub.proxy,
+        });
+    }
+    let bytes = serde_json::to_vec(&canon).map_err(DemoError::internal)?;
+    Ok(body_hash(&bytes))
+}
+
 async fn service_request(
     State(st): State<Shared>,
     Path(service_id): Path<String>,
@@ -717,7 +740,8 @@ async fn service_request(
     let s = service(&st, &service_id)?;
     let req: api::ServiceRequest = parse(&body)?;
     let base = base_url(&st, &h);
-    once(&st, &h, &format!("requests:{}", s.id), &body, |c| {
+    let hash = request_hash(&st, &req)?;
+    once(&st, &h, &format!("requests:{}", s.id), hash, |c| {
         let id_number = match &req.subject {
             Some(sub) => Some(subject_id(c, sub)?),
             None if s.auth == Auth::None => None,
@@ -891,7 +915,7 @@ async fn cancel_payment(
     body: Result<Bytes, BytesRejection>,
 ) -> Res<Response> {
     let body = body_bytes(body)?;
-    once(&st, &h, &format!("cancel:{id}"), &body, |c| {
+    once(&st, &h, &format!("cancel:{id}"), body_hash(&body), |c| {
         let p = payment_row(c, &id)?;
         if p.status == api::PaymentState::Paid {
             return Err(DemoError::new(
@@ -919,7 +943,7 @@ async fn start_face_check(
     let req: api::FaceCheckRequest = parse(&body)?;
     service(&st, &req.service_id)?;
     let base = base_url(&st, &h);
-    once(&st, &h, "face-checks", &body, |c| {
+    once(&st, &h, "face-checks", body_hash(&body), |c| {
         subject_id(c, &req.subject)?;
         let n = store::next(c, "face")?;
         let check_id = format!("fc_{n:06}");
@@ -1018,7 +1042,7 @@ async fn consume_ticket(
     let (lt, id) = ticket_content(&req.ticket).ok_or_else(unknown)?;
     let licence = st.catalog.licence(&lt).ok_or_else(unknown)?;
     let p = check_id(&id)?;
-    once(&st, &h, "tickets", &body, |c| {
+    once(&st, &h, "tickets", body_hash(&body), |c| {
         let fresh = c.execute(
             "INSERT OR IGNORE INTO tickets (ticket, used_at) VALUES (?1, ?2)",
             params![req.ticket.trim(), now()],
@@ -1070,7 +1094,7 @@ async fn evaluate(
             "An evaluation names its request_id and at most 16 reasons.",
         ));
     }
-    once(&st, &h, "evaluations", &body, |c| {
+    once(&st, &h, "evaluations", body_hash(&body), |c| {
         let n = store::next(c, "evaluation")?;
         let evaluation_id = format!("ev_{n:06}");
         c.execute(
@@ -1339,4 +1363,46 @@ pub fn spawn_with(listen: SocketAddr, opts: DemoOptions) -> anyhow::Result<DemoH
         stop: Some(stop),
         thread: Some(thread),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::client::{new_key, Client, ClientConfig};
+
+    #[test]
+    fn every_service_answers_with_sample_values() {
+        let demo = spawn("127.0.0.1:0".parse().expect("addr"), None).expect("demo");
+        let client = Client::new(ClientConfig::new(demo.url(), "t", "k1")).expect("client");
+        let id = "11010519491231002X";
+        let tok = client
+            .subject(&api::SubjectRequest {
+                id_number: id.into(),
+                kind: api::SubjectKind::IdCard,
+            })
+            .expect("subject");
+        for s in Catalog::builtin().services() {
+            let mut req = api::ServiceRequest {
+                subject: (s.auth != Auth::None).then(|| {
+                    api::Subject::token(tok.subject_token.clone(), api::SubjectKind::Code, s.proxy)
+                }),
+                fields: s
+                    .fields
+                    .iter()
+                    .map(|f| (f.key.clone(), f.example.clone()))
+                    .collect(),
+                elicense: vec![],
+                face_check_id: None,
+                commitment_accepted: true,
+                lang: Default::default(),
+            };
+            if s.output == Output::Appointment {
+                req.fields.remove("date");
+            }
+            let r = client
+                .submit(&s.id, &new_key().expect("key"), &req)
+                .unwrap_or_else(|e| panic!("{}: {e}", s.id));
+            assert_eq!(r.service_id, s.id);
+        }
+    }
 }
