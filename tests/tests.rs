@@ -1,6 +1,11 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
+mod devices;
 mod elicense;
-mod util;
-mod image;
 mod fleet;
+mod flows;
+mod image;
+mod journal;
+mod platform;
 mod status;
+mod ui;
+mod util;
