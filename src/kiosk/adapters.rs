@@ -50,7 +50,22 @@ fn service_item(catalog: &Catalog, s: &Service, lang: Lang) -> ServiceItem {
         name: s.name(lang).into(),
         department: s.department(lang).into(),
         icon: icon.into(),
+        weight: weight(s.name(lang)),
     }
+}
+
+/// Width of a text in hundredths of an em, roughly: Han characters and full-width punctuation
+/// are one em, Latin letters about half. The cards pick a font size from it (`Theme.fit`).
+pub fn weight(text: &str) -> i32 {
+    text.chars()
+        .map(|c| match c {
+            ' ' => 28,
+            'A'..='Z' | 'm' | 'w' => 66,
+            c if c.is_ascii_punctuation() => 35,
+            c if c.is_ascii() => 55,
+            _ => 100,
+        })
+        .sum()
 }
 
 /// Categories in display order with their counts, then "all services".
@@ -65,6 +80,7 @@ fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryIt
             name: c.name(lang).into(),
             icon: c.icon.as_str().into(),
             count: counts.get(c.id.as_str()).copied().unwrap_or(0) as i32,
+            weight: weight(c.name(lang)),
         })
         .collect();
     v.push(CategoryItem {
@@ -72,6 +88,7 @@ fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryIt
         name: all_services_name(lang).into(),
         icon: "all".into(),
         count: catalog.services().len() as i32,
+        weight: weight(all_services_name(lang)),
     });
     v
 }
@@ -147,6 +164,7 @@ pub fn apply_list(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
             .map(|c| c.name(s.lang).to_string())
             .unwrap_or_default()
     };
+    list.set_title_weight(weight(&title));
     list.set_title(title.into());
     let positions = s.list_positions(catalog);
     let per = s.sizes().list_rows;

@@ -112,9 +112,22 @@ impl HeadlessKiosk {
 }
 
 /// Renders one screen to a PNG file (what `zizhu screenshot` does).
+/// Logs (at debug level) how long creating the UI, the first frame and the PNG took; the
+/// startup benchmark (benches/startup.sh) reads that line.
 pub fn render_png(options: Options, spec: &ScreenSpec, path: &Path) -> Result<(), KioskError> {
+    let t0 = std::time::Instant::now();
     let mut kiosk = HeadlessKiosk::new(options)?;
     kiosk.ui().show_screen(spec)?;
+    let created = t0.elapsed();
     kiosk.render();
-    kiosk.write_png(path)
+    let frame = t0.elapsed();
+    kiosk.write_png(path)?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    tracing::debug!(
+        create_ms = ms(created),
+        first_frame_ms = ms(frame),
+        png_ms = ms(t0.elapsed() - frame),
+        "screenshot timing"
+    );
+    Ok(())
 }

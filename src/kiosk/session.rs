@@ -64,16 +64,16 @@ impl Sizes {
     pub fn for_mode(elderly: bool) -> Sizes {
         if elderly {
             Sizes {
-                home_categories: 9,
-                home_tiles: 4,
-                list_rows: 6,
+                home_categories: 6,
+                home_tiles: 2,
+                list_rows: 5,
                 search_rows: 2,
             }
         } else {
             Sizes {
                 home_categories: 16,
-                home_tiles: 8,
-                list_rows: 9,
+                home_tiles: 6,
+                list_rows: 8,
                 search_rows: 4,
             }
         }
