@@ -93,6 +93,13 @@ pub struct ServeSimArgs {
     /// Report the clock as not synchronised (default: synchronised, whatever this machine says).
     #[arg(long)]
     pub clock_unsynced: bool,
+    /// Serve this many simulated kiosks from this one process (ids ID-00000, ID-00001, …), each on
+    /// its own free loopback port; needs --inventory-out. For scale tests.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub count: usize,
+    /// With --count: write an inventory of the simulated kiosks here.
+    #[arg(long, value_name = "FILE")]
+    pub inventory_out: Option<PathBuf>,
     /// Requests per second allowed per client (0 = no limit).
     #[arg(long, default_value_t = 10.0, value_name = "RPS")]
     pub rate_limit: f64,
@@ -218,7 +225,36 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.into()),
         };
     config.limits.per_client_rps = a.rate_limit.max(0.0);
-    let state = StatusState::new(&a.kiosk_id, &a.site);
+    if a.count > 1 {
+        return serve_many(a, config, paper);
+    }
+    let state = sim_state(&a.kiosk_id, &a, paper);
+    let handle = status::spawn(config, state).context("starting the simulated status server")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{}", handle.local_addr())?;
+    if let Some(t) = generated {
+        writeln!(out, "token {t}")?;
+    }
+    out.flush()?;
+    drop(out);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+        anyhow::Ok(())
+    })?;
+    handle.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The state of one simulated kiosk as `a` describes it.
+fn sim_state(id: &str, a: &ServeSimArgs, paper: Paper) -> StatusState {
+    let state = StatusState::new(id, &a.site);
     for d in status::DEVICES {
         let offline = a.device_offline.iter().any(|x| x == d);
         let (st, err) = if offline {
@@ -240,17 +276,52 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
     state.service_completed("social-security");
     state.card_read();
     state.printed();
-    let handle = status::spawn(config, state).context("starting the simulated status server")?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{}", handle.local_addr())?;
-    if let Some(t) = generated {
-        writeln!(out, "token {t}")?;
+    state
+}
+
+/// `serve-sim --count N`: N status servers on one runtime, their inventory written out.
+fn serve_many(
+    a: ServeSimArgs,
+    config: status::StatusConfig,
+    paper: Paper,
+) -> anyhow::Result<ExitCode> {
+    let Some(inventory_out) = a.inventory_out.clone() else {
+        return usage(
+            "--count needs --inventory-out FILE (where the kiosks' addresses are written)",
+        );
+    };
+    if config.listen.port() != 0 {
+        return usage("--count needs a listen address with port 0 (each kiosk gets a free port)");
     }
-    out.flush()?;
-    drop(out);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut inventory = format!("token = \"{}\"\n", config.token.expose());
+    for i in 0..a.count {
+        let id = format!("{}-{i:05}", a.kiosk_id);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(config.listen))
+            .with_context(|| format!("binding kiosk {i} of {}", a.count))?;
+        let addr = listener.local_addr()?;
+        inventory.push_str(&format!(
+            "\n[[kiosk]]\nid = \"{id}\"\nurl = \"http://{addr}\"\nsite = \"{}\"\n",
+            a.site
+        ));
+        let mut stop = stop_tx.subscribe();
+        let state = sim_state(&id, &a, paper);
+        runtime.spawn(status::serve(listener, config.clone(), state, async move {
+            let _ = stop.recv().await;
+        }));
+    }
+    std::fs::write(&inventory_out, inventory)
+        .with_context(|| format!("writing {}", inventory_out.display()))?;
+    println!(
+        "serving {} kiosks; inventory in {}",
+        a.count,
+        inventory_out.display()
+    );
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
@@ -259,6 +330,6 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
         }
         anyhow::Ok(())
     })?;
-    handle.shutdown();
+    let _ = stop_tx.send(());
     Ok(ExitCode::SUCCESS)
 }
