@@ -22,6 +22,7 @@ use zizhu_drivers::printer::{self, PrinterEvent};
 use zizhu_drivers::scanner::{self, ScannerEvent};
 
 use crate::config::{Config, DeviceBackend};
+use crate::journal::{self, Journal};
 use crate::platform::{demo, Client, ClientConfig};
 use crate::status::{self, DeviceState, Paper, StatusState};
 
@@ -71,7 +72,9 @@ pub struct Runtime {
     /// The platform base URL in use.
     pub platform_url: String,
     /// The platform client.
-    pub client: Client,
+    pub client: Arc<Client>,
+    /// The journal (outbox, transaction log, audit) in the data directory.
+    pub journal: Arc<Journal>,
     /// Status server address.
     pub status_addr: Option<std::net::SocketAddr>,
     /// The printer worker (the UI submits receipts here).
@@ -79,6 +82,7 @@ pub struct Runtime {
     /// Simulators (simulation mode).
     pub sims: Simulators,
     demo: Option<demo::DemoHandle>,
+    drain: Option<journal::drain::DrainHandle>,
     status: Option<status::StatusHandle>,
     reader: Option<idcard::serial::ReaderHandle>,
     scanner: Option<scanner::serial::ScannerHandle>,
@@ -130,7 +134,20 @@ impl Runtime {
         };
         let mut cc = ClientConfig::new(platform_url.clone(), token, config.kiosk_id.clone());
         cc.timeout = config.platform_timeout;
-        let client = Client::new(cc)?;
+        let client = Arc::new(Client::new(cc)?);
+
+        // Journal first: nothing is sent that is not written down. The drain worker re-sends
+        // whatever the platform has not confirmed, whenever it is reachable.
+        let journal = Arc::new(
+            Journal::open(&config.data_dir)
+                .with_context(|| format!("opening the journal in {}", config.data_dir.display()))?,
+        );
+        let drain = journal::drain::spawn(
+            journal.clone(),
+            client.clone(),
+            journal::drain::DrainConfig::default(),
+        )
+        .context("starting the outbox worker")?;
 
         // Status server.
         let section = status::StatusSection {
@@ -161,6 +178,8 @@ impl Runtime {
             state,
             platform_url,
             client,
+            journal,
+            drain: Some(drain),
             status_addr: Some(status_addr),
             printer: None,
             sims: Simulators::default(),
@@ -265,6 +284,18 @@ impl Runtime {
         let mut since_ping = Duration::MAX;
         while !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
             let _ = crate::systemd::notify_watchdog();
+            match self.journal.counts() {
+                Ok(c) => {
+                    let oldest = match self.journal.due(i64::MAX, 1) {
+                        Ok(items) => items.first().map(|i| {
+                            std::time::UNIX_EPOCH + Duration::from_millis(i.created_at.max(0) as u64)
+                        }),
+                        Err(_) => None,
+                    };
+                    self.state.set_outbox(c.backlog(), oldest);
+                }
+                Err(e) => tracing::warn!("journal counts: {e}"),
+            }
             if since_ping >= Duration::from_secs(30) {
                 if self.client.ping().is_ok() {
                     self.state.platform_contact_ok();
@@ -284,6 +315,7 @@ impl Drop for Runtime {
         self.reader.take();
         self.scanner.take();
         self.printer.take();
+        self.drain.take();
         if let Some(s) = self.status.take() {
             s.shutdown();
         }
