@@ -32,6 +32,25 @@ mkext4() {
   E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -F -t ext4 -b 4096 -L "$2" -U "$3" \
     -E "offset=$off,root_owner=0:0,hash_seed=$3,lazy_itable_init=0" \
     -d "$4" "$img" "$(( size / 1024 ))k"
+  # mke2fs 1.47.0 copies each source file's ctime (which nobody can set) and atime (which it
+  # changes by reading the file): set both to SOURCE_DATE_EPOCH on every used inode (used
+  # inodes from the inode bitmaps that dumpe2fs prints).
+  dumpe2fs "$img?offset=$off" 2>/dev/null | awk -v t="$SOURCE_DATE_EPOCH" '
+    function emit(a, b,   i) { for (i = a; i <= b; i++) printf "sif <%d> ctime @%d\nsif <%d> atime @%d\n", i, t, i, t }
+    /^Inodes per group:/ { ipg = $4 }
+    /^Group [0-9]+:/ { g = $2; sub(":", "", g) }
+    /^  Free inodes:/ {
+      used = g * ipg + 1; last = (g + 1) * ipg
+      list = $0; sub(/^  Free inodes: */, "", list)
+      n = split(list, parts, ", *")
+      for (k = 1; k <= n; k++) {
+        if (parts[k] == "") continue
+        split(parts[k], ab, "-"); if (ab[2] == "") ab[2] = ab[1]
+        emit(used, ab[1] - 1); used = ab[2] + 1
+      }
+      emit(used, last)
+    }' > "$ZZ_WORK/ctime.debugfs"
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f "$ZZ_WORK/ctime.debugfs" "$img?offset=$off" >/dev/null 2>&1
 }
 # putfat PARTNO FILE
 putfat() {
