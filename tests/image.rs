@@ -464,3 +464,63 @@ fn flash_refuses_a_mounted_device() {
         "{err}"
     );
 }
+
+#[test]
+fn shipped_configs_pass_config_check_before_and_after_provisioning() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for cfg in [
+        "images/debian/kiosk.toml",
+        "images/overlay/x86-test/etc/zizhu/kiosk.toml",
+    ] {
+        let path = repo.join(cfg);
+        let o = util::run(&["config", "check", s(&path)]);
+        assert_eq!(util::code(&o), 0, "{cfg}: {}", util::stderr(&o));
+
+        // First boot on top of it gives a config that still passes.
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::copy(&path, root.join("etc/kiosk.toml")).unwrap();
+        let file = root.join("zizhu-provision.toml");
+        fs::write(
+            &file,
+            format!(
+                "version = 1\n[kiosk]\nid = \"GD-01\"\nsite = \"site\"\n[platform]\nurl = \"https://p.example\"\nenroll_token = \"{TOKEN}\"\n"
+            ),
+        )
+        .unwrap();
+        let status = root.join("data/status-token");
+        let text = fs::read_to_string(root.join("etc/kiosk.toml"))
+            .unwrap()
+            .replace("/var/lib/zizhu/status-token", s(&status));
+        fs::write(root.join("etc/kiosk.toml"), text).unwrap();
+        let o = util::zizhu(root)
+            .args([
+                "image",
+                "first-boot",
+                "--file",
+                s(&file),
+                "--config",
+                s(&root.join("etc/kiosk.toml")),
+                "--identity",
+                s(&root.join("etc/kiosk-id")),
+                "--data-dir",
+                s(&root.join("data")),
+                "--error-file",
+                s(&root.join("data/provision-error")),
+                "--owner",
+                "nobody-here",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(util::code(&o), 0, "{cfg}: {}", util::stderr(&o));
+        assert_eq!(fs::read_to_string(&status).unwrap().trim().len(), 64);
+        let o = util::run(&["config", "check", s(&root.join("etc/kiosk.toml"))]);
+        assert_eq!(
+            util::code(&o),
+            0,
+            "{cfg} after provisioning: {}",
+            util::stderr(&o)
+        );
+    }
+}

@@ -335,7 +335,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn bmap(a: BmapArgs) -> anyhow::Result<ExitCode> {
-    if a.block_size == 0 || a.block_size % 512 != 0 {
+    if a.block_size == 0 || !a.block_size.is_multiple_of(512) {
         return crate::error::usage("--block-size must be a positive multiple of 512");
     }
     let map = Bmap::create(&a.image, a.block_size).map_err(lift)?;

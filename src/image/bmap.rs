@@ -162,7 +162,7 @@ impl Bmap {
         };
         let image_size = num("ImageSize")?;
         let block_size = num("BlockSize")?;
-        if block_size == 0 || block_size % 512 != 0 {
+        if block_size == 0 || !block_size.is_multiple_of(512) {
             return Err(bad(format!(
                 "block size {block_size} is not a multiple of 512"
             )));

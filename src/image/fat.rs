@@ -210,7 +210,6 @@ mod tests {
         s.seek(SeekFrom::Start(0)).unwrap();
         s.read_to_end(&mut all).unwrap();
         assert_eq!(all.len(), 20);
-        drop(s);
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(&bytes[25..30], &[1u8; 5]);
         assert_eq!(bytes[30], 7);
