@@ -303,3 +303,164 @@ fn sd_writes_prometheus_targets() {
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     assert_eq!(groups.as_array().unwrap().len(), 1);
 }
+
+/// Runs `openssl ARGS` in `dir`; panics with the remedy when it is missing or fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl not found: install Debian's openssl package (scripts/test does)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        util::stderr(&out)
+    );
+}
+
+#[test]
+fn https_kiosk_polled_with_its_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        d,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=zizhu test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        d,
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "kiosk.key",
+                "-out",
+                "kiosk.csr",
+                "-subj",
+                "/CN=kiosk",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "kiosk.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "kiosk.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let token = token_file(d, "t.token", "tls-token-0123456789abcdef");
+    let cert = d.join("kiosk.pem");
+    let key = d.join("kiosk.key");
+    let sim = Sim::start(
+        "TLS-0001",
+        &token,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(sim.url.starts_with("https://"), "{}", sim.url);
+
+    // Plain HTTP at the TLS port is refused without harm.
+    let mut s = std::net::TcpStream::connect(sim.url.trim_start_matches("https://")).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: k\r\n\r\n")
+        .unwrap();
+    let mut junk = Vec::new();
+    let _ = s.read_to_end(&mut junk);
+
+    let inv = d.join("fleet.toml");
+    std::fs::write(&inv, format!("token_file = \"t.token\"\nca_file = \"ca.pem\"\n[[kiosk]]\nid = \"TLS-0001\"\nurl = \"{}\"\n", sim.url)).unwrap();
+    let out = util::zizhu(d)
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        util::code(&out),
+        0,
+        "{}{}",
+        util::stdout(&out),
+        util::stderr(&out)
+    );
+    assert!(
+        util::stdout(&out).contains("OK     TLS-0001"),
+        "{}",
+        util::stdout(&out)
+    );
+
+    // Without the CA the certificate is not trusted: reported, not a crash.
+    std::fs::write(
+        &inv,
+        format!(
+            "token_file = \"t.token\"\n[[kiosk]]\nid = \"TLS-0001\"\nurl = \"{}\"\n",
+            sim.url
+        ),
+    )
+    .unwrap();
+    let out = util::zizhu(d)
+        .args(["fleet", "poll", "--json", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kiosks"][0]["verdict"], "down", "{doc}");
+
+    // A ca_file that is not a certificate is an inventory error naming its line.
+    std::fs::write(&inv, format!("token_file = \"t.token\"\n[[kiosk]]\nid = \"TLS-0001\"\nurl = \"{}\"\nca_file = \"t.token\"\n", sim.url)).unwrap();
+    let out = util::zizhu(d)
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 2);
+    assert!(
+        util::stderr(&out).contains("line 5: ca_file"),
+        "{}",
+        util::stderr(&out)
+    );
+}

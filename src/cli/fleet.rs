@@ -100,6 +100,12 @@ pub struct ServeSimArgs {
     /// With --count: write an inventory of the simulated kiosks here.
     #[arg(long, value_name = "FILE")]
     pub inventory_out: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Requests per second allowed per client (0 = no limit).
     #[arg(long, default_value_t = 10.0, value_name = "RPS")]
     pub rate_limit: f64,
@@ -225,13 +231,21 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.into()),
         };
     config.limits.per_client_rps = a.rate_limit.max(0.0);
+    if let (Some(cert), Some(key)) = (a.tls_cert.clone(), a.tls_key.clone()) {
+        config.tls = Some(status::TlsFiles { cert, key });
+    }
     if a.count > 1 {
         return serve_many(a, config, paper);
     }
     let state = sim_state(&a.kiosk_id, &a, paper);
     let handle = status::spawn(config, state).context("starting the simulated status server")?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{}", handle.local_addr())?;
+    let scheme = if a.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    writeln!(out, "listening on {scheme}://{}", handle.local_addr())?;
     if let Some(t) = generated {
         writeln!(out, "token {t}")?;
     }

@@ -68,6 +68,8 @@ pub struct Kiosk {
     pub tags: Vec<String>,
     /// Line of its `[[kiosk]]` entry.
     pub line: usize,
+    /// CA certificate (PEM) that signed its HTTPS certificate, besides the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Kiosk {
@@ -89,6 +91,7 @@ pub struct Inventory {
 struct RawInventory {
     token_file: Option<Spanned<PathBuf>>,
     token: Option<String>,
+    ca_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
     kiosk: Vec<Spanned<RawKiosk>>,
 }
@@ -100,6 +103,7 @@ struct RawKiosk {
     url: Spanned<String>,
     token: Option<String>,
     token_file: Option<Spanned<PathBuf>>,
+    ca_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
     site: String,
     #[serde(default)]
@@ -198,6 +202,37 @@ impl Inventory {
             (None, Some(t)) => Some(Secret::new(t.trim())),
             (None, None) => None,
         };
+        let check_ca = |f: &Spanned<PathBuf>, problems: &mut Vec<String>| -> Option<PathBuf> {
+            let p = f.get_ref();
+            let full = if p.is_absolute() {
+                p.clone()
+            } else {
+                base.join(p)
+            };
+            match std::fs::read_to_string(&full) {
+                Ok(t) if t.contains("-----BEGIN CERTIFICATE-----") => Some(full),
+                Ok(_) => {
+                    problems.push(format!(
+                        "line {}: ca_file {} holds no PEM certificate; give the CA certificate in PEM",
+                        lines.of(f.span().start),
+                        full.display()
+                    ));
+                    None
+                }
+                Err(e) => {
+                    problems.push(format!(
+                        "line {}: cannot read ca_file {}: {e}; check the path",
+                        lines.of(f.span().start),
+                        full.display()
+                    ));
+                    None
+                }
+            }
+        };
+        let default_ca = raw
+            .ca_file
+            .as_ref()
+            .and_then(|f| check_ca(f, &mut problems));
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut kiosks = Vec::with_capacity(raw.kiosk.len());
         for entry in raw.kiosk {
@@ -249,6 +284,13 @@ impl Inventory {
                     }
                 },
             };
+            let ca_file = match &k.ca_file {
+                Some(f) => match check_ca(f, &mut problems) {
+                    Some(p) => Some(p),
+                    None => continue,
+                },
+                None => default_ca.clone(),
+            };
             kiosks.push(Kiosk {
                 id,
                 url,
@@ -256,6 +298,7 @@ impl Inventory {
                 site: k.site,
                 tags: k.tags,
                 line: entry_line,
+                ca_file,
             });
         }
         if !problems.is_empty() {

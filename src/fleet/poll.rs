@@ -384,7 +384,19 @@ pub fn poll(
         .enable_all()
         .build()
         .map_err(PollError::Runtime)?;
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    let mut cas: Vec<&std::path::Path> =
+        kiosks.iter().filter_map(|k| k.ca_file.as_deref()).collect();
+    cas.sort();
+    cas.dedup();
+    for ca in cas {
+        let pem =
+            std::fs::read(ca).map_err(|e| PollError::Client(format!("{}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| PollError::Client(format!("{}: {e}", ca.display())))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let client = builder
         .connect_timeout(opts.timeout)
         // Each kiosk is asked once per poll: no idle connections to keep (and no descriptor pile-up).
         .pool_max_idle_per_host(0)
