@@ -236,6 +236,11 @@ async fn auth(State(st): State<Shared>, req: Request, next: Next) -> Response {
         )
         .into_response();
     }
+    if req.method() == axum::http::Method::POST {
+        if let Err(e) = idem_key(req.headers()) {
+            return e.into_response();
+        }
+    }
     next.run(req).await
 }
 

@@ -1,0 +1,713 @@
+//! The demo platform over loopback, driven by the kiosk's client and by raw HTTP: every endpoint,
+//! idempotency (a retried submission returns the first result and creates nothing new), faults
+//! (down, error rate, dropped answers, latency), bad input, and the client's typed errors for
+//! malformed and oversized answers; `zizhu platform` on the command line.
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use zizhu::catalog::{Auth, Catalog, Output};
+use zizhu::platform::api::{self, Faults, Subject, SubjectKind};
+use zizhu::platform::client::{new_key, Client, ClientConfig, Fetched};
+use zizhu::platform::demo::{self, DemoHandle, DemoOptions};
+use zizhu::platform::{ErrorKind, PlatformError};
+
+const ID: &str = "11010519491231002X";
+
+fn start() -> DemoHandle {
+    demo::spawn("127.0.0.1:0".parse().expect("addr"), None).expect("demo platform")
+}
+
+fn client(d: &DemoHandle) -> Client {
+    let mut cfg = ClientConfig::new(d.url(), "kiosk-token", "kiosk-test");
+    cfg.backoff = Duration::from_millis(10);
+    cfg.timeout = Duration::from_secs(10);
+    Client::new(cfg).expect("client")
+}
+
+/// One raw HTTP/1.1 exchange (Connection: close); returns (status, body).
+fn raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    s.write_all(body).expect("write body");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn get_page(d: &DemoHandle, url: &str) -> (u16, String) {
+    let path = url.strip_prefix(&d.url()).expect("link on this platform");
+    raw(d.addr(), "GET", path, &[], b"")
+}
+
+fn subject(c: &Client, kind: SubjectKind, proxy: bool) -> Subject {
+    let t = c
+        .subject(&api::SubjectRequest {
+            id_number: ID.into(),
+            kind,
+        })
+        .expect("subject token");
+    assert_eq!(t.id_masked, "110105********002X");
+    Subject::token(t.subject_token, kind, proxy)
+}
+
+fn request(s: &zizhu::catalog::Service, subject: Option<Subject>) -> api::ServiceRequest {
+    api::ServiceRequest {
+        subject,
+        fields: s
+            .fields
+            .iter()
+            .map(|f| (f.key.clone(), f.example.clone()))
+            .collect(),
+        elicense: vec![],
+        face_check_id: None,
+        commitment_accepted: true,
+        lang: Default::default(),
+    }
+}
+
+fn api_code(e: &PlatformError) -> &str {
+    e.code().unwrap_or("<no code>")
+}
+
+fn first(output: Output, auth: Auth) -> &'static zizhu::catalog::Service {
+    Catalog::builtin()
+        .services()
+        .iter()
+        .find(|s| s.output == output && s.auth == auth)
+        .expect("a service of that kind")
+}
+
+#[test]
+fn catalog_with_etag() {
+    let d = start();
+    let c = client(&d);
+    let Fetched::Fresh { etag, body } = c.catalog(None).expect("catalog") else {
+        panic!("expected the catalog");
+    };
+    Catalog::parse(&body).expect("a valid catalog");
+    let etag = etag.expect("an ETag");
+    assert_eq!(
+        c.catalog(Some(&etag)).expect("conditional"),
+        Fetched::NotModified
+    );
+    assert!(matches!(
+        c.catalog(Some("\"other\"")),
+        Ok(Fetched::Fresh { .. })
+    ));
+}
+
+#[test]
+fn trust_list_absent_then_served() {
+    let d = start();
+    let e = client(&d)
+        .trust_list(None)
+        .expect_err("no trust list configured");
+    assert_eq!(api_code(&e), "trust_list_unavailable");
+    let d = demo::spawn_with(
+        "127.0.0.1:0".parse().expect("addr"),
+        DemoOptions {
+            trust_list: Some(b"\xd2\x84signed".to_vec()),
+            ..DemoOptions::default()
+        },
+    )
+    .expect("demo");
+    let c = client(&d);
+    let Fetched::Fresh { etag, body } = c.trust_list(None).expect("trust list") else {
+        panic!("expected bytes");
+    };
+    assert_eq!(body, b"\xd2\x84signed");
+    assert_eq!(
+        c.trust_list(etag.as_deref()).expect("conditional"),
+        Fetched::NotModified
+    );
+}
+
+#[test]
+fn every_service_works_with_sample_values_and_results_match_the_output_kind() {
+    let d = start();
+    let c = client(&d);
+    let code = subject(&c, SubjectKind::Code, false);
+    for s in Catalog::builtin().services() {
+        let sub = (s.auth != Auth::None).then(|| {
+            let mut x = code.clone();
+            x.proxy = s.proxy;
+            x
+        });
+        let r = c
+            .submit(&s.id, &new_key().expect("key"), &request(s, sub))
+            .unwrap_or_else(|e| panic!("{}: {e}", s.id));
+        let kind_ok = matches!(
+            (s.output, &r.result),
+            (Output::Screen, api::ServiceResult::Screen(_))
+                | (Output::Print, api::ServiceResult::Print(_))
+                | (Output::Submit, api::ServiceResult::Submit(_))
+                | (Output::Pay, api::ServiceResult::Pay(_))
+                | (Output::Appointment, api::ServiceResult::Appointment(_))
+        );
+        assert!(kind_ok, "{}: {:?} for {:?}", s.id, r.result, s.output);
+        assert!(r.handoff_url.ends_with(&format!("/r/{}", r.request_id)));
+    }
+    // Deterministic: the same person and service give the same records.
+    let s = first(Output::Screen, Auth::IdCard);
+    let a = c
+        .submit(
+            &s.id,
+            &new_key().expect("k"),
+            &request(s, Some(code.clone())),
+        )
+        .expect("a");
+    let b = c
+        .submit(&s.id, &new_key().expect("k"), &request(s, Some(code)))
+        .expect("b");
+    assert_ne!(a.request_id, b.request_id);
+    assert_eq!(a.result, b.result);
+}
+
+#[test]
+fn retried_submission_returns_the_first_result_and_creates_nothing_new() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Submit, Auth::IdCardFace);
+    let key = new_key().expect("key");
+    let req = request(s, Some(subject(&c, SubjectKind::Code, false)));
+    let a = c.submit(&s.id, &key, &req).expect("first");
+    let before = d.state().count("requests");
+    // The same call again, even with a fresh subject token for the same person.
+    let mut again = req.clone();
+    again.subject = Some(subject(&c, SubjectKind::Code, false));
+    let b = c.submit(&s.id, &key, &again).expect("retry");
+    assert_eq!(a, b);
+    assert_eq!(d.state().count("requests"), before);
+    // The same key with a different body is refused.
+    let mut other = req.clone();
+    other.lang = zizhu::catalog::Lang::En;
+    let e = c.submit(&s.id, &key, &other).expect_err("mismatch");
+    assert_eq!(api_code(&e), "idempotency_mismatch");
+    assert_eq!(d.state().count("requests"), before);
+}
+
+#[test]
+fn subjects_identity_codes_and_bad_id_numbers() {
+    let d = start();
+    let c = client(&d);
+    let p = c
+        .resolve_identity(&format!("YSS:{ID}"))
+        .expect("identity code");
+    assert_eq!(p.id_masked, "110105********002X");
+    assert_eq!(p.birth_date, "1949-12-31");
+    assert_eq!(p.sex, "F");
+    let e = c.resolve_identity("not a code").expect_err("unknown code");
+    assert_eq!(api_code(&e), "unknown_code");
+    let e = c
+        .subject(&api::SubjectRequest {
+            id_number: "110105194912310021".into(),
+            kind: SubjectKind::Typed,
+        })
+        .expect_err("bad check digit");
+    assert_eq!(api_code(&e), "invalid_id_number");
+    assert_eq!(e.kind(), ErrorKind::Rejected);
+    assert!(!e.retryable());
+    // An invalid number inside a service request.
+    let s = first(Output::Screen, Auth::IdCard);
+    let req = request(
+        s,
+        Some(Subject::id_number("12345", SubjectKind::Typed, true)),
+    );
+    let e = c
+        .submit(&s.id, &new_key().expect("k"), &req)
+        .expect_err("422");
+    assert_eq!(api_code(&e), "invalid_id_number");
+    let req = request(
+        s,
+        Some(Subject::token("st_nope", SubjectKind::IdCard, false)),
+    );
+    let e = c
+        .submit(&s.id, &new_key().expect("k"), &req)
+        .expect_err("422");
+    assert_eq!(api_code(&e), "unknown_subject_token");
+    let e = c
+        .submit(&s.id, &new_key().expect("k"), &request(s, None))
+        .expect_err("no subject");
+    assert_eq!(api_code(&e), "subject_required");
+    let e = c
+        .submit("no-such-service", &new_key().expect("k"), &request(s, None))
+        .expect_err("404");
+    assert_eq!(api_code(&e), "unknown_service");
+}
+
+#[test]
+fn payment_is_polled_paid_by_its_link_and_completes_the_request() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Pay, Auth::IdCard);
+    let r = c
+        .submit(
+            &s.id,
+            &new_key().expect("k"),
+            &request(s, Some(subject(&c, SubjectKind::IdCard, false))),
+        )
+        .expect("pay request");
+    assert_eq!(r.status, api::RequestStatus::PaymentPending);
+    let api::ServiceResult::Pay(p) = &r.result else {
+        panic!("pay result");
+    };
+    assert_eq!(
+        c.payment(&p.order_id).expect("poll").status,
+        api::PaymentState::Pending
+    );
+    let (status, page) = get_page(&d, &p.pay_url);
+    assert_eq!(status, 200);
+    assert!(page.contains("支付成功"), "{page}");
+    assert_eq!(
+        c.payment(&p.order_id).expect("poll").status,
+        api::PaymentState::Paid
+    );
+    assert_eq!(
+        c.request(&r.request_id).expect("request").status,
+        api::RequestStatus::Completed
+    );
+    let e = c
+        .cancel_payment(&p.order_id)
+        .expect_err("paid orders stay paid");
+    assert_eq!(api_code(&e), "already_paid");
+    // Another order, cancelled.
+    let r2 = c
+        .submit(
+            &s.id,
+            &new_key().expect("k"),
+            &request(s, Some(subject(&c, SubjectKind::IdCard, false))),
+        )
+        .expect("pay request");
+    let api::ServiceResult::Pay(p2) = &r2.result else {
+        panic!("pay result");
+    };
+    assert_eq!(
+        c.cancel_payment(&p2.order_id).expect("cancel").status,
+        api::PaymentState::Cancelled
+    );
+    let e = c.payment("od_nope").expect_err("unknown");
+    assert_eq!(api_code(&e), "unknown_order");
+}
+
+#[test]
+fn face_check_is_required_for_card_holders_and_confirmed_by_its_link() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Print, Auth::IdCardFace);
+    let card = subject(&c, SubjectKind::IdCard, false);
+    let mut req = request(s, Some(card.clone()));
+    let e = c
+        .submit(&s.id, &new_key().expect("k"), &req)
+        .expect_err("needs a face check");
+    assert_eq!(api_code(&e), "face_check_required");
+    let fc = c
+        .start_face_check(&api::FaceCheckRequest {
+            service_id: s.id.clone(),
+            subject: card,
+        })
+        .expect("start");
+    assert_eq!(
+        c.face_check(&fc.check_id).expect("poll").status,
+        api::FaceCheckState::Pending
+    );
+    req.face_check_id = Some(fc.check_id.clone());
+    let e = c
+        .submit(&s.id, &new_key().expect("k"), &req)
+        .expect_err("still pending");
+    assert_eq!(api_code(&e), "face_check_required");
+    let (status, _) = get_page(&d, &fc.url);
+    assert_eq!(status, 200);
+    assert_eq!(
+        c.face_check(&fc.check_id).expect("poll").status,
+        api::FaceCheckState::Confirmed
+    );
+    let r = c
+        .submit(&s.id, &new_key().expect("k"), &req)
+        .expect("with the face check");
+    let api::ServiceResult::Print(p) = r.result else {
+        panic!("print result");
+    };
+    assert!(!p.document.lines.is_empty());
+    // A refused check.
+    let fc = c
+        .start_face_check(&api::FaceCheckRequest {
+            service_id: s.id.clone(),
+            subject: subject(&c, SubjectKind::IdCard, false),
+        })
+        .expect("start");
+    get_page(&d, &format!("{}?refuse=1", fc.url));
+    assert_eq!(
+        c.face_check(&fc.check_id).expect("poll").status,
+        api::FaceCheckState::Refused
+    );
+}
+
+#[test]
+fn appointment_slots_are_listed_and_booked() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Appointment, Auth::IdCardFace);
+    let slots = c.slots(&s.id, "2030-01-07").expect("slots");
+    assert!(!slots.is_empty());
+    assert!(c.slots(&s.id, "2030-01-05").expect("saturday").is_empty());
+    let e = c.slots(&s.id, "tomorrow").expect_err("bad date");
+    assert_eq!(api_code(&e), "bad_date");
+    let free = slots.iter().find(|x| x.available).expect("a free slot");
+    let mut req = request(s, Some(subject(&c, SubjectKind::Code, false)));
+    req.fields.insert("slot_id".into(), free.slot_id.clone());
+    req.fields.insert("office".into(), free.office.clone());
+    let r = c.submit(&s.id, &new_key().expect("k"), &req).expect("book");
+    let api::ServiceResult::Appointment(a) = r.result else {
+        panic!("appointment");
+    };
+    assert_eq!(&a.slot, free);
+    if let Some(taken) = slots.iter().find(|x| !x.available) {
+        req.fields.insert("slot_id".into(), taken.slot_id.clone());
+        let e = c
+            .submit(&s.id, &new_key().expect("k"), &req)
+            .expect_err("taken");
+        assert_eq!(api_code(&e), "slot_taken");
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+    }
+}
+
+#[test]
+fn elicense_tickets_are_single_use() {
+    let d = start();
+    let c = client(&d);
+    let ticket = hex_encode(format!("household-register:{ID}").as_bytes());
+    let key = new_key().expect("k");
+    let l = c.consume_ticket(&ticket, &key).expect("first use");
+    assert_eq!(l.licence_type, "household-register");
+    assert_eq!(l.holder_masked, "110105********002X");
+    assert_eq!(
+        c.consume_ticket(&ticket, &key)
+            .expect("same key: same answer"),
+        l
+    );
+    let e = c
+        .consume_ticket(&ticket, &new_key().expect("k"))
+        .expect_err("reuse");
+    assert_eq!(api_code(&e), "ticket_used");
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    let e = c
+        .consume_ticket("00ff", &new_key().expect("k"))
+        .expect_err("unknown");
+    assert_eq!(api_code(&e), "unknown_ticket");
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn evaluations_are_idempotent_and_checked() {
+    let d = start();
+    let c = client(&d);
+    let ev = api::Evaluation {
+        request_id: "rq_000001".into(),
+        service_id: "ss-insured-cert-print".into(),
+        level: 5,
+        reasons: vec![],
+    };
+    let key = new_key().expect("k");
+    let a = c.evaluate(&key, &ev).expect("evaluate");
+    assert_eq!(c.evaluate(&key, &ev).expect("again"), a);
+    assert_eq!(d.state().count("evaluations"), 1);
+    let bad = api::Evaluation { level: 6, ..ev };
+    let e = c
+        .evaluate(&new_key().expect("k"), &bad)
+        .expect_err("level 6");
+    assert_eq!(api_code(&e), "bad_level");
+}
+
+#[test]
+fn result_page_shows_the_reference() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Screen, Auth::IdCard);
+    let r = c
+        .submit(
+            &s.id,
+            &new_key().expect("k"),
+            &request(s, Some(subject(&c, SubjectKind::IdCard, false))),
+        )
+        .expect("request");
+    let (status, page) = get_page(&d, &r.handoff_url);
+    assert_eq!(status, 200);
+    assert!(page.contains(&r.reference), "{page}");
+    assert!(
+        !page.contains(ID),
+        "the page must not show the full ID number"
+    );
+    assert_eq!(raw(d.addr(), "GET", "/r/rq_nope", &[], b"").0, 404);
+}
+
+#[test]
+fn bad_requests_get_the_error_model() {
+    let d = start();
+    let a = d.addr();
+    let auth = ("Authorization", "Bearer t");
+    let json = ("Content-Type", "application/json");
+    // No token.
+    let (st, body) = raw(a, "GET", "/v1/catalog", &[], b"");
+    assert_eq!(st, 401);
+    let e: api::ErrorBody = serde_json::from_str(&body).expect("error body");
+    assert_eq!(e.error.code, "unauthorized");
+    assert!(!e.error.message_zh.is_empty() && !e.error.message_en.is_empty());
+    // No idempotency key on a state-changing call.
+    let (st, body) = raw(a, "POST", "/v1/evaluations", &[auth, json], b"{}");
+    assert_eq!(st, 400, "{body}");
+    assert!(body.contains("idempotency_key_required"), "{body}");
+    let (st, body) = raw(
+        a,
+        "POST",
+        "/v1/evaluations",
+        &[auth, json, ("Idempotency-Key", "bad key!")],
+        b"{}",
+    );
+    assert_eq!(st, 400);
+    assert!(body.contains("bad_idempotency_key"), "{body}");
+    // Malformed and oversized bodies.
+    let (st, body) = raw(
+        a,
+        "POST",
+        "/v1/subjects",
+        &[auth, json, ("Idempotency-Key", "k1")],
+        b"{not json",
+    );
+    assert_eq!(st, 400);
+    assert!(body.contains("bad_request"), "{body}");
+    let big = vec![b'a'; 200 * 1024];
+    let (st, body) = raw(
+        a,
+        "POST",
+        "/v1/subjects",
+        &[auth, json, ("Idempotency-Key", "k2")],
+        &big,
+    );
+    assert_eq!(st, 413, "{body}");
+    assert!(body.contains("body_too_large"), "{body}");
+    let (st, body) = raw(a, "GET", "/v1/nothing-here", &[auth], b"");
+    assert_eq!(st, 404);
+    assert!(body.contains("not_found"));
+    // A configured token must match.
+    let d2 = demo::spawn_with(
+        "127.0.0.1:0".parse().expect("addr"),
+        DemoOptions {
+            token: Some("secret".into()),
+            ..DemoOptions::default()
+        },
+    )
+    .expect("demo");
+    let c = client(&d2);
+    let e = c.ping().expect_err("wrong token");
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    let ok = Client::new(ClientConfig::new(d2.url(), "secret", "k")).expect("client");
+    ok.ping().expect("right token");
+}
+
+#[test]
+fn faults_down_error_rate_latency_and_dropped_answers() {
+    let d = start();
+    let c = client(&d);
+    let s = first(Output::Submit, Auth::IdCardFace);
+    let req = request(s, Some(subject(&c, SubjectKind::Code, false)));
+
+    d.state().set_faults(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let e = c.ping().expect_err("down");
+    assert_eq!(api_code(&e), "platform_down");
+    assert!(e.retryable());
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+
+    d.state().set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    let e = c.payment("od_1").expect_err("every call fails");
+    assert_eq!(api_code(&e), "injected_fault");
+
+    // A dropped answer: the call is carried out, the client sees a broken connection; the
+    // retry with the same key gets the first answer and nothing new is created.
+    d.state().set_faults(Faults {
+        drop: true,
+        ..Faults::default()
+    });
+    let key = new_key().expect("k");
+    let before = d.state().count("requests");
+    let e = c.submit(&s.id, &key, &req).expect_err("answer dropped");
+    assert!(matches!(e, PlatformError::Unreachable(_)), "{e:?}");
+    assert_eq!(d.state().count("requests"), before + 1);
+    d.state().set_faults(Faults::default());
+    let r = c.submit(&s.id, &key, &req).expect("retry");
+    assert_eq!(d.state().count("requests"), before + 1);
+    assert_eq!(c.request(&r.request_id).expect("stored"), r);
+
+    // Latency beyond the client's timeout.
+    d.state().set_faults(Faults {
+        latency_ms: 2000,
+        ..Faults::default()
+    });
+    let mut cfg = ClientConfig::new(d.url(), "t", "k");
+    cfg.timeout = Duration::from_millis(200);
+    cfg.attempts = 2;
+    cfg.backoff = Duration::from_millis(10);
+    let slow = Client::new(cfg).expect("client");
+    let e = slow.payment("od_1").expect_err("timeout");
+    assert!(matches!(e, PlatformError::Timeout), "{e:?}");
+
+    // The runtime switch over HTTP.
+    d.state().set_faults(Faults::default());
+    let (st, body) = raw(
+        d.addr(),
+        "POST",
+        "/demo/faults",
+        &[("Content-Type", "application/json")],
+        br#"{"down":true}"#,
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(c.ping().is_err());
+    let (st, _) = raw(
+        d.addr(),
+        "POST",
+        "/demo/faults",
+        &[],
+        br#"{"error_rate":7}"#,
+    );
+    assert_eq!(st, 422);
+    raw(d.addr(), "POST", "/demo/faults", &[], b"{}");
+    c.ping().expect("up again");
+}
+
+/// A one-shot server that answers every connection with `answer`.
+fn fake_server(answer: Vec<u8>) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for s in l.incoming().take(8) {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().expect("clone"));
+            let mut line = String::new();
+            while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            let _ = s.write_all(&answer);
+        }
+    });
+    addr
+}
+
+#[test]
+fn client_types_malformed_and_oversized_answers() {
+    let a = fake_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".to_vec(),
+    );
+    let c = Client::new(ClientConfig::new(format!("http://{a}"), "t", "k")).expect("client");
+    let e = c.payment("od_1").expect_err("not JSON");
+    assert!(matches!(e, PlatformError::Malformed(_)), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Internal);
+
+    let mut big = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 64 * 1024));
+    let a = fake_server(big);
+    let mut cfg = ClientConfig::new(format!("http://{a}"), "t", "k");
+    cfg.max_response = 4096;
+    let c = Client::new(cfg).expect("client");
+    let e = c.payment("od_1").expect_err("too large");
+    assert!(
+        matches!(e, PlatformError::TooLarge { limit: 4096 }),
+        "{e:?}"
+    );
+
+    let a = fake_server(
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad".to_vec(),
+    );
+    let mut cfg = ClientConfig::new(format!("http://{a}"), "t", "k");
+    cfg.backoff = Duration::from_millis(5);
+    let c = Client::new(cfg).expect("client");
+    let e = c.payment("od_1").expect_err("502");
+    assert!(matches!(e, PlatformError::Api { status: 502, .. }), "{e:?}");
+    assert!(e.retryable());
+
+    let e = Client::new(ClientConfig::new("ftp://x", "t", "k")).expect_err("bad scheme");
+    assert!(matches!(e, PlatformError::Setup(_)));
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let mut cfg = ClientConfig::new(format!("http://{closed}"), "t", "k");
+    cfg.attempts = 1;
+    let e = Client::new(cfg)
+        .expect("client")
+        .ping()
+        .expect_err("nothing listens");
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+}
+
+#[test]
+fn platform_command_serves_and_refuses_bad_usage() {
+    let o = crate::util::run(&["platform", "--listen", "nonsense"]);
+    assert_eq!(crate::util::code(&o), 2, "{}", crate::util::stderr(&o));
+    let o = crate::util::run(&["platform", "--listen", "127.0.0.1:0", "--fault", "explode"]);
+    assert_eq!(crate::util::code(&o), 2);
+    assert!(
+        crate::util::stderr(&o).contains("--fault"),
+        "{}",
+        crate::util::stderr(&o)
+    );
+
+    let home = tempfile::tempdir().expect("tmp");
+    let db = home.path().join("platform.db");
+    let mut child = crate::util::zizhu(home.path())
+        .args(["platform", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("first line");
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let c = Client::new(ClientConfig::new(url.clone(), "t", "k")).expect("client");
+    let ok = c.ping();
+    let _ = child.kill();
+    let _ = child.wait();
+    ok.unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert!(db.exists());
+}
