@@ -464,3 +464,98 @@ fn https_kiosk_polled_with_its_ca() {
         util::stderr(&out)
     );
 }
+
+/// A real `zizhu run --headless` kiosk in simulation, with its own HOME; killed when dropped.
+struct Headless {
+    child: std::process::Child,
+    url: String,
+    token: String,
+    home: tempfile::TempDir,
+}
+
+impl Headless {
+    fn start() -> Headless {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut child = util::zizhu(home.path())
+            .args(["run", "--headless"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting zizhu run --headless");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        // The runtime prints `status: URL token TOKEN` once (simulation: generated token).
+        while !line.starts_with("status: ") {
+            line.clear();
+            let n = reader
+                .read_line(&mut line)
+                .expect("reading the runtime's output");
+            assert!(
+                n > 0,
+                "zizhu run --headless ended without printing its status address"
+            );
+        }
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let mut words = line.split_whitespace().skip(1);
+        let url = words.next().expect("status URL").to_string();
+        let token = words.nth(1).expect("status token").to_string();
+        Headless {
+            child,
+            url,
+            token,
+            home,
+        }
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn headless_runtimes_side_by_side_are_polled() {
+    let kiosks: Vec<Headless> = (0..3).map(|_| Headless::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut inv = String::new();
+    for (i, k) in kiosks.iter().enumerate() {
+        inv.push_str(&format!(
+            "[[kiosk]]\nid = \"HL-{i}\"\nurl = \"{}\"\ntoken = \"{}\"\n",
+            k.url, k.token
+        ));
+    }
+    inv.push_str(&format!(
+        "[[kiosk]]\nid = \"HL-wrong\"\nurl = \"{}\"\ntoken = \"not-the-token-0123456789\"\n",
+        kiosks[0].url
+    ));
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(&inventory, inv).unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--json", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("poll --json");
+    let results = doc["kiosks"].as_array().unwrap();
+    let mut data_dirs = std::collections::HashSet::new();
+    for (i, k) in kiosks.iter().enumerate() {
+        let r = results
+            .iter()
+            .find(|r| r["id"] == format!("HL-{i}"))
+            .unwrap();
+        assert!(r["status"].is_object(), "HL-{i} gave no status: {r}");
+        let status = &r["status"];
+        assert_eq!(status["session_active"], false);
+        assert!(status["uptime_seconds"].is_u64());
+        // Each runtime keeps its data under its own HOME.
+        let disk = status["disk"]["path"].as_str().unwrap();
+        assert!(disk.starts_with(k.home.path().to_str().unwrap()), "{disk}");
+        data_dirs.insert(disk.to_string());
+    }
+    assert_eq!(data_dirs.len(), 3);
+    let wrong = results.iter().find(|r| r["id"] == "HL-wrong").unwrap();
+    assert_eq!(wrong["verdict"], "unauthorized");
+    assert_eq!(util::code(&out), 1);
+}
