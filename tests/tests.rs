@@ -1,6 +1,7 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
 mod devices;
 mod elicense;
+mod faults;
 mod fleet;
 mod flows;
 mod image;

@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Write the receipt as ESC/POS bytes to this file.
     #[arg(long, value_name = "F.bin")]
     pub print_to: Option<PathBuf>,
+    /// Journal the visit in this data directory (outbox first, as the kiosk does); whatever the
+    /// platform does not confirm is re-sent by `zizhu run` on the same directory.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Rate the service 1-5 at the end (5 = 非常满意); default: skip.
     #[arg(long)]
     pub rate: Option<u8>,
@@ -230,7 +234,15 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
         wait: Duration::from_secs(a.wait),
         rate: a.rate,
     };
-    let (flow, transcript) = play(service, lang, script, &client, None);
+    let journal = match &a.data_dir {
+        Some(dir) => Some(
+            crate::journal::Journal::open(dir)
+                .map_err(|e| anyhow::anyhow!("opening the journal in {}: {e}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let outbox = journal.as_ref().map(|j| j as &dyn crate::flow::Outbox);
+    let (flow, transcript) = play(service, lang, script, &client, outbox);
     let mut printed = None;
     if let (Some(path), true) = (&a.print_to, transcript.completed()) {
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
