@@ -138,10 +138,10 @@ impl Runtime {
 
         // Journal first: nothing is sent that is not written down. The drain worker re-sends
         // whatever the platform has not confirmed, whenever it is reachable.
-        let journal = Arc::new(
-            Journal::open(&config.data_dir)
-                .with_context(|| format!("opening the journal in {}", config.data_dir.display()))?,
-        );
+        let journal =
+            Arc::new(Journal::open(&config.data_dir).with_context(|| {
+                format!("opening the journal in {}", config.data_dir.display())
+            })?);
         let drain = journal::drain::spawn(
             journal.clone(),
             client.clone(),
@@ -288,7 +288,8 @@ impl Runtime {
                 Ok(c) => {
                     let oldest = match self.journal.due(i64::MAX, 1) {
                         Ok(items) => items.first().map(|i| {
-                            std::time::UNIX_EPOCH + Duration::from_millis(i.created_at.max(0) as u64)
+                            std::time::UNIX_EPOCH
+                                + Duration::from_millis(i.created_at.max(0) as u64)
                         }),
                         Err(_) => None,
                     };

@@ -7,6 +7,8 @@ mod flows;
 mod image;
 mod journal;
 mod platform;
+mod runtime;
 mod status;
 mod ui;
+mod ui_flow;
 mod util;

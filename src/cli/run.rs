@@ -141,10 +141,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .name("health".into())
             .spawn(move || rt.health_loop(&stop))?
     };
-    let result = crate::kiosk::run_window(options);
+    // The flow screens get the platform client, the journal, the printer and the device events.
+    let printer: Option<crate::kiosk::flow::PrintFn> = runtime.printer.is_some().then(|| {
+        let rt = runtime.clone();
+        Box::new(
+            move |r: &zizhu_drivers::printer::Receipt| match &rt.printer {
+                Some(p) => p
+                    .print(r, zizhu_drivers::printer::Mode::Raster)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => Err("no printer".into()),
+            },
+        ) as crate::kiosk::flow::PrintFn
+    });
+    let flow = crate::kiosk::FlowContext {
+        client: runtime.client.clone(),
+        journal: Some(runtime.journal.clone()),
+        printer,
+        events: Some(rx),
+        kiosk_id: runtime.config.kiosk_id.clone(),
+    };
+    let result = crate::kiosk::run_window(options, Some(flow));
     stop.store(true, Ordering::SeqCst);
     let _ = health.join();
-    drop(rx);
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.is_bad_input() => usage(e.to_string()),
