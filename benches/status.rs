@@ -163,7 +163,7 @@ fn main() {
             let mut i = 0usize;
             while busy.load(Ordering::Relaxed) {
                 state.set_screen(screens[i % screens.len()]);
-                state.set_session_active(i % 3 != 0);
+                state.set_session_active(!i.is_multiple_of(3));
                 state.card_read();
                 state.set_outbox((i % 5) as u64, None);
                 i += 1;

@@ -301,11 +301,7 @@ fn describe_error(e: &reqwest::Error) -> String {
 
 /// Compares dotted versions numerically (`0.10.0` > `0.9.3`); non-numeric parts compare as text.
 pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |s: &str| -> Vec<String> {
-        s.split(|c| c == '.' || c == '-' || c == '+')
-            .map(str::to_string)
-            .collect()
-    };
+    let parts = |s: &str| -> Vec<String> { s.split(['.', '-', '+']).map(str::to_string).collect() };
     let (pa, pb) = (parts(a), parts(b));
     for i in 0..pa.len().max(pb.len()) {
         let x = pa.get(i).map_or("0", String::as_str);
@@ -450,7 +446,6 @@ pub fn poll(
             .collect::<Vec<_>>()
             .await
             .into_iter()
-            .map(|(i, r)| (i, r))
             .collect::<std::collections::BTreeMap<_, _>>()
             .into_values()
             .collect()

@@ -47,6 +47,8 @@ pub fn measure(data_dir: &Path) -> SystemInfo {
 }
 
 /// Free and total bytes of the file system holding `dir` (zeros when it cannot be read).
+// statvfs fields are u64 here but 32-bit on 32-bit Linux targets: the conversions are needed there.
+#[allow(clippy::useless_conversion)]
 pub fn disk(dir: &Path) -> Disk {
     let mut out = Disk {
         path: dir.display().to_string(),
@@ -63,9 +65,9 @@ pub fn disk(dir: &Path) -> Disk {
     if rc == 0 {
         // SAFETY: statvfs returned 0, so it filled the struct.
         let st = unsafe { st.assume_init() };
-        let frsize = st.f_frsize as u64;
-        out.free_bytes = (st.f_bavail as u64).saturating_mul(frsize);
-        out.size_bytes = (st.f_blocks as u64).saturating_mul(frsize);
+        let frsize = u64::from(st.f_frsize);
+        out.free_bytes = u64::from(st.f_bavail).saturating_mul(frsize);
+        out.size_bytes = u64::from(st.f_blocks).saturating_mul(frsize);
     }
     out
 }
