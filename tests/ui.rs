@@ -599,3 +599,32 @@ fn readme_screenshots_are_not_blank() {
     }
     assert_eq!(n, 4);
 }
+
+#[test]
+fn run_without_a_display_exits_2_naming_headless() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut child = util::zizhu(home.path())
+        .arg("run")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting zizhu run");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("zizhu run with no display did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr text");
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--headless"), "{err}");
+}

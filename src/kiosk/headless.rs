@@ -103,11 +103,15 @@ impl HeadlessKiosk {
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header().map_err(|e| err(e.to_string()))?;
-        let bytes: Vec<u8> = self.buffer.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
-        writer
-            .write_image_data(&bytes)
-            .map_err(|e| err(e.to_string()))?;
-        writer.finish().map_err(|e| err(e.to_string()))
+        // Row by row: no second copy of the 6 MB frame (peak memory is a goal).
+        let mut stream = writer.stream_writer().map_err(|e| err(e.to_string()))?;
+        let mut row = Vec::with_capacity(WIDTH as usize * 3);
+        for line in self.buffer.chunks(WIDTH as usize) {
+            row.clear();
+            row.extend(line.iter().flat_map(|p| [p.r, p.g, p.b]));
+            std::io::Write::write_all(&mut stream, &row).map_err(|e| err(e.to_string()))?;
+        }
+        stream.finish().map_err(|e| err(e.to_string()))
     }
 }
 
