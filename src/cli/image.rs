@@ -275,9 +275,12 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     use std::fmt::Write as _;
     let _ = writeln!(
         o,
-        "{}: {:?} partition table, disk id {}",
+        "{}: {} partition table, disk id {}",
         a.image.display(),
-        t.kind,
+        match t.kind {
+            table::TableKind::Mbr => "MBR",
+            table::TableKind::Gpt => "GPT",
+        },
         t.disk_id
     );
     let _ = writeln!(o, "  #  start       size        type");

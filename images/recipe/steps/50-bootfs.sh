@@ -33,7 +33,7 @@ mkfs_fat() {
     MTOOLS_SKIP_CHECK=1 mcopy -s -p -m -Q -i "$out" "$6"/* ::
   fi
 }
-mkfs_fat config ZIZHU 5A5A0001 "$CONFIG_MIB" 16 "$cfg" "-R 1"
+mkfs_fat config ZIZHU 5A5A0001 "$CONFIG_MIB" 16 "$cfg" "-a -R 1"
 
 if [ "$ZZ_TARGET" = pi4 ]; then
   boota="$ZZ_WORK/bootA.d"
