@@ -10,7 +10,11 @@ use zizhu_drivers::idcard::{sim, SamReader};
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4)
 }
 
@@ -18,7 +22,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let link = dir.path().join("idcard");
     let s = sim::Simulator::spawn(&link, samples()).expect("simulator");
-    let port = zizhu_drivers::transport::open_serial(&link, 115_200, Duration::from_millis(20)).expect("pty");
+    let port = zizhu_drivers::transport::open_serial(&link, 115_200, Duration::from_millis(20))
+        .expect("pty");
     let mut r = SamReader::new(port);
     let start = Instant::now();
     let mut marks = vec![(0, rss_kib())];
