@@ -434,7 +434,7 @@ impl Catalog {
             .iter()
             .filter(|s| s.category == category)
             .collect();
-        v.sort_by(|a, b| b.frequency.cmp(&a.frequency));
+        v.sort_by_key(|s| std::cmp::Reverse(s.frequency));
         v
     }
 

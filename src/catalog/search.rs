@@ -151,7 +151,7 @@ impl Index {
         if q.is_empty() {
             return Vec::new();
         }
-        let mut hits: Vec<(MatchKind, u8, usize)> = if q.chars().any(|c| !c.is_ascii()) {
+        let mut hits: Vec<(MatchKind, u8, usize)> = if !q.is_ascii() {
             self.search_chinese(q)
         } else {
             self.search_ascii(&q.to_ascii_lowercase())

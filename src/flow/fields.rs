@@ -192,15 +192,18 @@ mod tests {
         }
     }
 
+    /// kind, min, max, input, expected.
+    type Case = (
+        FieldKind,
+        Option<f64>,
+        Option<f64>,
+        &'static str,
+        Result<&'static str, FieldError>,
+    );
+
     #[test]
     fn each_kind_accepts_good_and_refuses_bad() {
-        let cases: &[(
-            FieldKind,
-            Option<f64>,
-            Option<f64>,
-            &str,
-            Result<&str, FieldError>,
-        )] = &[
+        let cases: &[Case] = &[
             (FieldKind::Text, Some(2.0), Some(4.0), " 张三 ", Ok("张三")),
             (
                 FieldKind::Text,
