@@ -470,3 +470,34 @@ fn cli_trust_list_sign_verify_and_rollback() {
     ]);
     assert_eq!(util::code(&out), 1);
 }
+
+#[test]
+fn cli_demo_issuer_and_demo_trust_agree() {
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    for alg in ["es256", "sm2"] {
+        let out = util::zizhu(h)
+            .args([
+                "elicense",
+                "issue",
+                "--demo",
+                "--alg",
+                alg,
+                "--ticket",
+                "identity:440106",
+            ])
+            .output()
+            .expect("issue");
+        assert_eq!(util::code(&out), 0, "{}", util::stderr(&out));
+        let payload = util::stdout(&out).trim().to_string();
+        assert!(payload.starts_with("ET1:"));
+        let out = util::zizhu(h)
+            .args(["elicense", "verify", "--demo", "--json", &payload])
+            .output()
+            .expect("verify");
+        assert_eq!(util::code(&out), 0, "{}", util::stdout(&out));
+        let j: Value = serde_json::from_str(&util::stdout(&out)).expect("json");
+        assert_eq!(j["route"], "ticket");
+        assert_eq!(j["reference"], hex::encode("identity:440106"));
+    }
+}

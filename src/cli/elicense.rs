@@ -60,6 +60,9 @@ pub struct VerifyArgs {
     /// An unsigned key list (JSON: {"keys": [{"alg", "kid"?, "public_key", "iss", "types"}]}).
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Trust the built-in demo roots and demo trust list (what `issue --demo` signs with).
+    #[arg(long, conflicts_with_all = ["keys", "trust"])]
+    pub demo: bool,
     /// Validation clock (RFC 3339); default now.
     #[arg(long)]
     pub now: Option<String>,
@@ -75,11 +78,17 @@ pub struct VerifyArgs {
 #[derive(clap::Args, Debug)]
 pub struct IssueArgs {
     /// Issuer key file (from `zizhu elicense keygen`).
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub key: Option<PathBuf>,
+    /// Sign with the built-in demo issuer (insecure public-seed keys; pairs with `verify --demo`).
     #[arg(long)]
-    pub key: PathBuf,
-    /// Issuer id (`iss`), e.g. GD-YSS.
-    #[arg(long)]
-    pub iss: String,
+    pub demo: bool,
+    /// Algorithm of the demo issuer key: es256 or sm2.
+    #[arg(long, default_value = "es256", requires = "demo")]
+    pub alg: String,
+    /// Issuer id (`iss`), e.g. GD-YSS (default GD-DEMO with --demo).
+    #[arg(long, required_unless_present = "demo")]
+    pub iss: Option<String>,
     /// Licence type code (21 characters), or a demo type name: identity, household, marriage,
     /// divorce, business, driving, vehicle, realestate, socialsecurity, residence, disability,
     /// birth, academic, veteran (catalog ids such as marriage-cert work too).
@@ -406,8 +415,19 @@ fn demo_type(s: &str) -> Option<&'static types::LicenceType> {
 }
 
 fn issue_cmd(a: IssueArgs) -> anyhow::Result<ExitCode> {
-    let key = read_key_file(&a.key)?;
-    let issuer = Issuer::new(key, a.iss.clone());
+    let issuer = match &a.key {
+        Some(path) => Issuer::new(read_key_file(path)?, a.iss.clone().unwrap_or_default()),
+        None => {
+            let Some(alg) = Alg::parse(&a.alg) else {
+                return usage(format!("--alg {:?}: use es256 or sm2", a.alg));
+            };
+            let mut i = elicense::demo::issuer(alg)?;
+            if let Some(iss) = &a.iss {
+                i.iss = iss.clone();
+            }
+            i
+        }
+    };
     let now = parse_now(a.now.as_deref())?.timestamp();
     let code = if let Some(reference) = &a.ticket {
         if reference.is_empty() || reference.len() > 64 {
@@ -526,6 +546,20 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let verifier =
         match (&a.trust, &a.keys) {
+            _ if a.demo => {
+                let mut v = Verifier::from_store(elicense::demo::roots()?, store)?;
+                // Sequence numbers follow the clock, so a stored demo list is only replaced by a
+                // newer one; an equal or older one (rollback) keeps the stored list.
+                let list = elicense::demo::trust_list(
+                    u64::try_from(now.timestamp()).unwrap_or_default(),
+                    now.timestamp() - 60,
+                    7 * 86_400,
+                )?;
+                match v.install_trust_list(&list, now) {
+                    Ok(_) | Err(Error::TrustListRollback { .. }) => v,
+                    Err(e) => return report(Err(e), a.json),
+                }
+            }
             (Some(t), None) => {
                 let roots = parse_roots(&a.root)?;
                 let raw = std::fs::read(t).with_context(|| format!("reading {}", t.display()))?;
@@ -542,7 +576,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
                 Verifier::with_keys(read_key_list(k)?, store)
             }
             _ => return usage(
-                "give the issuer keys: --keys FILE (JSON key list) or --trust FILE --root ALG:HEX",
+                "give the issuer keys: --keys FILE (JSON key list), --trust FILE --root ALG:HEX, or --demo",
             ),
         };
     report(verifier.verify(&payload, now), a.json)

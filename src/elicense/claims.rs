@@ -222,8 +222,8 @@ fn decode_licence(v: &Value) -> Result<Licence, Error> {
             Some(7) => {
                 let a = v.as_array().filter(|a| a.len() == 2);
                 let a = a.ok_or_else(|| Error::Claims("org is not [name, code]".into()))?;
-                l.org_name = Some(text(&a[0], "org name")?);
-                l.org_code = Some(text(&a[1], "org code")?);
+                l.org_name = Some(text(&a[0], "org name")?).filter(|s| !s.is_empty());
+                l.org_code = Some(text(&a[1], "org code")?).filter(|s| !s.is_empty());
             }
             Some(8) => l.issued = Some(text(v, "isd")?),
             Some(9) => l.valid_from = Some(text(v, "vf")?),

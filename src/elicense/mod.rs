@@ -33,12 +33,15 @@
 //! - **Demo platform, issuing.** [`issue::Issuer`], [`issue::PresentationClaims`],
 //!   [`issue::issue_presentation`], [`issue::issue_ticket`]; trust lists with
 //!   [`trust::sign_trust_list`] over a [`trust::TrustListContent`].
+//!   [`demo`] has fixed (insecure, public-seed) demo issuer and root keys and a ready trust list,
+//!   so the demo platform and a simulated kiosk agree without setup.
 //! - **Catalog.** Licence type codes in [`types`] (demo codes, documented there).
 //! - **Persistence.** [`store::Store`]; [`store::SqliteStore`] creates `elicense_*` tables
 //!   ([`store::SCHEMA`]) in the given database, ready to move into a journal migration.
 pub mod claims;
 pub mod codec;
 pub mod crypto;
+pub mod demo;
 pub mod error;
 pub mod issue;
 pub mod lid;
@@ -53,7 +56,9 @@ pub use crypto::{Alg, PublicKey, SecretKey};
 pub use error::{Error, Step, Warning};
 pub use issue::{issue_presentation, issue_ticket, Issuer, PresentationClaims};
 pub use trust::{sign_trust_list, TrustList, TrustListContent, TrustedKey};
-pub use verify::{OpaqueCode, Policy, Presentation, Ticket, Trust, Verified, Verifier};
+pub use verify::{
+    MaskedSummary, OpaqueCode, Policy, Presentation, Ticket, Trust, Verified, Verifier,
+};
 
 /// Masks personal data for logs and debug output: at most the first 6 and last 4 characters stay.
 pub(crate) fn mask(s: &str) -> String {

@@ -65,6 +65,8 @@ pub struct Presentation {
     /// Audience, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// Nonce, hex: with `iss` it names this presentation (audit, platform look-up).
+    pub cti: String,
     /// The licence.
     pub licence: Licence,
     /// Licence type names, if the type is one of [`super::types`].
@@ -72,6 +74,34 @@ pub struct Presentation {
     pub licence_type_name: Option<(&'static str, &'static str)>,
     /// Non-fatal findings (identifier check-character variant, …).
     pub warnings: Vec<Warning>,
+}
+
+impl Presentation {
+    /// What the citizen is shown before consenting to its use (免证办): licence name in Chinese
+    /// and English, the holder as the issuer masked it, and the identifier masked to its first 6
+    /// and last 4 characters.
+    pub fn masked_summary(&self) -> MaskedSummary {
+        let (zh, en) = self.licence_type_name.unwrap_or(("电子证照", "E-licence"));
+        MaskedSummary {
+            name_zh: zh,
+            name_en: en,
+            holder: self.licence.holder_name.clone().unwrap_or_default(),
+            identifier: super::mask(&self.licence.identifier),
+        }
+    }
+}
+
+/// The masked description of a presentation for the consent screen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MaskedSummary {
+    /// Licence type name, Chinese.
+    pub name_zh: &'static str,
+    /// Licence type name, English.
+    pub name_en: &'static str,
+    /// Holder name as masked by the issuer.
+    pub holder: String,
+    /// 证照标识, masked.
+    pub identifier: String,
 }
 
 /// A verified online ticket: the kiosk sends `reference` to the platform, which resolves it once.
@@ -87,7 +117,9 @@ pub struct Ticket {
     pub iat: i64,
     /// Expiry.
     pub exp: i64,
-    /// Ticket reference for the platform, hex.
+    /// Nonce, hex.
+    pub cti: String,
+    /// Ticket reference for the platform, hex (send it as `TicketRequest::ticket`).
     pub reference: String,
 }
 
@@ -359,6 +391,7 @@ impl Verifier {
                     iat: c.iat,
                     exp: c.exp,
                     aud: c.aud.clone(),
+                    cti: hex::encode(&c.cti),
                     licence: *licence,
                     licence_type_name,
                     warnings,
@@ -370,6 +403,7 @@ impl Verifier {
                 kid: hex::encode(kid),
                 iat: c.iat,
                 exp: c.exp,
+                cti: hex::encode(&c.cti),
                 reference: hex::encode(reference),
             }),
         };
