@@ -126,6 +126,12 @@ pub fn read<R: Read + Seek>(src: &mut R, len: u64, path: &Path) -> Result<Table>
     let mut mbr = [0u8; 512];
     src.seek(SeekFrom::Start(0)).map_err(io)?;
     src.read_exact(&mut mbr).map_err(io)?;
+    if mbr.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return Err(Error::Refused {
+            path: path.to_path_buf(),
+            reason: "is xz-compressed; decompress it first (xz -dk FILE), or flash it and work on the card".into(),
+        });
+    }
     if mbr[510] != 0x55 || mbr[511] != 0xaa {
         return Err(bad("no partition table (no 55 AA boot signature)".into()));
     }
@@ -288,6 +294,17 @@ mod tests {
         let img = vec![0u8; 4096];
         let err = read(&mut Cursor::new(img), 4096, Path::new("x")).unwrap_err();
         assert!(matches!(err, Error::BadTable { .. }));
+    }
+
+    #[test]
+    fn compressed_image_is_named() {
+        let mut img = vec![0u8; 4096];
+        img[..6].copy_from_slice(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]);
+        let err = read(&mut Cursor::new(img), 4096, Path::new("x")).unwrap_err();
+        assert!(
+            err.is_usage() && err.to_string().contains("xz -dk"),
+            "{err}"
+        );
     }
 
     #[test]
