@@ -185,8 +185,10 @@ fn main() {
     )
     .expect("send");
     let status_bytes = read_response(&mut s, &mut buf).expect("status");
+    s.write_all(format!("GET /metrics HTTP/1.1\r\nHost: k\r\nAccept-Encoding: gzip\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").as_bytes()).expect("send");
+    let gzip_bytes = read_response(&mut s, &mut buf).expect("gzipped metrics");
     drop(s);
-    println!("bytes per scrape: /metrics {metrics_bytes} B ({:.1} KiB, goal <= 8 KiB); /v1/status {status_bytes} B", metrics_bytes as f64 / 1024.0);
+    println!("bytes per scrape: /metrics {metrics_bytes} B ({:.1} KiB, goal <= 8 KiB), {gzip_bytes} B gzipped (as Prometheus asks); /v1/status {status_bytes} B", metrics_bytes as f64 / 1024.0);
     for path in ["/metrics", "/v1/status", "/healthz"] {
         let runs: Vec<f64> = (0..if quick { 1 } else { 3 })
             .map(|_| load(addr, path, 8, secs))
