@@ -18,6 +18,7 @@ pub fn slint_screen(s: ScreenId) -> Screen {
         ScreenId::Category => Screen::Category,
         ScreenId::Search => Screen::Search,
         ScreenId::Detail => Screen::Detail,
+        ScreenId::Flow => Screen::Flow,
     }
 }
 
@@ -29,6 +30,7 @@ pub fn screen_id(s: Screen) -> ScreenId {
         Screen::Category => ScreenId::Category,
         Screen::Search => ScreenId::Search,
         Screen::Detail => ScreenId::Detail,
+        Screen::Flow => ScreenId::Flow,
     }
 }
 

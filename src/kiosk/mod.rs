@@ -24,9 +24,11 @@ use crate::catalog::{Catalog, Lang};
 use crate::ui::{AppState, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, SearchAdapter};
 
 pub mod adapters;
+pub mod flow;
 pub mod headless;
 pub mod session;
 
+pub use flow::{FlowContext, FlowUi};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
 pub use session::{ScreenId, Session, Sizes};
 
@@ -268,6 +270,8 @@ impl KioskUi {
                 s.search_page = 0;
                 s.go(ScreenId::Search);
             }
+            // The flow screens need a visit; screenshots show them through `FlowUi`.
+            ScreenId::Flow => {}
             ScreenId::Detail => {
                 let id = match spec.item.clone() {
                     Some(id) => id,
@@ -482,7 +486,7 @@ fn update_clock(w: &KioskWindow, lang: Lang) {
 /// Opens the kiosk in a window (winit on a desktop, DRM/KMS on a kiosk built with `linuxkms`)
 /// and runs the event loop until the window closes. With no display it fails with
 /// [`KioskError::NoDisplay`], which names `--headless`.
-pub fn run_window(options: Options) -> Result<(), KioskError> {
+pub fn run_window(options: Options, flow: Option<FlowContext>) -> Result<(), KioskError> {
     #[cfg(not(feature = "linuxkms"))]
     {
         let has = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
@@ -499,6 +503,9 @@ pub fn run_window(options: Options) -> Result<(), KioskError> {
         },
         other => other,
     })?;
+    // The flow screens (doing a service) need the runtime's platform client, journal, printer
+    // and device events; without them "start" only logs.
+    let _flow = flow.map(|ctx| FlowUi::attach(&ui, ctx));
     if fullscreen {
         ui.window().window().set_fullscreen(true);
     }

@@ -17,6 +17,8 @@ pub enum ScreenId {
     Search,
     /// One service explained.
     Detail,
+    /// Doing a service, step by step (`kiosk::flow`; not a screenshot target on its own).
+    Flow,
 }
 
 impl ScreenId {
@@ -37,6 +39,7 @@ impl ScreenId {
             ScreenId::Category => "category",
             ScreenId::Search => "search",
             ScreenId::Detail => "detail",
+            ScreenId::Flow => "flow",
         }
     }
 

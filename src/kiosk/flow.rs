@@ -1,0 +1,1193 @@
+//! The touchscreen side of doing a service: [`FlowUi`] drives one [`Flow`] (the engine in
+//! `crate::flow`) from the visitor's presses and from device events (a card on the reader, a code
+//! under the scanner, the printer), and fills the `FlowAdapter` global that the flow screens in
+//! `ui/screens/flow/` show.
+//!
+//! - Platform calls (identify with a face check or a code, confirm, polling a face check or a
+//!   payment, the rating) never run on the UI thread: the flow is moved to a worker thread,
+//!   which sends it back over a channel with the outcome. A 100 ms Slint timer on the UI thread
+//!   picks up those results and the device events, so no HTTP call ever blocks the event loop,
+//!   and tests drive everything by advancing Slint's (mock) time.
+//! - Personal data: the identity appears only masked, the typed ID number only masked, and
+//!   ending the visit (goodbye, the idle timeout, back/home, any way of leaving the flow screen)
+//!   calls [`Flow::end`] and empties every `FlowAdapter` property.
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use slint::{
+    ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
+use zeroize::Zeroize;
+use zizhu_drivers::printer::Receipt;
+
+use super::KioskUi;
+use crate::catalog::{Catalog, Field, FieldKind, Lang};
+use crate::flow::engine::REASONS;
+use crate::flow::{BackendError, Flow, FlowError, Identity, Outbox, Step};
+use crate::journal::Journal;
+use crate::platform::Client;
+use crate::runtime::DeviceEvent;
+use crate::ui::{
+    AppState, FlowAdapter, FlowChoice, FlowKeyRow, FlowRow, FlowStep, FlowTableRow, KioskWindow,
+    Screen,
+};
+
+/// Prints a receipt (queues it on the printer worker); the error is a plain reason.
+pub type PrintFn = Box<dyn Fn(&Receipt) -> Result<(), String>>;
+
+/// What the flow screens need from the runtime.
+pub struct FlowContext {
+    /// The platform (flow backend, identity codes).
+    pub client: Arc<Client>,
+    /// The journal (outbox and transaction log); none only in tests that do not need it.
+    pub journal: Option<Arc<Journal>>,
+    /// The receipt printer, when there is one.
+    pub printer: Option<PrintFn>,
+    /// Device events from the runtime (cards, scans, printer).
+    pub events: Option<Receiver<DeviceEvent>>,
+    /// This kiosk's id (printed on receipts).
+    pub kiosk_id: String,
+}
+
+/// How often the UI thread looks for worker results and device events.
+const TICK: Duration = Duration::from_millis(100);
+/// Ticks between two polls of a face check or payment.
+const POLL_TICKS: u32 = 10;
+/// Ticks after which the kiosk stops waiting for a face check or payment (5 minutes).
+const POLL_LIMIT_TICKS: u32 = 3000;
+/// How long the goodbye screen stays before the attract screen.
+const GOODBYE: Duration = Duration::from_secs(6);
+/// Longest typed value of a field.
+const MAX_INPUT: usize = 40;
+
+/// What a worker did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Identify,
+    Poll,
+    Confirm,
+    Evaluate,
+}
+
+/// A worker's answer: the flow back, and the outcome (the error as a plain message, and whether
+/// it was only the network, which a poll simply retries).
+struct Done {
+    visit: u64,
+    job: Job,
+    flow: Flow<'static>,
+    outcome: Result<Step, (String, bool)>,
+}
+
+/// The state of the visit on the UI thread.
+#[derive(Default)]
+struct State {
+    /// A visit is under way (the flow may be out in a worker).
+    active: bool,
+    /// Counts visits, so a worker's answer for an ended visit is recognised and wiped.
+    visit: u64,
+    /// The flow, when it is not in a worker.
+    flow: Option<Flow<'static>>,
+    /// A worker holds the flow for a call the visitor waits for (overlay shown).
+    busy: bool,
+    /// A poll is out.
+    polling: bool,
+    /// Ticks since the last poll, and since the poll wait started.
+    poll_ticks: u32,
+    poll_age: u32,
+    lang: Lang,
+    elderly: bool,
+    error: String,
+    stuck: bool,
+    typing: bool,
+    typed: String,
+    field: usize,
+    inputs: Vec<String>,
+    letters: bool,
+    paid: bool,
+    print_state: &'static str,
+    handoff_shown: bool,
+    level: u8,
+    reasons: BTreeSet<String>,
+    goodbye: bool,
+    qr: Option<(String, Image)>,
+    handoff_qr: Option<(String, Image)>,
+}
+
+impl State {
+    fn wipe(&mut self) {
+        if let Some(f) = self.flow.take() {
+            f.end();
+        }
+        self.typed.zeroize();
+        for v in self.inputs.iter_mut() {
+            v.zeroize();
+        }
+        let visit = self.visit + 1;
+        *self = State {
+            visit,
+            ..State::default()
+        };
+    }
+}
+
+struct Inner {
+    weak: slint::Weak<KioskWindow>,
+    client: Arc<Client>,
+    journal: Option<Arc<Journal>>,
+    printer: Option<PrintFn>,
+    events: Option<Receiver<DeviceEvent>>,
+    kiosk_id: String,
+    state: RefCell<State>,
+    done_tx: Sender<Done>,
+    done_rx: Receiver<Done>,
+    goodbye: slint::Timer,
+}
+
+/// The flow screens wired to a [`KioskUi`]. Keep it alive as long as the window.
+pub struct FlowUi {
+    inner: Rc<Inner>,
+    _tick: slint::Timer,
+}
+
+impl FlowUi {
+    /// Wires the flow screens into `ui`: the detail screen's start button begins a visit, device
+    /// events from `ctx.events` drive the identify and print steps.
+    pub fn attach(ui: &KioskUi, ctx: FlowContext) -> FlowUi {
+        let (done_tx, done_rx) = mpsc::channel();
+        let inner = Rc::new(Inner {
+            weak: ui.window().as_weak(),
+            client: ctx.client,
+            journal: ctx.journal,
+            printer: ctx.printer,
+            events: ctx.events,
+            kiosk_id: ctx.kiosk_id,
+            state: RefCell::new(State::default()),
+            done_tx,
+            done_rx,
+            goodbye: slint::Timer::default(),
+        });
+        clear_adapter(ui.window());
+        let i = inner.clone();
+        ui.on_start(move |id| i.start(id));
+        wire(ui.window(), &inner);
+        let tick = slint::Timer::default();
+        let i = inner.clone();
+        tick.start(slint::TimerMode::Repeated, TICK, move || i.tick());
+        FlowUi { inner, _tick: tick }
+    }
+
+    /// Starts a visit for service `id` (what the start button does).
+    pub fn start(&self, id: &str) {
+        self.inner.start(id);
+    }
+
+    /// The engine step of the visit, if one is under way and not in a worker.
+    pub fn step(&self) -> Option<Step> {
+        self.inner.state.borrow().flow.as_ref().map(|f| f.step())
+    }
+
+    /// The link in the QR code on screen (face check or payment): what the citizen's phone
+    /// opens. For tests and diagnostics.
+    pub fn qr_link(&self) -> Option<String> {
+        self.inner
+            .state
+            .borrow()
+            .qr
+            .as_ref()
+            .map(|(u, _)| u.clone())
+    }
+
+    /// Whether a visit is under way.
+    pub fn active(&self) -> bool {
+        self.inner.state.borrow().active
+    }
+}
+
+fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
+    let a = w.global::<FlowAdapter>();
+    let on = |f: fn(&Inner)| {
+        let i = inner.clone();
+        move || f(&i)
+    };
+    a.on_start_typing(on(|i| {
+        i.change(|s| {
+            s.typing = true;
+            s.error.clear();
+        })
+    }));
+    a.on_stop_typing(on(|i| {
+        i.change(|s| {
+            s.typing = false;
+            s.typed.zeroize();
+            s.typed.clear();
+            s.error.clear();
+        })
+    }));
+    a.on_submit_typed(on(Inner::submit_typed));
+    let i = inner.clone();
+    a.on_key(move |k| i.key(k.as_str()));
+    a.on_backspace(on(|i| {
+        i.edit(|v| {
+            v.pop();
+        })
+    }));
+    a.on_clear(on(|i| i.edit(|v| v.clear())));
+    let i = inner.clone();
+    a.on_choose(move |v| {
+        let v = v.to_string();
+        i.edit(move |x| *x = v)
+    });
+    a.on_prev_field(on(|i| {
+        i.change(|s| {
+            s.field = s.field.saturating_sub(1);
+            s.error.clear();
+        })
+    }));
+    a.on_next_field(on(Inner::next_field));
+    let i = inner.clone();
+    a.on_commit(move |yes| i.commit(yes));
+    a.on_confirm(on(|i| {
+        i.run(Job::Confirm, |f, c, o| f.confirm(c, o));
+    }));
+    a.on_print(on(Inner::print));
+    let i = inner.clone();
+    a.on_show_handoff(move |show| i.change(|s| s.handoff_shown = show));
+    a.on_finish_result(on(|i| {
+        i.change(|s| {
+            if let Some(f) = s.flow.as_mut() {
+                if let Err(e) = f.done_with_result() {
+                    tracing::warn!("result: {e}");
+                }
+            }
+            s.error.clear();
+        })
+    }));
+    let i = inner.clone();
+    a.on_rate(move |l| {
+        i.change(|s| {
+            s.level = l.clamp(0, 5) as u8;
+            if s.level > 2 {
+                s.reasons.clear();
+            }
+        })
+    });
+    let i = inner.clone();
+    a.on_toggle_reason(move |r| {
+        i.change(|s| {
+            let r = r.to_string();
+            if !s.reasons.remove(&r) {
+                s.reasons.insert(r);
+            }
+        })
+    });
+    a.on_submit_rating(on(|i| {
+        let (level, reasons) = {
+            let s = i.state.borrow();
+            (s.level, s.reasons.iter().cloned().collect::<Vec<_>>())
+        };
+        let level = (level > 0).then_some(level);
+        i.run(Job::Evaluate, move |f, c, o| {
+            f.evaluate(level, reasons, c, o)
+        });
+    }));
+    a.on_skip_rating(on(|i| {
+        i.run(Job::Evaluate, |f, c, o| f.evaluate(None, Vec::new(), c, o));
+    }));
+    a.on_end_visit(on(|i| i.end_visit(true)));
+}
+
+impl Inner {
+    fn start(&self, id: &str) {
+        let Some(service) = Catalog::builtin().service(id) else {
+            tracing::warn!(service = %id, "start: unknown service");
+            return;
+        };
+        let Some(w) = self.weak.upgrade() else {
+            return;
+        };
+        let st = w.global::<AppState>();
+        let lang = if st.get_english() { Lang::En } else { Lang::Zh };
+        {
+            let mut s = self.state.borrow_mut();
+            s.wipe();
+            s.active = true;
+            s.lang = lang;
+            s.elderly = st.get_elderly();
+            s.inputs = vec![String::new(); service.fields.len()];
+            s.flow = Some(Flow::new(service, lang));
+        }
+        tracing::info!(service = %id, "visit started");
+        st.invoke_navigate(Screen::Flow);
+        self.apply();
+    }
+
+    /// Changes the state, then shows it.
+    fn change(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.borrow_mut());
+        self.apply();
+    }
+
+    fn apply(&self) {
+        if let Some(w) = self.weak.upgrade() {
+            apply(&w, &mut self.state.borrow_mut());
+        }
+    }
+
+    /// Moves the flow to a worker thread for a platform call; the answer comes back in `tick`.
+    fn run(
+        &self,
+        job: Job,
+        work: impl FnOnce(&mut Flow<'static>, &Client, Option<&dyn Outbox>) -> Result<Step, FlowError>
+            + Send
+            + 'static,
+    ) {
+        let (flow, visit) = {
+            let mut s = self.state.borrow_mut();
+            let Some(flow) = s.flow.take() else {
+                return; // Already in a worker: a second press does nothing.
+            };
+            if job == Job::Poll {
+                s.polling = true;
+            } else {
+                s.busy = true;
+                s.error.clear();
+            }
+            (flow, s.visit)
+        };
+        self.apply();
+        let (client, journal, tx) = (
+            self.client.clone(),
+            self.journal.clone(),
+            self.done_tx.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("flow-call".into())
+            .spawn(move || {
+                let mut flow = flow;
+                let outbox = journal.as_deref().map(|j| j as &dyn Outbox);
+                let outcome = work(&mut flow, &client, outbox).map_err(|e| {
+                    let transient = matches!(e, FlowError::Backend(BackendError::Unreachable(_)));
+                    (e.message(flow.service(), flow.lang()), transient)
+                });
+                let _ = tx.send(Done {
+                    visit,
+                    job,
+                    flow,
+                    outcome,
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a worker thread: {e}");
+            self.end_visit(true);
+        }
+    }
+
+    fn tick(&self) {
+        let Some(w) = self.weak.upgrade() else {
+            return;
+        };
+        let st = w.global::<AppState>();
+        // Leaving the flow screen (back, home, idle timeout) ends the visit.
+        let leave = {
+            let s = self.state.borrow();
+            s.active && !s.goodbye && st.get_screen() != Screen::Flow
+        };
+        if leave {
+            tracing::info!("visit ended (left the flow screen)");
+            self.end_visit(false);
+        }
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.finish(done);
+        }
+        if let Some(rx) = &self.events {
+            while let Ok(ev) = rx.try_recv() {
+                self.device(ev);
+            }
+        }
+        let mut dirty = false;
+        let mut poll = false;
+        {
+            let mut s = self.state.borrow_mut();
+            if !s.active {
+                return;
+            }
+            let lang = if st.get_english() { Lang::En } else { Lang::Zh };
+            if lang != s.lang && s.flow.is_some() {
+                s.lang = lang;
+                if let Some(f) = s.flow.as_mut() {
+                    f.set_lang(lang);
+                }
+                s.error.clear();
+                s.qr = None;
+                dirty = true;
+            }
+            if st.get_elderly() != s.elderly {
+                s.elderly = st.get_elderly();
+                dirty = true;
+            }
+            let waiting = matches!(
+                s.flow.as_ref().map(|f| f.step()),
+                Some(Step::FaceCheck | Step::Payment)
+            ) && !s.stuck;
+            if waiting || s.polling {
+                s.poll_age += 1;
+                s.poll_ticks += 1;
+                if s.poll_age > POLL_LIMIT_TICKS && waiting {
+                    s.stuck = true;
+                    s.error = s
+                        .lang
+                        .pick(
+                            "等待时间过长，本次办理已停止。请重新办理，或到窗口办理。",
+                            "This took too long and was stopped. Please start again, or go to a counter.",
+                        )
+                        .into();
+                    dirty = true;
+                } else if waiting && s.poll_ticks >= POLL_TICKS {
+                    s.poll_ticks = 0;
+                    poll = true;
+                }
+            }
+            if s.busy || (waiting && s.poll_age <= POLL_LIMIT_TICKS) {
+                // The visitor is waiting on the platform or their phone: not idle.
+                st.set_idle_remaining(st.get_idle_timeout());
+            }
+        }
+        if dirty {
+            self.apply();
+        }
+        if poll {
+            let step = self.state.borrow().flow.as_ref().map(|f| f.step());
+            match step {
+                Some(Step::FaceCheck) => self.run(Job::Poll, |f, c, _| f.poll_face_check(c)),
+                Some(Step::Payment) => self.run(Job::Poll, |f, c, o| f.poll_payment(c, o)),
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(&self, done: Done) {
+        let mut s = self.state.borrow_mut();
+        if done.visit != s.visit || !s.active {
+            done.flow.end();
+            return;
+        }
+        let before = done.flow.step();
+        s.flow = Some(done.flow);
+        match done.job {
+            Job::Poll => s.polling = false,
+            _ => s.busy = false,
+        }
+        match done.outcome {
+            Ok(step) => {
+                if done.job != Job::Poll {
+                    s.error.clear();
+                }
+                if step != Step::FaceCheck && step != Step::Payment {
+                    s.poll_age = 0;
+                    s.poll_ticks = 0;
+                }
+                if done.job == Job::Poll && step == Step::Result {
+                    s.paid = true;
+                }
+                if step == Step::Done {
+                    s.goodbye = true;
+                }
+                s.qr = None;
+            }
+            Err((_, true)) if done.job == Job::Poll => {} // Network blip: poll again.
+            Err((message, _)) => {
+                s.error = message;
+                if done.job == Job::Poll || (done.job == Job::Identify && before == Step::FaceCheck)
+                {
+                    s.stuck = true;
+                }
+            }
+        }
+        let goodbye = s.goodbye;
+        drop(s);
+        self.apply();
+        if goodbye {
+            let weak = self.weak.clone();
+            self.goodbye
+                .start(slint::TimerMode::SingleShot, GOODBYE, move || {
+                    if let Some(w) = weak.upgrade() {
+                        w.global::<FlowAdapter>().invoke_end_visit();
+                    }
+                });
+        }
+    }
+
+    fn device(&self, ev: DeviceEvent) {
+        let step = {
+            let s = self.state.borrow();
+            if !s.active {
+                return;
+            }
+            s.flow.as_ref().map(|f| f.step())
+        };
+        match ev {
+            DeviceEvent::Card(read) if step == Some(Step::Identify) => {
+                let today = chrono::Local::now().date_naive();
+                match Identity::from_card(&read.card, today) {
+                    Ok(id) => self.run(Job::Identify, move |f, c, _| f.identify(id, c)),
+                    Err(e) => self.change(|s| s.error = e.message(s.lang).to_string()),
+                }
+            }
+            DeviceEvent::CardFailed(reason) if step == Some(Step::Identify) => {
+                tracing::info!("card read failed: {reason}");
+                self.change(|s| {
+                    s.error = s
+                        .lang
+                        .pick(
+                            "读卡失败，请把身份证平放在感应区，稍候再试。",
+                            "The card could not be read. Lay it flat on the reader and wait a moment.",
+                        )
+                        .into()
+                });
+            }
+            DeviceEvent::Scan(code) if step == Some(Step::Identify) => {
+                self.run(Job::Identify, move |f, c, _| {
+                    let p = c
+                        .resolve_identity(code.trim())
+                        .map_err(|e| FlowError::Backend(e.into()))?;
+                    let id = Identity::from_code(p.id_masked, Some(p.name), Some(p.subject_token));
+                    f.identify(id, c)
+                });
+            }
+            DeviceEvent::PrintWaiting(reason) => {
+                tracing::info!("receipt waits for the printer: {reason}");
+                self.change(|s| {
+                    if !s.print_state.is_empty() {
+                        s.print_state = "waiting";
+                        s.handoff_shown = true;
+                    }
+                });
+            }
+            DeviceEvent::Printed => self.change(|s| {
+                if !s.print_state.is_empty() {
+                    s.print_state = "printed";
+                }
+            }),
+            _ => {}
+        }
+    }
+
+    fn submit_typed(&self) {
+        let id = {
+            let mut s = self.state.borrow_mut();
+            let r = Identity::typed(&s.typed);
+            s.typed.zeroize();
+            s.typed.clear();
+            match r {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    s.error = e.message(s.lang).to_string();
+                    None
+                }
+            }
+        };
+        match id {
+            Some(id) => self.run(Job::Identify, move |f, c, _| f.identify(id, c)),
+            None => self.apply(),
+        }
+    }
+
+    fn key(&self, k: &str) {
+        if k == "ABC" || k == "123" {
+            self.change(|s| s.letters = k == "ABC");
+            return;
+        }
+        let typing = {
+            let s = self.state.borrow();
+            s.typing && s.flow.as_ref().map(|f| f.step()) == Some(Step::Identify)
+        };
+        if typing {
+            self.change(|s| {
+                if s.typed.len() < 18 {
+                    s.typed.push_str(k);
+                }
+                s.error.clear();
+            });
+            return;
+        }
+        let k = k.to_string();
+        self.edit(move |v| v.push_str(&k));
+    }
+
+    /// Edits the typed ID number or the current field's raw input, keeping it well-formed for
+    /// its kind.
+    fn edit(&self, f: impl FnOnce(&mut String)) {
+        self.change(|s| {
+            s.error.clear();
+            let step = s.flow.as_ref().map(|f| f.step());
+            if step == Some(Step::Identify) && s.typing {
+                f(&mut s.typed);
+                return;
+            }
+            let Some(field) = current_field(s) else {
+                return;
+            };
+            let i = s.field;
+            if let Some(v) = s.inputs.get_mut(i) {
+                f(v);
+                let limit = input_limit(field);
+                while v.chars().count() > limit {
+                    v.pop();
+                }
+                if field.kind == FieldKind::Amount {
+                    // At most one point and two decimals.
+                    let mut seen = false;
+                    let mut out = String::new();
+                    for c in v.chars() {
+                        if c == '.' {
+                            if seen {
+                                continue;
+                            }
+                            seen = true;
+                        }
+                        if seen && out.split('.').nth(1).is_some_and(|d| d.len() >= 2) {
+                            continue;
+                        }
+                        out.push(c);
+                    }
+                    *v = out;
+                }
+            }
+        });
+    }
+
+    fn next_field(&self) {
+        self.change(|s| {
+            let Some(field) = current_field(s) else {
+                return;
+            };
+            let value = display_value(field, s.inputs.get(s.field).map_or("", |v| v));
+            let (key, last) = (field.key.clone(), s.field + 1 >= s.inputs.len());
+            let Some(flow) = s.flow.as_mut() else {
+                return;
+            };
+            if !value.is_empty() || field.required {
+                if let Err(e) = flow.set_field(&key, &value) {
+                    s.error = e.message(flow.service(), s.lang);
+                    return;
+                }
+            }
+            if !last {
+                s.field += 1;
+                s.error.clear();
+                return;
+            }
+            match flow.finish_form() {
+                Ok(_) => s.error.clear(),
+                Err(e) => {
+                    s.error = e.message(flow.service(), s.lang);
+                    // Go to the first field that is missing.
+                    if let FlowError::Fields(errs) = &e {
+                        if let Some(pos) = errs.first().and_then(|(k, _)| {
+                            flow.service().fields.iter().position(|f| &f.key == k)
+                        }) {
+                            s.field = pos;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    fn commit(&self, yes: bool) {
+        self.change(|s| {
+            let lang = s.lang;
+            if let Some(flow) = s.flow.as_mut() {
+                match flow.commit(yes) {
+                    Ok(_) => s.error.clear(),
+                    Err(e) => s.error = e.message(flow.service(), lang),
+                }
+            }
+        });
+    }
+
+    fn print(&self) {
+        let receipt = {
+            let s = self.state.borrow();
+            let Some(flow) = s.flow.as_ref() else {
+                return;
+            };
+            let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+            crate::flow::receipt::receipt(flow, &self.kiosk_id, &now)
+        };
+        let result = match &self.printer {
+            Some(p) => p(&receipt),
+            None => Err("no printer".to_string()),
+        };
+        self.change(|s| match result {
+            Ok(()) => s.print_state = "printing",
+            Err(e) => {
+                tracing::warn!("receipt not printed: {e}");
+                s.print_state = "unavailable";
+                s.handoff_shown = true;
+            }
+        });
+    }
+
+    /// Ends the visit: the flow wiped, the screens emptied; with `to_attract` the session ends
+    /// too (the attract screen shows).
+    fn end_visit(&self, to_attract: bool) {
+        self.goodbye.stop();
+        self.state.borrow_mut().wipe();
+        if let Some(w) = self.weak.upgrade() {
+            clear_adapter(&w);
+            if to_attract {
+                w.global::<AppState>().invoke_session_ended();
+            }
+        }
+    }
+}
+
+fn current_field(s: &State) -> Option<&'static Field> {
+    let flow = s.flow.as_ref()?;
+    let service: &'static crate::catalog::Service = flow.service();
+    service.fields.get(s.field)
+}
+
+/// How many raw characters a field takes.
+fn input_limit(f: &Field) -> usize {
+    match f.kind {
+        FieldKind::MonthRange => 12,
+        FieldKind::Date => 8,
+        FieldKind::Phone => 11,
+        FieldKind::Amount => 12,
+        FieldKind::Select => MAX_INPUT,
+        FieldKind::Digits | FieldKind::Text => f
+            .max
+            .map(|m| m.max(1.0) as usize)
+            .unwrap_or(MAX_INPUT)
+            .min(MAX_INPUT),
+    }
+}
+
+/// The value as shown and sent: month ranges and dates are typed as digits and formatted here
+/// (`202501202512` → `2025-01..2025-12`).
+fn display_value(f: &Field, raw: &str) -> String {
+    let pieces = |cuts: &[(usize, &str)]| {
+        let chars: Vec<char> = raw.chars().collect();
+        let mut out = String::new();
+        for (i, c) in chars.iter().enumerate() {
+            if let Some((_, sep)) = cuts.iter().find(|(at, _)| *at == i) {
+                out.push_str(sep);
+            }
+            out.push(*c);
+        }
+        out
+    };
+    match f.kind {
+        FieldKind::MonthRange => pieces(&[(4, "-"), (6, ".."), (10, "-")]),
+        FieldKind::Date => pieces(&[(4, "-"), (6, "-")]),
+        _ => raw.to_string(),
+    }
+}
+
+/// Masks a partly typed ID number the way `privacy::mask` masks a whole one: characters 7 to
+/// 14 (the birth date) show as `*`.
+fn mask_typed(typed: &str) -> String {
+    typed
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if (6..14).contains(&i) { '*' } else { c })
+        .collect()
+}
+
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(v))
+}
+
+fn key_rows(rows: &[&[&str]]) -> ModelRc<FlowKeyRow> {
+    model(
+        rows.iter()
+            .map(|r| FlowKeyRow {
+                keys: model(r.iter().map(|k| SharedString::from(*k)).collect()),
+            })
+            .collect(),
+    )
+}
+
+fn digit_rows(extra: &[&'static str]) -> Vec<Vec<&'static str>> {
+    let mut last: Vec<&'static str> = extra.to_vec();
+    last.push("0");
+    vec![
+        vec!["1", "2", "3"],
+        vec!["4", "5", "6"],
+        vec!["7", "8", "9"],
+        last,
+    ]
+}
+
+/// The keyboard of a text field: everything in 8 columns, or in elderly mode letters and digits
+/// on two pages of 6 columns (the ABC / 123 key switches).
+fn text_rows(elderly: bool, letters: bool) -> (Vec<Vec<&'static str>>, i32) {
+    const LETTERS: [&str; 28] = [
+        "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R",
+        "S", "T", "U", "V", "W", "X", "Y", "Z", "-", "粤",
+    ];
+    const DIGITS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
+    if elderly {
+        let mut keys: Vec<&'static str> = if letters {
+            LETTERS.to_vec()
+        } else {
+            DIGITS.to_vec()
+        };
+        keys.push(if letters { "123" } else { "ABC" });
+        (keys.chunks(6).map(|c| c.to_vec()).collect(), 6)
+    } else {
+        let keys: Vec<&'static str> = DIGITS.iter().chain(LETTERS.iter()).copied().collect();
+        (keys.chunks(8).map(|c| c.to_vec()).collect(), 8)
+    }
+}
+
+fn to_rows(rows: Vec<Vec<&'static str>>) -> ModelRc<FlowKeyRow> {
+    let refs: Vec<&[&str]> = rows.iter().map(|r| r.as_slice()).collect();
+    key_rows(&refs)
+}
+
+/// A QR code as a picture: black modules on white with a quiet zone, 8 pixels a module.
+pub fn qr_image(text: &str) -> Option<Image> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let (quiet, scale) = (4usize, 8usize);
+    let side = (n + 2 * quiet) * scale;
+    let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(side as u32, side as u32);
+    let px = buf.make_mut_slice();
+    for (y, row) in px.chunks_mut(side).enumerate() {
+        for (x, p) in row.iter_mut().enumerate() {
+            let (mx, my) = (
+                (x / scale).wrapping_sub(quiet),
+                (y / scale).wrapping_sub(quiet),
+            );
+            let dark = mx < n && my < n && colors[my * n + mx] == qrcode::Color::Dark;
+            let v = if dark { 0 } else { 255 };
+            *p = Rgb8Pixel::new(v, v, v);
+        }
+    }
+    Some(Image::from_rgb8(buf))
+}
+
+fn cached_qr(slot: &mut Option<(String, Image)>, url: &str) -> Image {
+    match slot {
+        Some((u, img)) if u == url => img.clone(),
+        _ => {
+            let img = qr_image(url).unwrap_or_default();
+            *slot = Some((url.to_string(), img.clone()));
+            img
+        }
+    }
+}
+
+/// Empties every property that could hold something of the visitor.
+fn clear_adapter(w: &KioskWindow) {
+    let a = w.global::<FlowAdapter>();
+    let empty = SharedString::new();
+    a.set_step(FlowStep::Identify);
+    a.set_service_name(empty.clone());
+    a.set_busy(false);
+    a.set_error(empty.clone());
+    a.set_stuck(false);
+    a.set_proxy(false);
+    a.set_typing(false);
+    a.set_typed_display(empty.clone());
+    a.set_typed_count(0);
+    a.set_qr(Image::default());
+    a.set_field_index(0);
+    a.set_field_count(0);
+    a.set_field_label(empty.clone());
+    a.set_field_example(empty.clone());
+    a.set_field_value(empty.clone());
+    a.set_field_hint(empty.clone());
+    a.set_field_required(false);
+    a.set_keyboard(empty.clone());
+    a.set_key_rows(model(Vec::new()));
+    a.set_choices(model(Vec::new()));
+    a.set_who(empty.clone());
+    a.set_summary(model(Vec::new()));
+    a.set_amount(empty.clone());
+    a.set_paid(false);
+    a.set_result_title(empty.clone());
+    a.set_reference(empty.clone());
+    a.set_items(model(Vec::new()));
+    a.set_columns(model(Vec::new()));
+    a.set_rows(model(Vec::new()));
+    a.set_next_steps(empty.clone());
+    a.set_queued(false);
+    a.set_local_reference(empty.clone());
+    a.set_print_state(empty.clone());
+    a.set_has_handoff(false);
+    a.set_handoff_shown(false);
+    a.set_handoff_qr(Image::default());
+    a.set_level(0);
+    a.set_reasons(model(Vec::new()));
+}
+
+/// Shows the state on the flow screens.
+fn apply(w: &KioskWindow, s: &mut State) {
+    let a = w.global::<FlowAdapter>();
+    a.set_busy(s.busy);
+    a.set_error(s.error.as_str().into());
+    a.set_stuck(s.stuck);
+    let lang = s.lang;
+    let Some(flow) = s.flow.as_ref() else {
+        return; // In a worker: the screen stays as it was (with the overlay).
+    };
+    let service = flow.service();
+    let step = flow.step();
+    a.set_service_name(service.name(lang).into());
+    a.set_step(if s.goodbye {
+        FlowStep::Goodbye
+    } else {
+        match step {
+            Step::Identify => FlowStep::Identify,
+            Step::FaceCheck => FlowStep::FaceCheck,
+            Step::Form => FlowStep::Form,
+            Step::Commitment => FlowStep::Commitment,
+            Step::Confirm => FlowStep::Confirm,
+            Step::Payment => FlowStep::Payment,
+            Step::Result => FlowStep::Result,
+            Step::Evaluate => FlowStep::Evaluate,
+            Step::Done => FlowStep::Goodbye,
+        }
+    });
+    match step {
+        Step::Identify => {
+            a.set_proxy(service.proxy);
+            a.set_typing(s.typing);
+            a.set_typed_display(mask_typed(&s.typed).into());
+            a.set_typed_count(s.typed.chars().count() as i32);
+            a.set_key_columns(3);
+            a.set_key_rows(to_rows(digit_rows(&["X"])));
+        }
+        Step::FaceCheck => {
+            let url = flow.face_check_url().unwrap_or_default().to_string();
+            a.set_qr(cached_qr(&mut s.qr, &url));
+        }
+        Step::Form => {
+            let field = service.fields.get(s.field);
+            a.set_field_index(s.field as i32 + 1);
+            a.set_field_count(service.fields.len() as i32);
+            if let Some(f) = field {
+                let raw = s.inputs.get(s.field).map_or("", |v| v.as_str());
+                a.set_field_label(f.label(lang).into());
+                a.set_field_example(f.example.as_str().into());
+                a.set_field_required(f.required);
+                a.set_field_value(display_value(f, raw).into());
+                a.set_field_hint(field_hint(f, lang).into());
+                if f.kind == FieldKind::Select {
+                    a.set_keyboard("select".into());
+                    a.set_choices(model(
+                        f.options
+                            .iter()
+                            .map(|o| FlowChoice {
+                                value: o.value.as_str().into(),
+                                label: lang.pick(&o.zh, &o.en).into(),
+                                selected: o.value == raw,
+                            })
+                            .collect(),
+                    ));
+                } else {
+                    a.set_keyboard("keys".into());
+                    let (rows, cols) = match f.kind {
+                        FieldKind::Text => text_rows(s.elderly, s.letters),
+                        FieldKind::Amount => (digit_rows(&["."]), 3),
+                        _ => (digit_rows(&[]), 3),
+                    };
+                    a.set_key_columns(cols);
+                    a.set_key_rows(to_rows(rows));
+                }
+            }
+        }
+        Step::Confirm | Step::Commitment => {
+            let who = flow.identity().map(|i| {
+                let name = i.masked_name().unwrap_or_default();
+                let proxy = if i.source == crate::flow::Source::Typed {
+                    lang.pick("（代他人办理）", " (for someone else)")
+                } else {
+                    ""
+                };
+                format!("{name} {}{proxy}", i.masked()).trim().to_string()
+            });
+            a.set_who(who.unwrap_or_default().into());
+            let rows = service
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let v = flow.values().get(&f.key)?;
+                    let shown = match f.kind {
+                        FieldKind::Select => f
+                            .options
+                            .iter()
+                            .find(|o| &o.value == v)
+                            .map(|o| lang.pick(&o.zh, &o.en).to_string())
+                            .unwrap_or_else(|| v.clone()),
+                        _ => v.clone(),
+                    };
+                    Some(FlowRow {
+                        label: f.label(lang).into(),
+                        value: shown.into(),
+                    })
+                })
+                .collect();
+            a.set_summary(model(rows));
+        }
+        Step::Payment => {
+            if let Some(p) = flow.reply().and_then(|r| r.pay.as_ref()) {
+                a.set_amount(p.amount.as_str().into());
+                a.set_qr(cached_qr(&mut s.qr, &p.pay_url));
+            }
+        }
+        Step::Result => {
+            a.set_paid(s.paid);
+            a.set_queued(flow.queued());
+            a.set_local_reference(if flow.queued() {
+                flow.local_reference().into()
+            } else {
+                SharedString::new()
+            });
+            let reply = flow.reply();
+            a.set_result_title(
+                reply
+                    .map(|r| lang.pick(&r.title_zh, &r.title_en).to_string())
+                    .unwrap_or_default()
+                    .into(),
+            );
+            a.set_reference(reply.map(|r| r.reference.as_str()).unwrap_or("").into());
+            a.set_items(model(
+                reply
+                    .map(|r| {
+                        r.items
+                            .iter()
+                            .map(|i| FlowRow {
+                                label: lang.pick(&i.label_zh, &i.label_en).into(),
+                                value: i.value.as_str().into(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ));
+            let table = reply.and_then(|r| r.table.as_ref());
+            a.set_columns(model(
+                table
+                    .map(|t| {
+                        t.columns
+                            .iter()
+                            .map(|(zh, en)| SharedString::from(lang.pick(zh, en)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ));
+            a.set_rows(model(
+                table
+                    .map(|t| {
+                        t.rows
+                            .iter()
+                            .map(|r| FlowTableRow {
+                                cells: model(r.iter().map(|c| c.as_str().into()).collect()),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ));
+            let next = reply.and_then(|r| match lang {
+                Lang::Zh => r.next_steps_zh.as_deref(),
+                Lang::En => r.next_steps_en.as_deref(),
+            });
+            a.set_next_steps(next.unwrap_or("").into());
+            a.set_print_state(s.print_state.into());
+            let handoff = reply.and_then(|r| r.handoff_url.clone());
+            a.set_has_handoff(handoff.is_some());
+            a.set_handoff_shown(s.handoff_shown && handoff.is_some());
+            if let Some(u) = handoff {
+                a.set_handoff_qr(cached_qr(&mut s.handoff_qr, &u));
+            }
+        }
+        Step::Evaluate => {
+            a.set_level(s.level as i32);
+            a.set_reasons(model(
+                REASONS
+                    .iter()
+                    .map(|(code, zh, en)| FlowChoice {
+                        value: (*code).into(),
+                        label: lang.pick(zh, en).into(),
+                        selected: s.reasons.contains(*code),
+                    })
+                    .collect(),
+            ));
+        }
+        Step::Done => {}
+    }
+}
+
+/// How to type a field, in words.
+fn field_hint(f: &Field, lang: Lang) -> String {
+    match f.kind {
+        FieldKind::MonthRange => lang
+            .pick(
+                "输入 12 位数字：起始年月和结束年月，如 202501202512",
+                "Type 12 digits: the first and last month, e.g. 202501202512",
+            )
+            .into(),
+        FieldKind::Date => lang
+            .pick(
+                "输入 8 位数字：年月日，如 20250101",
+                "Type 8 digits: year, month, day, e.g. 20250101",
+            )
+            .into(),
+        FieldKind::Phone => lang
+            .pick("11 位手机号码", "An 11-digit mobile number")
+            .into(),
+        FieldKind::Amount => lang.pick("金额（元）", "Amount in yuan").into(),
+        FieldKind::Select => lang.pick("请选择一项", "Choose one").into(),
+        FieldKind::Digits | FieldKind::Text => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(kind: FieldKind) -> Field {
+        Field {
+            key: "k".into(),
+            kind,
+            zh: "字段".into(),
+            en: "Field".into(),
+            example: String::new(),
+            required: true,
+            min: None,
+            max: None,
+            options: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn typed_digits_are_formatted_for_their_kind() {
+        let m = field(FieldKind::MonthRange);
+        assert_eq!(display_value(&m, "2025"), "2025");
+        assert_eq!(display_value(&m, "20250"), "2025-0");
+        assert_eq!(display_value(&m, "202501202512"), "2025-01..2025-12");
+        let d = field(FieldKind::Date);
+        assert_eq!(display_value(&d, "20250101"), "2025-01-01");
+    }
+
+    #[test]
+    fn typed_id_numbers_are_masked() {
+        assert_eq!(mask_typed("4401051990"), "440105****");
+        assert_eq!(mask_typed("44010519900101002X"), "440105********002X");
+    }
+
+    #[test]
+    fn qr_codes_render() {
+        let img = qr_image("http://127.0.0.1/pay/1").expect("qr");
+        assert!(img.size().width > 100);
+    }
+}

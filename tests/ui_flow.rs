@@ -1,0 +1,446 @@
+//! Headless tests of the flow screens: the real `KioskUi` with `FlowUi` attached, on Slint's
+//! testing backend, against the demo platform on loopback, a journal in a temporary directory and
+//! a simulated printer on a pseudo-terminal. Cards and scans arrive as runtime device events on
+//! the channel the runtime would use. Every step is checked by what is on screen (accessible
+//! labels), and the citizen's phone is played by opening the QR links with HTTP.
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+use slint::{ComponentHandle, Model};
+use zizhu::catalog::Catalog;
+use zizhu::journal::Journal;
+use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
+use zizhu::platform::{demo, Client, ClientConfig};
+use zizhu::runtime::DeviceEvent;
+use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
+use zizhu_drivers::idcard::card::{samples, CardData, CardRead};
+use zizhu_drivers::printer;
+
+struct Rig {
+    ui: KioskUi,
+    flow: FlowUi,
+    tx: Sender<DeviceEvent>,
+    printer: Option<printer::sim::Simulator>,
+    _platform: Option<demo::DemoHandle>,
+    _dir: tempfile::TempDir,
+}
+
+/// A kiosk UI with the flow attached. `platform` false points the client at a closed port (the
+/// platform is down); `with_printer` adds a simulated printer.
+fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = platform.then(|| demo::spawn("127.0.0.1:0".parse().unwrap(), None).unwrap());
+    let url = match &demo {
+        Some(d) => d.url(),
+        None => "http://127.0.0.1:9".to_string(),
+    };
+    let mut cc = ClientConfig::new(url, "t", "TEST");
+    cc.timeout = Duration::from_secs(2);
+    let client = Arc::new(Client::new(cc).unwrap());
+    let journal = Arc::new(Journal::open(dir.path()).unwrap());
+    let (tx, rx) = mpsc::channel();
+    let mut sim = None;
+    let mut print: Option<zizhu::kiosk::flow::PrintFn> = None;
+    if with_printer {
+        let link = dir.path().join("lp");
+        let s = printer::sim::Simulator::spawn(&link, Some(&dir.path().join("jobs"))).unwrap();
+        let (ptx, prx) = mpsc::channel();
+        let mut cfg = printer::WorkerConfig::new(&link);
+        cfg.idle_poll = Duration::from_millis(200);
+        cfg.wait_poll = Duration::from_millis(200);
+        let handle = printer::spawn_worker(cfg, ptx).unwrap();
+        let events = tx.clone();
+        std::thread::spawn(move || {
+            for ev in prx {
+                let _ = match ev {
+                    printer::PrinterEvent::JobWaiting { reason, .. } => {
+                        events.send(DeviceEvent::PrintWaiting(reason))
+                    }
+                    printer::PrinterEvent::JobPrinted { .. } => events.send(DeviceEvent::Printed),
+                    _ => Ok(()),
+                };
+            }
+        });
+        print = Some(Box::new(move |r| {
+            handle
+                .print(r, printer::Mode::Raster)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }));
+        sim = Some(s);
+    }
+    let ui = KioskUi::new(Options {
+        idle_timeout: idle,
+        ..Options::default()
+    })
+    .unwrap();
+    ui.window().show().unwrap();
+    let flow = FlowUi::attach(
+        &ui,
+        FlowContext {
+            client,
+            journal: Some(journal),
+            printer: print,
+            events: Some(rx),
+            kiosk_id: "TEST".into(),
+        },
+    );
+    Rig {
+        ui,
+        flow,
+        tx,
+        printer: sim,
+        _platform: demo,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn w(&self) -> &KioskWindow {
+        self.ui.window()
+    }
+
+    /// Opens a service's detail screen and presses 开始办理, as a visitor would.
+    fn start(&self, id: &str) {
+        self.start_with(id, "开始办理");
+    }
+
+    /// The same with the start button's label in the current language.
+    fn start_with(&self, id: &str, start: &str) {
+        let mut spec = ScreenSpec::new(ScreenId::Detail);
+        spec.item = Some(id.into());
+        self.ui.show_screen(&spec).unwrap();
+        settle();
+        press(self.w(), start);
+        assert_eq!(self.w().global::<AppState>().get_screen(), Screen::Flow);
+    }
+
+    fn card(&self, card: CardData) {
+        self.tx
+            .send(DeviceEvent::Card(Box::new(CardRead {
+                card,
+                photo_wlt: Vec::new(),
+                fingerprint: Vec::new(),
+            })))
+            .unwrap();
+    }
+
+    /// Advances Slint time in 100 ms steps (the flow's tick) until `text` is on screen.
+    fn wait_for(&self, text: &str) {
+        for _ in 0..800 {
+            if shows(self.w(), text) {
+                return;
+            }
+            i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "timed out waiting for {text:?}; on screen: {:?}",
+            labels(self.w())
+        );
+    }
+
+    /// Presses the keys of `digits` one by one.
+    fn type_keys(&self, keys: &str) {
+        for c in keys.chars() {
+            press(self.w(), &c.to_string());
+        }
+    }
+}
+
+fn settle() {
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(0));
+}
+
+fn press(w: &KioskWindow, label: &str) {
+    let hits: Vec<_> = ElementHandle::find_by_accessible_label(w, label)
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "expected one button labelled {label:?}; on screen: {:?}",
+        labels(w)
+    );
+    hits[0].invoke_accessible_default_action();
+    settle();
+}
+
+fn shows(w: &KioskWindow, text: &str) -> bool {
+    ElementHandle::find_by_accessible_label(w, text)
+        .next()
+        .is_some()
+}
+
+/// Every accessible label and value on screen.
+fn labels(w: &KioskWindow) -> Vec<String> {
+    w.root_element()
+        .query_descendants()
+        .find_all()
+        .into_iter()
+        .flat_map(|e| [e.accessible_label(), e.accessible_value()])
+        .flatten()
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn open(url: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.unwrap();
+        assert!(r.status().is_success(), "{url}: {}", r.status());
+    });
+}
+
+fn resident() -> CardData {
+    samples().remove(0)
+}
+
+/// Nothing on screen holds the full ID number or the full name.
+fn nothing_personal(w: &KioskWindow, card: &CardData) {
+    for l in labels(w) {
+        assert!(
+            !l.contains(&card.id_number),
+            "full ID number on screen: {l}"
+        );
+        assert!(!l.contains(&card.name), "full name on screen: {l}");
+    }
+}
+
+#[test]
+fn query_and_print_with_card_face_check_and_paper_out() {
+    let r = rig(true, true, Duration::from_secs(3600));
+    r.start("ss-contrib-detail-print");
+    assert!(shows(r.w(), "请将身份证放在感应区"));
+    assert!(shows(r.w(), "或出示手机身份码/电子证照码"));
+    // Not a 代他人 service: no typing.
+    assert!(!shows(r.w(), "代他人办理：输入身份证号"));
+    let card = resident();
+    r.card(card.clone());
+    r.wait_for("请用粤省事扫码刷脸");
+    let link = r.flow.qr_link().expect("face check QR");
+    open(&link);
+    r.wait_for("查询月份");
+    // A bad range is refused under the field; then the right one.
+    r.type_keys("202512202501");
+    assert!(shows(r.w(), "2025-12..2025-01"));
+    press(r.w(), "填好了，下一步");
+    assert!(
+        r.w()
+            .global::<FlowAdapter>()
+            .get_error()
+            .contains("查询月份"),
+        "{}",
+        r.w().global::<FlowAdapter>().get_error()
+    );
+    press(r.w(), "清空");
+    r.type_keys("202501202512");
+    assert!(shows(r.w(), "2025-01..2025-12"));
+    press(r.w(), "填好了，下一步");
+    r.wait_for("请核对办理信息");
+    let who = r.w().global::<FlowAdapter>().get_who().to_string();
+    assert!(who.starts_with("李*"), "{who}");
+    assert!(who.contains("****"), "{who}");
+    nothing_personal(r.w(), &card);
+    press(r.w(), "确认提交");
+    r.wait_for("打印凭条");
+    assert!(!r.w().global::<FlowAdapter>().get_result_title().is_empty());
+    assert!(r.w().global::<FlowAdapter>().get_rows().row_count() > 0);
+    nothing_personal(r.w(), &card);
+
+    // Paper out: the receipt waits, the hand-off QR shows; paper back: it prints once.
+    let sim = r.printer.as_ref().unwrap();
+    sim.set_fault(printer::sim::Fault::PaperEnd);
+    press(r.w(), "打印凭条");
+    assert!(
+        shows(r.w(), "正在打印…"),
+        "print state {:?}",
+        r.w().global::<FlowAdapter>().get_print_state()
+    );
+    r.wait_for("打印机缺纸，工作人员补纸后将自动打印；也可扫码把结果带走");
+    assert!(shows(r.w(), "结果二维码"));
+    sim.set_fault(printer::sim::Fault::None);
+    r.wait_for("打印完成，请取走凭条");
+    assert_eq!(sim.job_count(), 1);
+
+    press(r.w(), "完成");
+    assert!(shows(r.w(), "请对本次服务进行评价"));
+    press(r.w(), "不满意");
+    assert!(shows(r.w(), "请选择不满意的原因（可多选）"));
+    press(r.w(), "办理太慢");
+    press(r.w(), "满意");
+    assert!(!shows(r.w(), "请选择不满意的原因（可多选）"));
+    press(r.w(), "提交评价");
+    r.wait_for("请取走您的身份证和凭条");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(7));
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert!(!r.flow.active());
+}
+
+#[test]
+fn submit_with_commitment_by_scanned_code() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.start("ps-idcard-lost");
+    let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+    r.tx.send(DeviceEvent::Scan(format!("YSS:{id}"))).unwrap();
+    r.wait_for("手机号码");
+    r.type_keys("1380013800");
+    press(r.w(), "填好了，下一步");
+    assert!(!r.w().global::<FlowAdapter>().get_error().is_empty());
+    r.type_keys("0");
+    press(r.w(), "填好了，下一步");
+    assert!(shows(r.w(), "告知承诺书"));
+    press(r.w(), "不同意");
+    assert!(shows(
+        r.w(),
+        "需要同意告知承诺才能继续办理；如有疑问请到窗口咨询。"
+    ));
+    press(r.w(), "同意并继续");
+    assert!(shows(r.w(), "请核对办理信息"));
+    assert!(shows(r.w(), "13800138000"));
+    press(r.w(), "确认提交");
+    r.wait_for("办件编号");
+    assert!(!r.w().global::<FlowAdapter>().get_reference().is_empty());
+    assert!(!r.w().global::<FlowAdapter>().get_next_steps().is_empty());
+    for l in labels(r.w()) {
+        assert!(!l.contains(&id), "full ID number on screen: {l}");
+    }
+    // No printer here: the receipt cannot print, the hand-off QR is offered instead.
+    press(r.w(), "打印凭条");
+    assert!(shows(r.w(), "打印机暂不可用，请扫码把结果带走"));
+    press(r.w(), "完成");
+    press(r.w(), "跳过");
+    r.wait_for("请取走您的身份证和凭条");
+    press(r.w(), "返回首页");
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+}
+
+#[test]
+fn submit_while_the_platform_is_down_is_queued() {
+    let r = rig(false, false, Duration::from_secs(3600));
+    r.start("ps-idcard-lost");
+    r.card(resident());
+    r.wait_for("手机号码");
+    r.type_keys("13800138000");
+    press(r.w(), "填好了，下一步");
+    press(r.w(), "同意并继续");
+    press(r.w(), "确认提交");
+    r.wait_for("网络暂时中断，您的申请已保存，恢复后自动提交");
+    let local = r
+        .w()
+        .global::<FlowAdapter>()
+        .get_local_reference()
+        .to_string();
+    assert!(local.starts_with("ZZ-"), "{local}");
+    assert!(shows(r.w(), &format!("本机受理号：{local}")));
+}
+
+#[test]
+fn pay_for_someone_else_by_typed_number() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.start("mi-resident-pay");
+    // An expired card is refused in plain words.
+    let mut old = resident();
+    old.valid_long_term = false;
+    old.valid_to = Some("2020-01-01".into());
+    r.card(old);
+    r.wait_for("您的身份证已过期，不能在自助机办理。请先换领新证，或用手机出示身份码。");
+    press(r.w(), "代他人办理：输入身份证号");
+    let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+    let wrong = format!("{}{}", &id[..17], if id.ends_with('0') { "1" } else { "0" });
+    r.type_keys(&wrong);
+    assert_eq!(r.w().global::<FlowAdapter>().get_typed_count(), 18);
+    assert!(!r
+        .w()
+        .global::<FlowAdapter>()
+        .get_typed_display()
+        .contains(&wrong[6..14]));
+    press(r.w(), "确定");
+    assert!(shows(
+        r.w(),
+        "身份证号码校验不通过，请重新放置身份证或检查输入。"
+    ));
+    r.type_keys(&id);
+    press(r.w(), "确定");
+    let field = &Catalog::builtin()
+        .service("mi-resident-pay")
+        .unwrap()
+        .fields[0];
+    r.wait_for(&field.zh);
+    press(r.w(), &field.options[0].zh);
+    press(r.w(), "填好了，下一步");
+    assert!(shows(r.w(), "请核对办理信息"));
+    assert!(r.w().global::<FlowAdapter>().get_who().contains("代他人"));
+    press(r.w(), "确认提交");
+    r.wait_for("请扫码支付");
+    assert!(shows(r.w(), "付款二维码"));
+    let amount = r.w().global::<FlowAdapter>().get_amount().to_string();
+    assert!(shows(r.w(), &format!("应付金额 {amount} 元")));
+    open(&r.flow.qr_link().expect("payment QR"));
+    r.wait_for("支付成功");
+    assert!(shows(r.w(), "打印凭条"));
+}
+
+#[test]
+fn idle_timeout_in_the_middle_of_a_form_wipes_the_visit() {
+    let r = rig(true, false, Duration::from_secs(30));
+    r.start("ps-idcard-lost");
+    let card = resident();
+    r.card(card.clone());
+    r.wait_for("手机号码");
+    r.type_keys("13912345678");
+    assert!(shows(r.w(), "13912345678"));
+    // Nobody touches the screen: the countdown shows, then the session ends.
+    let tick = || i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    for _ in 0..25 {
+        tick();
+    }
+    assert!(shows(r.w(), "您还在办理吗？"));
+    for _ in 0..10 {
+        tick();
+    }
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(200));
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert!(!r.flow.active());
+    let a = r.w().global::<FlowAdapter>();
+    assert_eq!(a.get_field_value(), "");
+    assert_eq!(a.get_who(), "");
+    assert_eq!(a.get_typed_display(), "");
+    assert_eq!(a.get_service_name(), "");
+    assert_eq!(a.get_summary().row_count(), 0);
+    for l in labels(r.w()) {
+        assert!(!l.contains("13912345678"), "form value left on screen: {l}");
+    }
+    nothing_personal(r.w(), &card);
+}
+
+#[test]
+fn flow_screens_work_in_english_and_elderly_mode() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.ui.set_elderly(true);
+    r.ui.set_lang(zizhu::catalog::Lang::En);
+    r.start_with("ps-idcard-lost", "Start");
+    assert!(shows(r.w(), "Place your ID card on the reader"));
+    r.card(resident());
+    r.wait_for("Mobile number");
+    // Every button on the flow screens has a label.
+    for e in r
+        .w()
+        .root_element()
+        .query_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all()
+    {
+        assert!(
+            e.accessible_label().is_some_and(|l| !l.is_empty()),
+            "a button without a label"
+        );
+    }
+}
