@@ -460,6 +460,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn bad_tls_files_and_taken_ports_fail_at_spawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let mut config = StatusConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: Secret::new("0123456789abcdef"),
+            tls: Some(TlsFiles {
+                cert: junk.clone(),
+                key: junk,
+            }),
+            limits: Limits::default(),
+        };
+        let state = StatusState::new("T-1", "t");
+        assert!(matches!(
+            spawn(config.clone(), state.clone()),
+            Err(Error::Tls { .. })
+        ));
+        config.tls = None;
+        let first = spawn(config.clone(), state.clone()).unwrap();
+        config.listen = first.local_addr();
+        assert!(matches!(spawn(config, state), Err(Error::Bind { .. })));
+    }
+
     #[tokio::test]
     async fn metrics_are_gzipped_when_asked() {
         use std::io::Read;
