@@ -45,6 +45,21 @@ struct Entry {
     en_words: Vec<String>,
     keywords: Vec<Keyword>,
     rank: u8,
+    /// Which ASCII letters and digits appear in any of the ASCII forms: a query with two or
+    /// more characters outside it cannot match at all (one could still be a typo).
+    mask: u64,
+}
+
+/// Bit per ASCII letter and digit of `s`; everything else shares the top bit.
+fn char_mask(s: &str) -> u64 {
+    s.bytes().fold(0, |m, b| {
+        m | match b {
+            b'a'..=b'z' => 1 << (b - b'a'),
+            b'0'..=b'9' => 1 << (26 + b - b'0'),
+            b' ' => 0,
+            _ => 1 << 63,
+        }
+    })
 }
 
 #[derive(Debug)]
@@ -132,7 +147,15 @@ impl Index {
                     );
                 }
                 en_words.dedup();
+                let mut mask = char_mask(&py) | char_mask(&initials) | char_mask(&en);
+                for w in &en_words {
+                    mask |= char_mask(w);
+                }
+                for k in &kws {
+                    mask |= char_mask(&k.py) | char_mask(&k.initials);
+                }
                 Entry {
+                    mask,
                     zh: s.zh.clone(),
                     py,
                     initials,
@@ -187,9 +210,20 @@ impl Index {
     fn search_ascii(&self, q: &str) -> Vec<(MatchKind, u8, usize)> {
         let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
         let words: Vec<&str> = q.split_whitespace().collect();
+        let qmask = char_mask(&compact);
         let mut out = Vec::new();
         for (pos, e) in self.entries.iter().enumerate() {
-            let kind = if e.py == compact || e.initials == compact || e.en == q {
+            let missing = (qmask & !e.mask).count_ones();
+            if missing >= 2 {
+                continue;
+            }
+            let kind = if missing == 1 {
+                // Only a typo (one wrong letter) can still match.
+                words
+                    .iter()
+                    .all(|w| w.len() >= 4 && e.en_words.iter().any(|ew| within_one_edit(w, ew)))
+                    .then_some(MatchKind::Fuzzy)
+            } else if e.py == compact || e.initials == compact || e.en == q {
                 Some(MatchKind::Exact)
             } else if e.py.starts_with(&compact)
                 || e.en.starts_with(q)
