@@ -584,7 +584,7 @@ fn write_and_verify(plan: &Plan, dev: &File, show_progress: bool) -> Result<Repo
     if plan.integrity == Integrity::None {
         tracing::warn!(image = %opts.image.display(), "no block map or SHA256SUMS: the image itself was not checked, only the read-back");
     }
-    tracing::info!(device = %devpath.display(), bytes = bytes_written, "flashed and verified");
+    tracing::debug!(device = %devpath.display(), bytes = bytes_written, "flashed and verified");
     Ok(Report {
         image: opts.image.clone(),
         device: devpath.clone(),
