@@ -157,19 +157,17 @@ fn bad_requests_slow_clients_and_floods() {
         "{}",
         &answer[..answer.len().min(80)]
     );
-    // A slow client that never finishes its headers is cut off (read_to_end returns).
+    // A slow client that never finishes its headers is cut off: the server closes the
+    // connection (read_to_end ends cleanly) long before our own 30 s read timeout would fire
+    // (which would end it with an error instead).
     let mut slow = TcpStream::connect(addr).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: k\r\n")
         .unwrap();
-    let started = Instant::now();
     let mut rest = Vec::new();
-    let _ = slow.read_to_end(&mut rest);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "slow client was never cut off"
-    );
+    let closed = slow.read_to_end(&mut rest);
+    assert!(closed.is_ok(), "slow client was never cut off: {closed:?}");
     // A flood from one address gets 429 with Retry-After once its burst is spent.
     let mut codes = Vec::new();
     for _ in 0..12 {
