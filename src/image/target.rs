@@ -286,6 +286,58 @@ mod tests {
         assert!(check(d.path(), &sys, 1 << 30, false).is_err());
     }
 
+    /// Device nodes (made with mknod, so only as root) checked against a made-up sysfs: the
+    /// nodes are only examined, never opened.
+    #[test]
+    fn block_devices_partition_mounted_and_system_disk() {
+        use std::ffi::CString;
+        let d = tempfile::tempdir().unwrap();
+        let node = |name: &str, major: u32, minor: u32| -> Option<PathBuf> {
+            let p = d.path().join(name);
+            let c = CString::new(p.to_str()?).ok()?;
+            // SAFETY: mknod with a valid path; fails harmlessly when not root.
+            let rc = unsafe {
+                libc::mknod(
+                    c.as_ptr(),
+                    libc::S_IFBLK | 0o600,
+                    libc::makedev(major, minor),
+                )
+            };
+            (rc == 0).then_some(p)
+        };
+        let Some(disk) = node("sdb", 8, 16) else {
+            eprintln!("not root: device nodes cannot be made; covered by the file cases above");
+            return;
+        };
+        let part = node("sdb1", 8, 17).unwrap();
+        let sysdisk = node("vda", 254, 0).unwrap();
+        fs::create_dir_all(d.path().join("sys/dev/block/254:0")).unwrap();
+        let sys = fake_sys(d.path(), "");
+        fs::write(d.path().join("sys/dev/block/8:16/size"), "2048\n").unwrap();
+
+        let err = check(&part, &sys, 1 << 30, true).unwrap_err().to_string();
+        assert!(
+            err.contains("is a partition") && err.contains("/dev/sdb"),
+            "{err}"
+        );
+        let err = check(&sysdisk, &sys, 1 << 30, true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("running system"), "{err}");
+        let t = check(&disk, &sys, 1 << 30, false).unwrap();
+        assert_eq!((t.kind, t.capacity), (Kind::Block, 1 << 20));
+
+        let sys = fake_sys(
+            d.path(),
+            "36 35 8:17 / /media/card rw - vfat /dev/sdb1 rw\n",
+        );
+        let err = check(&disk, &sys, 1 << 30, true).unwrap_err();
+        assert!(
+            err.is_usage() && err.to_string().contains("mounted (at /media/card)"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn dev_numbers_split() {
         assert_eq!(split_dev(0x0811), (8, 17));
