@@ -13,24 +13,18 @@ const NOW: i64 = 1_780_300_800;
 
 fn licence() -> Licence {
     let lt = types::MARRIAGE_CERTIFICATE.code;
-    Licence {
-        licence_type: lt.into(),
-        identifier: zizhu::elicense::lid::build(
-            lt,
-            "11440100MB2C00001X",
-            "J440106202600123",
-            "001",
-        )
-        .unwrap_or_default(),
-        number: Some("J440106-2026-000123".into()),
-        holder_name: Some("陈*明".into()),
-        holder_id: Some("440106**********1X".into()),
-        org_name: Some("广州市天河区民政局".into()),
-        org_code: Some("11440100MB2C00001X".into()),
-        issued: Some("2026-03-14".into()),
-        valid_to: Some("长期".into()),
-        ..Licence::default()
-    }
+    let mut l = Licence::default();
+    l.licence_type = lt.into();
+    l.identifier = zizhu::elicense::lid::build(lt, "11440100MB2C00001X", "J440106202600123", "001")
+        .unwrap_or_default();
+    l.number = Some("J440106-2026-000123".into());
+    l.holder_name = Some("陈*明".into());
+    l.holder_id = Some("440106**********1X".into());
+    l.org_name = Some("广州市天河区民政局".into());
+    l.org_code = Some("11440100MB2C00001X".into());
+    l.issued = Some("2026-03-14".into());
+    l.valid_to = Some("长期".into());
+    l
 }
 
 fn setup(alg: Alg) -> (TrustedKey, String) {
