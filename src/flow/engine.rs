@@ -655,6 +655,8 @@ impl<'a> Flow<'a> {
             PollStatus::Done => {
                 if let Some(r) = self.reply.as_mut() {
                     r.status = ReplyStatus::Completed;
+                    r.title_zh = "缴费成功".into();
+                    r.title_en = "Payment received".into();
                 }
                 self.record(outbox, "paid");
                 self.step = Step::Result;
