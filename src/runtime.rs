@@ -191,6 +191,14 @@ impl Runtime {
             threads: Vec::new(),
         };
         rt.start_devices(ui_events)?;
+        if !rt.config.gpio_rpi {
+            // No Raspberry Pi GPIO here: the no-op implementation stands in and cannot fail.
+            rt.state.set_device(
+                "gpio",
+                DeviceState::Ok,
+                Some("no GPIO on this machine (no-op)"),
+            );
+        }
         Ok(rt)
     }
 
