@@ -81,7 +81,17 @@ pub fn new_key() -> Result<String> {
 pub struct Client {
     cfg: ClientConfig,
     http: reqwest::Client,
-    rt: tokio::runtime::Runtime,
+    // `Option` only so `Drop` can hand it to `shutdown_background` (which never blocks, so a
+    // client may be dropped anywhere, even on another runtime's thread).
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -144,7 +154,7 @@ impl Client {
                 ..cfg
             },
             http,
-            rt,
+            rt: Some(rt),
         })
     }
 
@@ -394,7 +404,10 @@ impl Client {
         }
         let cap = self.cfg.max_response;
         let (tx, rx) = mpsc::sync_channel(1);
-        self.rt.spawn(async move {
+        let Some(rt) = &self.rt else {
+            return Err(PlatformError::Setup("the client runtime stopped".into()));
+        };
+        rt.spawn(async move {
             let r = async {
                 let mut resp = rb.send().await.map_err(net_error)?;
                 let status = resp.status();
