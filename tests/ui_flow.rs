@@ -306,8 +306,8 @@ fn submit_with_commitment_by_scanned_code() {
     assert!(shows(r.w(), "请核对办理信息"));
     assert!(shows(r.w(), "13800138000"));
     press(r.w(), "确认提交");
-    r.wait_for("办件编号");
-    assert!(!r.w().global::<FlowAdapter>().get_reference().is_empty());
+    r.wait_for("打印凭条");
+    assert!(!r.w().global::<FlowAdapter>().get_result_title().is_empty());
     assert!(!r.w().global::<FlowAdapter>().get_next_steps().is_empty());
     for l in labels(r.w()) {
         assert!(!l.contains(&id), "full ID number on screen: {l}");

@@ -12,7 +12,9 @@ use crate::kiosk::{self, KioskError, Options, ScreenId, ScreenSpec};
 /// Arguments of `zizhu screenshot`.
 #[derive(clap::Args, Debug, Default)]
 pub struct Args {
-    /// The screen: attract, home, category, search or detail.
+    /// The screen: attract, home, category, search or detail; or a step of doing the service
+    /// `--item` (identify, face-check, form, commitment, confirm, payment, result, evaluate,
+    /// goodbye), played against the demo platform with a sample ID card.
     #[arg(long, value_name = "NAME")]
     pub screen: String,
     /// Language: zh (default) or en.
@@ -40,8 +42,13 @@ pub struct Args {
 
 /// Runs `zizhu screenshot`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(screen) = ScreenId::parse(&args.screen) else {
-        let valid: Vec<&str> = ScreenId::ALL.iter().map(|s| s.name()).collect();
+    let flow_step = kiosk::flow::PREVIEW_STEPS.contains(&args.screen.as_str());
+    let Some(screen) = ScreenId::parse(&args.screen).or(flow_step.then_some(ScreenId::Flow)) else {
+        let valid: Vec<&str> = ScreenId::ALL
+            .iter()
+            .map(|s| s.name())
+            .chain(kiosk::flow::PREVIEW_STEPS)
+            .collect();
         return usage(format!(
             "unknown screen `{}`; valid screens: {}",
             args.screen,
@@ -62,6 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(site) = args.site {
         options.site_name = site;
     }
+    if flow_step {
+        return flow_screenshot(options, &args.screen, args.item.as_deref(), &args.out);
+    }
     let spec = ScreenSpec {
         screen,
         category: args.category,
@@ -77,5 +87,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             usage(e.to_string())
         }
         Err(e) => Err(e).with_context(|| format!("rendering the {} screen", screen.name())),
+    }
+}
+
+/// A flow step of a service (default: one that reaches the step without a phone).
+fn flow_screenshot(
+    options: Options,
+    step: &str,
+    item: Option<&str>,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let id = item.unwrap_or(match step {
+        "identify" | "payment" => "mi-resident-pay",
+        "face-check" => "ss-contrib-detail-print",
+        _ => "ps-idcard-lost",
+    });
+    if crate::catalog::Catalog::builtin().service(id).is_none() {
+        return usage(format!(
+            "unknown service `{id}`; see `zizhu catalog list` for the ids"
+        ));
+    }
+    match kiosk::flow::render_flow_png(options, id, step, out) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(KioskError::Headless(m)) if m.contains("does not reach") => usage(m),
+        Err(e) => Err(e).with_context(|| format!("rendering the {step} step of {id}")),
     }
 }

@@ -207,6 +207,152 @@ impl FlowUi {
     }
 }
 
+/// The flow steps `zizhu screenshot --screen` can show.
+pub const PREVIEW_STEPS: [&str; 9] = [
+    "identify",
+    "face-check",
+    "form",
+    "commitment",
+    "confirm",
+    "payment",
+    "result",
+    "evaluate",
+    "goodbye",
+];
+
+fn step_name(s: Step) -> &'static str {
+    match s {
+        Step::Identify => "identify",
+        Step::FaceCheck => "face-check",
+        Step::Form => "form",
+        Step::Commitment => "commitment",
+        Step::Confirm => "confirm",
+        Step::Payment => "payment",
+        Step::Result => "result",
+        Step::Evaluate => "evaluate",
+        Step::Done => "goodbye",
+    }
+}
+
+impl FlowUi {
+    /// Plays a visit of service `id` up to the step named `step` (see [`PREVIEW_STEPS`]) with
+    /// the first sample ID card and the catalog's example values, calling the platform on this
+    /// thread. For screenshots and demos only: a real visit never blocks the UI thread.
+    pub fn preview(&self, id: &str, step: &str) -> Result<(), String> {
+        if !PREVIEW_STEPS.contains(&step) {
+            return Err(format!(
+                "unknown flow step `{step}`; valid steps: {}",
+                PREVIEW_STEPS.join(", ")
+            ));
+        }
+        self.start(id);
+        let inner = &self.inner;
+        {
+            let mut guard = inner.state.borrow_mut();
+            let s = &mut *guard;
+            let Some(flow) = s.flow.as_mut() else {
+                return Err(format!("unknown service `{id}`"));
+            };
+            let service = flow.service();
+            let lang = flow.lang();
+            let client = inner.client.clone();
+            let journal = inner.journal.clone();
+            while step_name(flow.step()) != step {
+                let r = match flow.step() {
+                    Step::Identify => {
+                        let card = zizhu_drivers::idcard::card::samples().remove(0);
+                        let id = Identity::from_card(&card, chrono::Local::now().date_naive())
+                            .map_err(|e| e.message(lang).to_string())?;
+                        flow.identify(id, &*client)
+                    }
+                    Step::Form => {
+                        for (i, f) in service.fields.iter().enumerate() {
+                            let raw: String = match f.kind {
+                                FieldKind::MonthRange | FieldKind::Date => {
+                                    f.example.chars().filter(|c| c.is_ascii_digit()).collect()
+                                }
+                                _ => f.example.clone(),
+                            };
+                            if let Some(v) = s.inputs.get_mut(i) {
+                                *v = raw;
+                            }
+                            if let Err(e) = flow.set_field(&f.key, &f.example) {
+                                return Err(e.message(service, lang));
+                            }
+                        }
+                        flow.finish_form()
+                    }
+                    Step::Commitment => flow.commit(true),
+                    Step::Confirm => {
+                        flow.confirm(&*client, journal.as_deref().map(|j| j as &dyn Outbox))
+                    }
+                    Step::Result => flow.done_with_result(),
+                    Step::Evaluate => flow.evaluate(None, Vec::new(), &*client, None),
+                    Step::FaceCheck | Step::Payment | Step::Done => {
+                        return Err(format!(
+                            "service `{id}` does not reach the {step} step without the citizen's phone; try another service"
+                        ))
+                    }
+                };
+                r.map_err(|e| e.message(service, lang))?;
+            }
+            if step == "form" {
+                // Show the first field with its example typed.
+                if let Some(f) = service.fields.first() {
+                    if let Some(v) = s.inputs.first_mut() {
+                        *v = match f.kind {
+                            FieldKind::MonthRange | FieldKind::Date => {
+                                f.example.chars().filter(|c| c.is_ascii_digit()).collect()
+                            }
+                            _ => f.example.clone(),
+                        };
+                    }
+                }
+            }
+            s.goodbye = step == "goodbye";
+            if step == "result" {
+                s.handoff_shown = true;
+            }
+        }
+        inner.apply();
+        Ok(())
+    }
+}
+
+/// Renders a flow step of service `id` to a PNG (what `zizhu screenshot --screen STEP --item
+/// ID` does for the flow screens), against the demo platform started in this process.
+pub fn render_flow_png(
+    options: super::Options,
+    id: &str,
+    step: &str,
+    path: &std::path::Path,
+) -> Result<(), super::KioskError> {
+    let err = |m: String| super::KioskError::Headless(m);
+    let platform =
+        crate::platform::demo::spawn(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), None)
+            .map_err(|e| err(format!("demo platform: {e:#}")))?;
+    let client = Client::new(crate::platform::ClientConfig::new(
+        platform.url(),
+        "screenshot",
+        "SCREENSHOT",
+    ))
+    .map_err(|e| err(format!("platform client: {e}")))?;
+    let mut kiosk = super::HeadlessKiosk::new(options)?;
+    let flow = FlowUi::attach(
+        kiosk.ui(),
+        FlowContext {
+            client: Arc::new(client),
+            journal: None,
+            printer: None,
+            events: None,
+            kiosk_id: "SCREENSHOT".into(),
+        },
+    );
+    flow.preview(id, step).map_err(err)?;
+    kiosk.render();
+    kiosk.write_png(path)
+}
+
 fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let a = w.global::<FlowAdapter>();
     let on = |f: fn(&Inner)| {
@@ -318,6 +464,7 @@ impl Inner {
             s.lang = lang;
             s.elderly = st.get_elderly();
             s.inputs = vec![String::new(); service.fields.len()];
+            s.letters = true;
             s.flow = Some(Flow::new(service, lang));
         }
         tracing::info!(service = %id, "visit started");
@@ -1060,7 +1207,11 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     .unwrap_or_default()
                     .into(),
             );
-            a.set_reference(reply.map(|r| r.reference.as_str()).unwrap_or("").into());
+            // The reference on its own line, unless the items already show it.
+            let reference = reply
+                .filter(|r| !r.items.iter().any(|i| i.value == r.reference))
+                .map(|r| r.reference.as_str());
+            a.set_reference(reference.unwrap_or("").into());
             a.set_items(model(
                 reply
                     .map(|r| {
