@@ -396,7 +396,15 @@ fn every_translatable_string_has_an_english_translation() {
     let mut files = vec![root.join("app.slint"), root.join("globals.slint")];
     for dir in ["screens", "widgets"] {
         for e in std::fs::read_dir(root.join(dir)).expect("ui dir") {
-            files.push(e.expect("entry").path());
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                // Screen groups in their own folder (screens/flow/).
+                for e in std::fs::read_dir(&p).expect("ui subdir") {
+                    files.push(e.expect("entry").path());
+                }
+            } else {
+                files.push(p);
+            }
         }
     }
     let mut count = 0;
