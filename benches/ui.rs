@@ -36,12 +36,12 @@ fn bench_ui(c: &mut Criterion) {
             let event = if down {
                 WindowEvent::PointerReleased {
                     position: tile,
-                    button: PointerEventButton::Other,
+                    button: PointerEventButton::Left,
                 }
             } else {
                 WindowEvent::PointerPressed {
                     position: tile,
-                    button: PointerEventButton::Other,
+                    button: PointerEventButton::Left,
                 }
             };
             down = !down;
@@ -53,12 +53,12 @@ fn bench_ui(c: &mut Criterion) {
         let w = handle.window();
         w.dispatch_event(WindowEvent::PointerPressed {
             position: tile,
-            button: PointerEventButton::Other,
+            button: PointerEventButton::Left,
         });
         let b = kiosk.render();
         w.dispatch_event(WindowEvent::PointerReleased {
             position: tile,
-            button: PointerEventButton::Other,
+            button: PointerEventButton::Left,
         });
         kiosk.render();
         b
@@ -74,6 +74,18 @@ fn bench_ui(c: &mut Criterion) {
         panic!("search screen: {e}");
     }
     kiosk.render();
+    let typed_box = {
+        let adapter = handle.global::<SearchAdapter>();
+        adapter.invoke_key("c".into());
+        let b = kiosk.render();
+        adapter.invoke_backspace();
+        kiosk.render();
+        b
+    };
+    eprintln!(
+        "a keystroke repaints a {}x{} px box",
+        typed_box.0, typed_box.1
+    );
     let mut typed = false;
     c.bench_function("search: one keystroke (search + repaint)", |b| {
         b.iter(|| {
