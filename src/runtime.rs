@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ use zizhu_drivers::printer::{self, PrinterEvent};
 use zizhu_drivers::scanner::{self, ScannerEvent};
 
 use crate::config::{Config, DeviceBackend};
+use crate::elicense::{self, Verifier};
 use crate::journal::{self, Journal};
 use crate::platform::{demo, Client, ClientConfig};
 use crate::status::{self, DeviceState, Paper, StatusState};
@@ -77,6 +78,9 @@ pub struct Runtime {
     pub journal: Arc<Journal>,
     /// Status server address.
     pub status_addr: Option<std::net::SocketAddr>,
+    /// The e-licence verifier (扫码亮证): pinned roots, the trust list from the platform, the
+    /// persistent replay cache.
+    pub verifier: Arc<Mutex<Verifier>>,
     /// The printer worker (the UI submits receipts here).
     pub printer: Option<printer::serial::PrinterHandle>,
     /// Simulators (simulation mode).
@@ -88,6 +92,14 @@ pub struct Runtime {
     scanner: Option<scanner::serial::ScannerHandle>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+}
+
+/// A pinned root key from the config (hex SEC1): P-256 or SM2, whichever curve it lies on.
+fn root_key(hex_key: &str) -> anyhow::Result<elicense::PublicKey> {
+    let bytes = hex::decode(hex_key).context("elicense.root_keys: not hex")?;
+    elicense::PublicKey::from_sec1(elicense::Alg::Es256, &bytes)
+        .or_else(|_| elicense::PublicKey::from_sec1(elicense::Alg::Sm2, &bytes))
+        .map_err(|e| anyhow::anyhow!("elicense.root_keys: not a P-256 or SM2 public key: {e}"))
 }
 
 fn device_state(h: &Health) -> DeviceState {
@@ -118,7 +130,19 @@ impl Runtime {
             Some(u) => (None, u.clone()),
             None => {
                 let db = config.data_dir.join("demo-platform.sqlite");
-                let d = demo::spawn("127.0.0.1:0".parse()?, Some(db))
+                // The demo platform serves a trust list signed by the demo root; its sequence
+                // is the minute it was made, so each start is newer than the one stored.
+                let now = chrono::Utc::now().timestamp();
+                let opts = demo::DemoOptions {
+                    db: Some(db),
+                    trust_list: Some(elicense::demo::trust_list(
+                        (now / 60) as u64,
+                        now,
+                        7 * 86_400,
+                    )?),
+                    ..Default::default()
+                };
+                let d = demo::spawn_with("127.0.0.1:0".parse()?, opts)
                     .context("starting the demo platform")?;
                 let url = d.url();
                 tracing::info!(%url, "demo platform started in-process (simulation mode)");
@@ -148,6 +172,22 @@ impl Runtime {
             journal::drain::DrainConfig::default(),
         )
         .context("starting the outbox worker")?;
+
+        // E-licence verifier: roots pinned in the config (the demo roots in simulation).
+        let roots = if !config.elicense_root_keys.is_empty() {
+            config
+                .elicense_root_keys
+                .iter()
+                .map(|h| root_key(h))
+                .collect::<anyhow::Result<Vec<_>>>()?
+        } else if config.simulation {
+            elicense::demo::roots()?
+        } else {
+            Vec::new()
+        };
+        let store = elicense::store::SqliteStore::open(&config.data_dir.join("elicense.sqlite"))
+            .context("opening the e-licence store")?;
+        let verifier = Arc::new(Mutex::new(Verifier::from_store(roots, Box::new(store))?));
 
         // Status server.
         let section = status::StatusSection {
@@ -179,6 +219,7 @@ impl Runtime {
             platform_url,
             client,
             journal,
+            verifier,
             drain: Some(drain),
             status_addr: Some(status_addr),
             printer: None,
@@ -191,6 +232,7 @@ impl Runtime {
             threads: Vec::new(),
         };
         rt.start_devices(ui_events)?;
+        rt.refresh_trust_list();
         if !rt.config.gpio_rpi {
             // No Raspberry Pi GPIO here: the no-op implementation stands in and cannot fail.
             rt.state.set_device(
@@ -280,6 +322,31 @@ impl Runtime {
         Ok(())
     }
 
+    /// Downloads the issuer trust list and installs it when it is newer than the stored one
+    /// (rollback and bad signatures are refused and the old list kept); publishes its age.
+    pub fn refresh_trust_list(&self) {
+        let Ok(mut v) = self.verifier.lock() else {
+            return;
+        };
+        match self.client.trust_list(None) {
+            Ok(crate::platform::Fetched::Fresh { body, .. }) => {
+                match v.install_trust_list(&body, chrono::Utc::now()) {
+                    Ok(seq) => tracing::info!(seq, "e-licence trust list installed"),
+                    Err(e) => tracing::debug!(code = e.code(), "trust list not installed: {e}"),
+                }
+            }
+            Ok(crate::platform::Fetched::NotModified) => {}
+            Err(e) => tracing::info!("trust list not downloaded: {e}"),
+        }
+        let issued = match v.trust() {
+            elicense::Trust::List(l) => {
+                Some(std::time::UNIX_EPOCH + Duration::from_secs(l.iat.max(0) as u64))
+            }
+            _ => None,
+        };
+        self.state.set_trust_list_issued(issued);
+    }
+
     /// The health loop: READY once, then watchdog pings and platform reachability, until
     /// `stop` is set. Runs on the calling thread.
     pub fn health_loop(&self, stop: &AtomicBool) {
@@ -290,6 +357,7 @@ impl Runtime {
             .map(|w| (w / 2).min(Duration::from_secs(5)))
             .unwrap_or(Duration::from_secs(5));
         let mut since_ping = Duration::MAX;
+        let mut since_trust = Duration::ZERO;
         while !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
             let _ = crate::systemd::notify_watchdog();
             match self.journal.counts() {
@@ -311,8 +379,13 @@ impl Runtime {
                 }
                 since_ping = Duration::ZERO;
             }
+            if since_trust >= Duration::from_secs(3600) {
+                self.refresh_trust_list();
+                since_trust = Duration::ZERO;
+            }
             std::thread::sleep(tick.min(Duration::from_millis(250)));
             since_ping = since_ping.saturating_add(tick.min(Duration::from_millis(250)));
+            since_trust = since_trust.saturating_add(tick.min(Duration::from_millis(250)));
         }
         let _ = crate::systemd::notify_stopping();
     }
