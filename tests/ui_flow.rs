@@ -430,6 +430,10 @@ fn flow_screens_work_in_english_and_elderly_mode() {
     assert!(shows(r.w(), "Place your ID card on the reader"));
     r.card(resident());
     r.wait_for("Mobile number");
+    // Switching the language mid-visit relabels the flow (catalog text included).
+    press(r.w(), "中文");
+    r.wait_for("手机号码");
+    assert!(shows(r.w(), "填好了，下一步"));
     // Every button on the flow screens has a label.
     for e in r
         .w()
