@@ -97,7 +97,7 @@ fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryIt
 
 /// The most used services for the home tiles: one per category in turn, so the tiles cover
 /// what people come for rather than a single department.
-pub fn home_tiles<'a>(catalog: &'a Catalog, n: usize) -> Vec<&'a Service> {
+pub fn home_tiles(catalog: &Catalog, n: usize) -> Vec<&Service> {
     let high = catalog.high_frequency();
     let mut out: Vec<&Service> = Vec::new();
     let mut round = 0;
