@@ -21,7 +21,10 @@ pub fn zizhu(home: &std::path::Path) -> Command {
 /// Runs `zizhu ARGS…` in a fresh temporary home and returns its output.
 pub fn run(args: &[&str]) -> Output {
     let home = tempfile::tempdir().expect("temp dir");
-    zizhu(home.path()).args(args).output().expect("running zizhu")
+    zizhu(home.path())
+        .args(args)
+        .output()
+        .expect("running zizhu")
 }
 
 /// stdout as UTF-8 text.
