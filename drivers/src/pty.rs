@@ -220,10 +220,12 @@ fn run_loop<D: SimDevice>(first: PtyLink, link: PathBuf, dev: Arc<Mutex<D>>, ctr
     while !ctrl.stop.load(Ordering::SeqCst) {
         let plugged = ctrl.plugged.load(Ordering::SeqCst);
         if !plugged {
+            // Mark the link gone before the pty closes: a driver that sees the close (EIO)
+            // must already find the device unplugged.
+            ctrl.linked.store(false, Ordering::SeqCst);
             if pty.take().is_some() {
                 tracing::debug!(link = %link.display(), "simulator unplugged");
             }
-            ctrl.linked.store(false, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(10));
             continue;
         }
