@@ -232,7 +232,6 @@ impl Runtime {
             threads: Vec::new(),
         };
         rt.start_devices(ui_events)?;
-        rt.refresh_trust_list();
         if !rt.config.gpio_rpi {
             // No Raspberry Pi GPIO here: the no-op implementation stands in and cannot fail.
             rt.state.set_device(
@@ -353,40 +352,49 @@ impl Runtime {
         if let Err(e) = crate::systemd::notify_ready("kiosk running") {
             tracing::warn!("systemd notify: {e}");
         }
-        let tick = crate::systemd::watchdog_interval()
-            .map(|w| (w / 2).min(Duration::from_secs(5)))
-            .unwrap_or(Duration::from_secs(5));
-        let mut since_ping = Duration::MAX;
-        let mut since_trust = Duration::ZERO;
-        while !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
-            let _ = crate::systemd::notify_watchdog();
-            match self.journal.counts() {
-                Ok(c) => {
-                    let oldest = match self.journal.due(i64::MAX, 1) {
-                        Ok(items) => items.first().map(|i| {
-                            std::time::UNIX_EPOCH
-                                + Duration::from_millis(i.created_at.max(0) as u64)
-                        }),
-                        Err(_) => None,
-                    };
-                    self.state.set_outbox(c.backlog(), oldest);
+        let running = || !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst);
+        let step = Duration::from_millis(250);
+        std::thread::scope(|scope| {
+            // Platform checks can block for the client's timeouts: they get their own thread so
+            // the watchdog pings below never wait for the network.
+            scope.spawn(|| {
+                // The first trust-list download and ping happen right after READY, so a slow
+                // or unreachable platform never delays start-up.
+                let (mut since_ping, mut since_trust) = (Duration::MAX, Duration::MAX);
+                while running() {
+                    if since_ping >= Duration::from_secs(30) {
+                        if self.client.ping().is_ok() {
+                            self.state.platform_contact_ok();
+                        }
+                        since_ping = Duration::ZERO;
+                    }
+                    if since_trust >= Duration::from_secs(3600) {
+                        self.refresh_trust_list();
+                        since_trust = Duration::ZERO;
+                    }
+                    std::thread::sleep(step);
+                    since_ping = since_ping.saturating_add(step);
+                    since_trust = since_trust.saturating_add(step);
                 }
-                Err(e) => tracing::warn!("journal counts: {e}"),
-            }
-            if since_ping >= Duration::from_secs(30) {
-                if self.client.ping().is_ok() {
-                    self.state.platform_contact_ok();
+            });
+            while running() {
+                let _ = crate::systemd::notify_watchdog();
+                match self.journal.counts() {
+                    Ok(c) => {
+                        let oldest = match self.journal.due(i64::MAX, 1) {
+                            Ok(items) => items.first().map(|i| {
+                                std::time::UNIX_EPOCH
+                                    + Duration::from_millis(i.created_at.max(0) as u64)
+                            }),
+                            Err(_) => None,
+                        };
+                        self.state.set_outbox(c.backlog(), oldest);
+                    }
+                    Err(e) => tracing::warn!("journal counts: {e}"),
                 }
-                since_ping = Duration::ZERO;
+                std::thread::sleep(step);
             }
-            if since_trust >= Duration::from_secs(3600) {
-                self.refresh_trust_list();
-                since_trust = Duration::ZERO;
-            }
-            std::thread::sleep(tick.min(Duration::from_millis(250)));
-            since_ping = since_ping.saturating_add(tick.min(Duration::from_millis(250)));
-            since_trust = since_trust.saturating_add(tick.min(Duration::from_millis(250)));
-        }
+        });
         let _ = crate::systemd::notify_stopping();
     }
 }
