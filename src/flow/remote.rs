@@ -27,11 +27,13 @@ impl From<PlatformError> for BackendError {
     }
 }
 
-fn kind(s: Source) -> SubjectKind {
-    match s {
-        Source::IdCard => SubjectKind::IdCard,
-        Source::Code => SubjectKind::Code,
-        Source::Typed => SubjectKind::Typed,
+impl From<Source> for SubjectKind {
+    fn from(s: Source) -> SubjectKind {
+        match s {
+            Source::IdCard => SubjectKind::IdCard,
+            Source::Code => SubjectKind::Code,
+            Source::Typed => SubjectKind::Typed,
+        }
     }
 }
 
@@ -148,13 +150,13 @@ impl Backend for Client {
             None => Some(
                 self.subject(&api::SubjectRequest {
                     id_number: s.id_number.clone(),
-                    kind: kind(s.source),
+                    kind: s.source.into(),
                 })?
                 .subject_token,
             ),
         };
         let req = api::ServiceRequest {
-            subject: token.map(|t| api::Subject::token(t, kind(s.source), s.proxy)),
+            subject: token.map(|t| api::Subject::token(t, s.source.into(), s.proxy)),
             fields: s.fields.clone(),
             elicense: s.elicense.clone(),
             face_check_id: s.face_check_id.clone(),

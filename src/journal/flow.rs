@@ -1,21 +1,13 @@
 //! The flow engine's [`Outbox`](crate::flow::Outbox) over the journal: a submission is split into
 //! its clear part (service, kind of identification, e-licences, language) and its sealed part
 //! (ID number or subject token, form values) before anything is sent.
-use crate::flow::{Evaluation, Outbox, Source, Submission};
+use crate::flow::{Evaluation, Outbox, Submission};
 use crate::platform::api::{self, SubjectKind};
 
 use super::{Journal, RequestMeta, RequestSecret};
 
 /// How long the drain worker leaves a fresh item to the engine's own first attempt.
 pub const ONLINE_GRACE_MS: i64 = 30_000;
-
-fn kind(s: Source) -> SubjectKind {
-    match s {
-        Source::IdCard => SubjectKind::IdCard,
-        Source::Code => SubjectKind::Code,
-        Source::Typed => SubjectKind::Typed,
-    }
-}
 
 /// The clear and sealed parts of a submission.
 pub fn split(s: &Submission) -> (RequestMeta, RequestSecret) {
@@ -28,7 +20,7 @@ pub fn split(s: &Submission) -> (RequestMeta, RequestSecret) {
     let has_subject = id_number.is_some() || subject_token.is_some();
     (
         RequestMeta {
-            subject: has_subject.then_some((kind(s.source), s.proxy)),
+            subject: has_subject.then_some((SubjectKind::from(s.source), s.proxy)),
             elicense: s.elicense.clone(),
             face_check_id: s.face_check_id.clone(),
             commitment_accepted: s.commitment_accepted,
