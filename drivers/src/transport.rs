@@ -132,3 +132,53 @@ mod tests {
         assert!(!is_disconnect(&io::Error::from(io::ErrorKind::TimedOut)));
     }
 }
+
+/// A device worker on its own thread: its health cell, its stop flag and the thread, which is
+/// stopped and joined when the handle is dropped. The reader, printer and scanner handles wrap it.
+#[derive(Debug)]
+pub struct WorkerThread {
+    health: crate::health::HealthCell,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerThread {
+    /// Starts `run(health, stop)` on a thread called `name`.
+    pub fn spawn(
+        name: &str,
+        run: impl FnOnce(crate::health::HealthCell, std::sync::Arc<std::sync::atomic::AtomicBool>)
+            + Send
+            + 'static,
+    ) -> std::io::Result<WorkerThread> {
+        let health = crate::health::HealthCell::default();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (h, s) = (health.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || run(h, s))?;
+        Ok(WorkerThread {
+            health,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The device's current health.
+    pub fn health(&self) -> crate::Health {
+        self.health.get()
+    }
+
+    /// Asks the worker to stop and waits for it (the port is closed).
+    pub fn shutdown(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for WorkerThread {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
@@ -14,7 +13,7 @@ use super::card::{parse_read_data, CardRead};
 use super::protocol::{format_sam_id, Command, Frame, FrameDecoder, FrameError, SamCode};
 use super::{CardReader, IdCardError, ReaderEvent};
 use crate::health::{HealthCell, HealthState};
-use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port};
+use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port, WorkerThread};
 use crate::DeviceErrorKind;
 
 /// The SAM protocol over a byte stream. One command in flight; each command is resent once when
@@ -220,48 +219,25 @@ impl WorkerConfig {
 
 /// A running reader worker.
 pub struct ReaderHandle {
-    health: HealthCell,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    worker: WorkerThread,
 }
 
 impl ReaderHandle {
     /// The reader's current health.
     pub fn health(&self) -> crate::Health {
-        self.health.get()
+        self.worker.health()
     }
     /// Stops the worker and waits for it (the port is closed).
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for ReaderHandle {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.worker.shutdown();
     }
 }
 
 /// Starts the reader worker on its own thread. Events go to `tx`; the worker stops when the
 /// handle is stopped or dropped, or when `tx`'s receiver is gone.
 pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<ReaderEvent>) -> std::io::Result<ReaderHandle> {
-    let health = HealthCell::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (h2, s2) = (health.clone(), stop.clone());
-    let thread = std::thread::Builder::new()
-        .name("idcard".into())
-        .spawn(move || Worker::new(cfg, tx, h2, s2).run())?;
-    Ok(ReaderHandle {
-        health,
-        stop,
-        thread: Some(thread),
-    })
+    let worker = WorkerThread::spawn("idcard", move |h, s| Worker::new(cfg, tx, h, s).run())?;
+    Ok(ReaderHandle { worker })
 }
 
 struct Worker {

@@ -7,13 +7,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::status::{self, PrinterStatus};
 use super::{PrinterError, PrinterEvent, ReceiptPrinter};
 use crate::health::{HealthCell, HealthState};
-use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port};
+use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port, WorkerThread};
 use crate::DeviceErrorKind;
 
 /// ESC/POS over a byte stream.
@@ -117,10 +116,8 @@ pub struct PrinterHandle {
     jobs: Option<Sender<(JobId, Vec<u8>)>>,
     next: AtomicU64,
     pending: Arc<AtomicUsize>,
-    health: HealthCell,
     status: Arc<Mutex<Option<PrinterStatus>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    worker: WorkerThread,
 }
 
 impl PrinterHandle {
@@ -145,7 +142,7 @@ impl PrinterHandle {
     }
     /// Health.
     pub fn health(&self) -> crate::Health {
-        self.health.get()
+        self.worker.health()
     }
     /// The last status read (None before the first).
     pub fn last_status(&self) -> Option<PrinterStatus> {
@@ -159,11 +156,8 @@ impl PrinterHandle {
         self.shutdown();
     }
     fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
         self.jobs.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.worker.shutdown();
     }
 }
 
@@ -176,33 +170,30 @@ impl Drop for PrinterHandle {
 /// Starts the printer worker.
 pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<PrinterEvent>) -> std::io::Result<PrinterHandle> {
     let (jtx, jrx) = std::sync::mpsc::channel();
-    let health = HealthCell::default();
-    let stop = Arc::new(AtomicBool::new(false));
     let status = Arc::new(Mutex::new(None));
     let pending = Arc::new(AtomicUsize::new(0));
-    let w = Worker {
-        cfg,
-        tx,
-        jobs: jrx,
-        queue: VecDeque::new(),
-        health: health.clone(),
-        status: status.clone(),
-        stop: stop.clone(),
-        pending: pending.clone(),
-        last: None,
-        silent: 0,
-    };
-    let thread = std::thread::Builder::new()
-        .name("printer".into())
-        .spawn(move || w.run())?;
+    let (st, pd) = (status.clone(), pending.clone());
+    let worker = WorkerThread::spawn("printer", move |health, stop| {
+        Worker {
+            cfg,
+            tx,
+            jobs: jrx,
+            queue: VecDeque::new(),
+            health,
+            status: st,
+            stop,
+            pending: pd,
+            last: None,
+            silent: 0,
+        }
+        .run()
+    })?;
     Ok(PrinterHandle {
         jobs: Some(jtx),
         next: AtomicU64::new(1),
         pending,
-        health,
         status,
-        stop,
-        thread: Some(thread),
+        worker,
     })
 }
 

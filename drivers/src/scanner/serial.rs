@@ -4,13 +4,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::protocol::{decode, Deduper, LineSplitter, Piece, Trigger, GAP};
 use super::{Scan, Scanner, ScannerError, ScannerEvent};
 use crate::health::{HealthCell, HealthState};
-use crate::transport::{open_serial, sleep_unless, Backoff, Port};
+use crate::transport::{open_serial, sleep_unless, Backoff, Port, WorkerThread};
 
 /// A scanner over a byte stream. The port's read timeout should be about the inter-byte gap.
 pub struct SerialScanner<P: Port> {
@@ -121,47 +120,24 @@ impl WorkerConfig {
 
 /// A running scanner worker.
 pub struct ScannerHandle {
-    health: HealthCell,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    worker: WorkerThread,
 }
 
 impl ScannerHandle {
     /// Health.
     pub fn health(&self) -> crate::Health {
-        self.health.get()
+        self.worker.health()
     }
     /// Stops the worker.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for ScannerHandle {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.worker.shutdown();
     }
 }
 
 /// Starts the scanner worker.
 pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<ScannerEvent>) -> std::io::Result<ScannerHandle> {
-    let health = HealthCell::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (h, s) = (health.clone(), stop.clone());
-    let thread = std::thread::Builder::new()
-        .name("scanner".into())
-        .spawn(move || run(cfg, tx, h, s))?;
-    Ok(ScannerHandle {
-        health,
-        stop,
-        thread: Some(thread),
-    })
+    let worker = WorkerThread::spawn("scanner", move |h, s| run(cfg, tx, h, s))?;
+    Ok(ScannerHandle { worker })
 }
 
 fn run(cfg: WorkerConfig, tx: Sender<ScannerEvent>, health: HealthCell, stop: Arc<AtomicBool>) {
