@@ -94,7 +94,7 @@ fn fifty_kiosks_polled_in_one_run() {
         .map(|i| {
             let id = format!("MZ-{i:04}");
             let extra: &[&str] = match i {
-                3 => &["--paper", "out"],
+                3 => &["--paper", "out", "--disk-free-percent", "4"],
                 4 => &["--device-offline", "printer"],
                 _ => &[],
             };
@@ -153,6 +153,15 @@ fn fifty_kiosks_polled_in_one_run() {
     assert_eq!(by_id("MZ-0007")["verdict"], "unauthorized");
     assert_eq!(by_id("BROKEN")["verdict"], "bad_answer");
     assert_eq!(by_id("MZ-0003")["problems"][0]["kind"], "paper_out");
+    assert!(
+        by_id("MZ-0003")["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["kind"] == "disk_low"),
+        "{}",
+        by_id("MZ-0003")
+    );
     assert_eq!(by_id("MZ-0004")["problems"][0]["kind"], "device_offline");
     assert_eq!(by_id("MZ-0004")["problems"][0]["device"], "printer");
     assert_eq!(by_id("MZ-0001")["verdict"], "ok");

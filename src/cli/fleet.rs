@@ -109,6 +109,10 @@ pub struct ServeSimArgs {
     /// Requests per second allowed per client (0 = no limit).
     #[arg(long, default_value_t = 10.0, value_name = "RPS")]
     pub rate_limit: f64,
+    /// Free disk to report, in percent of a simulated 32 GiB card (default: plenty, whatever this
+    /// machine has free).
+    #[arg(long, default_value_t = 60.0, value_name = "PERCENT")]
+    pub disk_free_percent: f64,
 }
 
 /// Runs `zizhu fleet`.
@@ -212,6 +216,12 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
         "out" => Paper::Out,
         other => return usage(format!("--paper {other:?}: use ok, near_end or out")),
     };
+    if !(0.0..=100.0).contains(&a.disk_free_percent) {
+        return usage(format!(
+            "--disk-free-percent {}: give a number from 0 to 100",
+            a.disk_free_percent
+        ));
+    }
     for d in &a.device_offline {
         if !status::DEVICES.contains(&d.as_str()) {
             return usage(format!(
@@ -285,6 +295,12 @@ fn sim_state(id: &str, a: &ServeSimArgs, paper: Paper) -> StatusState {
         std::time::SystemTime::now() - Duration::from_secs(3600),
     ));
     state.set_clock_synced_override(Some(!a.clock_unsynced));
+    const CARD: u64 = 32 << 30;
+    state.set_disk_override(Some(status::Disk {
+        path: "/var/lib/zizhu".into(),
+        free_bytes: (CARD as f64 * a.disk_free_percent / 100.0) as u64,
+        size_bytes: CARD,
+    }));
     state.set_screen("attract");
     state.platform_contact_ok();
     state.service_completed("social-security");

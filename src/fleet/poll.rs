@@ -496,6 +496,11 @@ mod tests {
         }
         s.set_trust_list_issued(Some(std::time::SystemTime::now()));
         s.set_paper(Paper::Ok);
+        s.set_disk_override(Some(crate::status::Disk {
+            path: "/data".into(),
+            free_bytes: 50,
+            size_bytes: 100,
+        }));
         let mut r = s.snapshot();
         r.clock_synced = Some(true);
         assert_eq!(assess(&r, &Options::default()), vec![]);
@@ -509,5 +514,15 @@ mod tests {
             .map(Problem::rank)
             .collect();
         assert_eq!(kinds, vec![3, 4, 5, 7]);
+        s.set_disk_override(Some(crate::status::Disk {
+            path: "/data".into(),
+            free_bytes: 5,
+            size_bytes: 100,
+        }));
+        let problems = assess(&s.snapshot(), &Options::default());
+        assert!(
+            problems.contains(&Problem::DiskLow { free_ratio: 0.05 }),
+            "{problems:?}"
+        );
     }
 }

@@ -197,6 +197,7 @@ struct Inner {
     trust_list_issued_unix: Option<i64>,
     data_dir: PathBuf,
     clock_override: Option<bool>,
+    disk_override: Option<Disk>,
     counters: Counters,
 }
 
@@ -296,6 +297,7 @@ impl StatusState {
             trust_list_issued_unix: None,
             data_dir: PathBuf::from("/"),
             clock_override: None,
+            disk_override: None,
             counters: Counters::default(),
         };
         StatusState(Arc::new(Shared {
@@ -336,6 +338,12 @@ impl StatusState {
     /// so a test's verdict does not depend on the machine it runs on).
     pub fn set_clock_synced_override(&self, synced: Option<bool>) {
         self.write().clock_override = synced;
+    }
+
+    /// Reports a fixed disk instead of measuring the data directory's file system (simulated
+    /// kiosks and tests only, so a verdict does not depend on the free space of the machine).
+    pub fn set_disk_override(&self, disk: Option<Disk>) {
+        self.write().disk_override = disk;
     }
 
     /// The screen now on display (`attract`, `home`, `identify`, …).
@@ -455,7 +463,7 @@ impl StatusState {
     /// measured at most once a second.
     pub fn snapshot(&self) -> StatusReport {
         let now = unix_now();
-        let (mut report, data_dir, clock_override) = {
+        let (mut report, data_dir, clock_override, disk_override) = {
             let g = self.read();
             let report = StatusReport {
                 schema: SCHEMA,
@@ -483,14 +491,19 @@ impl StatusState {
                 clock_synced: None,
                 counters: g.counters.clone(),
             };
-            (report, g.data_dir.clone(), g.clock_override)
+            (
+                report,
+                g.data_dir.clone(),
+                g.clock_override,
+                g.disk_override.clone(),
+            )
         };
         let SystemInfo {
             disk,
             cpu_temperature_celsius,
             clock_synced,
         } = self.0.system.get(&data_dir);
-        report.disk = disk;
+        report.disk = disk_override.unwrap_or(disk);
         report.cpu_temperature_celsius = cpu_temperature_celsius;
         report.clock_synced = clock_override.or(clock_synced);
         report
