@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use criterion::{criterion_group, criterion_main, Criterion};
 use zizhu::catalog::{Catalog, Lang};
 use zizhu::flow::{
-    Backend, BackendError, Evaluation, Flow, Identity, Item, PollStatus, Reply, ReplyStatus, Slot,
-    Source, Submission,
+    Backend, BackendError, CodeIdentity, Evaluation, Flow, HeldLicence, Identity, Item, PollStatus,
+    Reply, ReplyStatus, Slot, Source, SubjectRef, Submission,
 };
 
 /// Answers every call immediately (the network is what this bench leaves out).
@@ -45,6 +45,20 @@ impl Backend for Instant {
     }
     fn slots(&self, _: &str, _: &str) -> Result<Vec<Slot>, BackendError> {
         Ok(Vec::new())
+    }
+    fn licences(
+        &self,
+        _: &str,
+        _: SubjectRef<'_>,
+        _: &[String],
+    ) -> Result<Vec<HeldLicence>, BackendError> {
+        Ok(Vec::new())
+    }
+    fn resolve_code(&self, _: &str) -> Result<CodeIdentity, BackendError> {
+        Err(BackendError::Unreachable("not in this bench".into()))
+    }
+    fn consume_ticket(&self, _: &str) -> Result<CodeIdentity, BackendError> {
+        Err(BackendError::Unreachable("not in this bench".into()))
     }
     fn evaluate(&self, _: &Evaluation) -> Result<(), BackendError> {
         Ok(())

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fleet;
 pub mod flow;
 pub mod image;
+pub mod ime;
 pub mod journal;
 #[cfg(feature = "ui")]
 pub mod kiosk;

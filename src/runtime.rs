@@ -38,8 +38,9 @@ pub enum DeviceEvent {
     CardFailed(String),
     /// A code was scanned.
     Scan(String),
-    /// The printer holds a job (paper out, cover open); it prints when ready again.
-    PrintWaiting(String),
+    /// The printer holds a job (paper out, cover open); it prints when ready again. The kind
+    /// tells the citizen what is wrong; the reason is for the log.
+    PrintWaiting(zizhu_drivers::health::DeviceErrorKind, String),
     /// A print job came out.
     Printed,
 }
@@ -440,8 +441,8 @@ fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, ui: Sender<DeviceE
 fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
     for ev in rx {
         match ev {
-            PrinterEvent::JobWaiting { reason, .. } => {
-                let _ = ui.send(DeviceEvent::PrintWaiting(reason));
+            PrinterEvent::JobWaiting { kind, reason, .. } => {
+                let _ = ui.send(DeviceEvent::PrintWaiting(kind, reason));
             }
             PrinterEvent::JobPrinted { .. } => {
                 state.printed();

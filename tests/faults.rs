@@ -55,6 +55,7 @@ fn platform_down_during_a_submit_queues_it_and_delivers_it_once() {
         open_link: &no_link,
         wait: Duration::from_secs(5),
         rate: None,
+        elicense_consent: true,
     };
     let (flow, t) = play(service, Lang::Zh, script, &client, Some(&journal));
     let reference = flow.local_reference();

@@ -44,6 +44,7 @@ fn every_catalog_service_completes_against_the_demo_platform() {
             open_link: &open,
             wait: Duration::from_secs(20),
             rate: Some(5),
+            elicense_consent: true,
         };
         let (flow, t) = play(service, lang, script, &client, None);
         if t.completed() {
@@ -227,4 +228,218 @@ fn an_expired_card_is_refused_with_a_plain_message() {
     ]);
     assert_eq!(util::code(&o), 1);
     assert!(util::stdout(&o).contains("expired"), "{}", util::stdout(&o));
+}
+
+fn demo_client() -> (demo::DemoHandle, Client) {
+    let platform = demo::spawn("127.0.0.1:0".parse().unwrap(), None).expect("demo platform");
+    let client = Client::new(ClientConfig::new(platform.url(), "test-token", "TEST-1")).unwrap();
+    (platform, client)
+}
+
+/// A citizen identified by an identity code from the phone (the phone app did the face check,
+/// so the flow goes straight on).
+fn checked_identity(client: &Client) -> Identity {
+    let token = client
+        .subject(&zizhu::platform::api::SubjectRequest {
+            id_number: id_number(),
+            kind: zizhu::platform::api::SubjectKind::Code,
+        })
+        .unwrap();
+    Identity::from_code(token.id_masked, None, Some(token.subject_token))
+}
+
+#[test]
+fn appointment_books_the_chosen_slot() {
+    use zizhu::flow::{Flow, FlowError, Step};
+    let (_platform, client) = demo_client();
+    let service = Catalog::builtin().service("hf-appointment").unwrap();
+    let mut flow = Flow::new(service, Lang::En);
+    assert_eq!(
+        flow.identify(checked_identity(&client), &client).unwrap(),
+        Step::Form
+    );
+    flow.set_field("office", "district").unwrap();
+    flow.set_field("phone", "13800138000").unwrap();
+    assert_eq!(flow.finish_form().unwrap(), Step::Slot);
+    // A slot that is not listed is refused, and nothing moves.
+    assert!(matches!(flow.choose_slot("nope"), Err(FlowError::SlotGone)));
+    // Pick the last free time of the first day that has one: not what a default would give.
+    let today = chrono::Local::now().date_naive();
+    let mut chosen = None;
+    for day in Flow::slot_days(today, 10) {
+        flow.load_slots(&client, &day.format("%Y-%m-%d").to_string())
+            .unwrap();
+        assert!(flow.slots().iter().all(|s| s.office == "district"));
+        if let Some(s) = flow.slots().iter().rev().find(|s| s.available) {
+            chosen = Some(s.clone());
+            break;
+        }
+    }
+    let chosen = chosen.expect("a free slot within ten working days");
+    // A taken time cannot be chosen.
+    if let Some(taken) = flow.slots().iter().find(|s| !s.available).cloned() {
+        assert!(matches!(
+            flow.choose_slot(&taken.slot_id),
+            Err(FlowError::SlotGone)
+        ));
+    }
+    assert_eq!(flow.choose_slot(&chosen.slot_id).unwrap(), Step::Confirm);
+    // Back to the times and forward again.
+    assert_eq!(flow.back().unwrap(), Step::Slot);
+    assert!(flow.chosen_slot().is_none());
+    assert_eq!(flow.choose_slot(&chosen.slot_id).unwrap(), Step::Confirm);
+    assert_eq!(flow.confirm(&client, None).unwrap(), Step::Result);
+    let reply = flow.reply().unwrap();
+    let time = reply
+        .items
+        .iter()
+        .find(|i| i.label_en == "Time")
+        .expect("booking time");
+    assert!(
+        time.value.starts_with(&chosen.start),
+        "{} vs {}",
+        time.value,
+        chosen.start
+    );
+    flow.end();
+}
+
+#[test]
+fn back_from_confirm_asks_for_the_commitment_again() {
+    use zizhu::flow::{Flow, FlowError, Step};
+    let (_platform, client) = demo_client();
+    let service = Catalog::builtin()
+        .services()
+        .iter()
+        .find(|s| {
+            s.commitment
+                && !s.fields.is_empty()
+                && s.elicense.is_empty()
+                && s.output == zizhu::catalog::Output::Submit
+        })
+        .expect("a submit service with a form and a commitment");
+    let mut flow = Flow::new(service, Lang::Zh);
+    flow.identify(checked_identity(&client), &client).unwrap();
+    for f in &service.fields {
+        flow.set_field(&f.key, &f.example).unwrap();
+    }
+    assert_eq!(flow.finish_form().unwrap(), Step::Commitment);
+    assert_eq!(flow.back().unwrap(), Step::Form, "{}", service.id);
+    assert_eq!(flow.finish_form().unwrap(), Step::Commitment);
+    assert_eq!(flow.commit(true).unwrap(), Step::Confirm);
+    assert_eq!(flow.back().unwrap(), Step::Commitment);
+    // Confirming is not possible until the commitment is accepted again.
+    assert!(matches!(
+        flow.confirm(&client, None),
+        Err(FlowError::WrongStep(Step::Commitment))
+    ));
+    assert!(matches!(flow.commit(false), Err(FlowError::NoConsent)));
+    assert_eq!(flow.commit(true).unwrap(), Step::Confirm);
+    assert_eq!(flow.confirm(&client, None).unwrap(), Step::Result);
+    // The form cannot be left backwards into identification.
+    flow.done_with_result().unwrap();
+    assert!(flow.back().is_err());
+    flow.end();
+}
+
+/// An identity presentation as the platform signs it when the citizen taps 亮证: holder masked,
+/// the platform's subject token disclosed.
+fn identity_presentation(subject_token: &str, iat: i64) -> String {
+    use zizhu::elicense::{self, claims::Field, lid, types, Alg, Licence, PresentationClaims};
+    let lt = types::IDENTITY_CARD.code;
+    let mut licence = Licence::default();
+    licence.licence_type = lt.into();
+    licence.identifier =
+        lid::build(lt, "11440100MB2C00001X", "G441402198001010011", "001").unwrap();
+    licence.holder_name = Some("黄*明".into());
+    licence.holder_id = Some(zizhu_drivers::privacy::mask(&id_number()));
+    if !subject_token.is_empty() {
+        licence.disclosed = vec![Field {
+            name: "subject_token".into(),
+            value: subject_token.into(),
+        }];
+    }
+    let issuer = elicense::demo::issuer(Alg::Es256).unwrap();
+    elicense::issue_presentation(
+        &issuer,
+        &PresentationClaims {
+            licence,
+            iat,
+            ttl: 300,
+            aud: None,
+            cti: None,
+        },
+    )
+    .unwrap()
+}
+
+fn demo_verifier() -> zizhu::elicense::Verifier {
+    use zizhu::elicense::{self, store::MemoryStore, Verifier};
+    let mut v = Verifier::from_store(
+        elicense::demo::roots().unwrap(),
+        Box::new(MemoryStore::default()),
+    )
+    .unwrap();
+    let now = chrono::Utc::now();
+    let list = elicense::demo::trust_list(1, now.timestamp() - 60, 7 * 86_400).unwrap();
+    v.install_trust_list(&list, now).unwrap();
+    v
+}
+
+#[test]
+fn el1_identity_presentation_identifies_offline_once() {
+    use zizhu::flow::codes::{self, CodeError, Route};
+    use zizhu::flow::{Flow, Step};
+    let (_platform, client) = demo_client();
+    let token = client
+        .subject(&zizhu::platform::api::SubjectRequest {
+            id_number: id_number(),
+            kind: zizhu::platform::api::SubjectKind::Code,
+        })
+        .unwrap()
+        .subject_token;
+    let now = chrono::Utc::now();
+    let code = identity_presentation(&token, now.timestamp());
+    let verifier = demo_verifier();
+    let (identity, route) = codes::identify(&code, Some(&verifier), &client, now).unwrap();
+    assert_eq!(route, Route::Offline);
+    assert_eq!(identity.subject_token.as_deref(), Some(token.as_str()));
+    assert!(
+        !identity.id_number.contains("19800101"),
+        "masked: {identity:?}"
+    );
+    // The platform accepts the token: a query service completes for this citizen.
+    let service = Catalog::builtin()
+        .services()
+        .iter()
+        .find(|s| {
+            s.output == zizhu::catalog::Output::Screen
+                && s.fields.is_empty()
+                && s.elicense.is_empty()
+                && s.auth != zizhu::catalog::Auth::None
+        })
+        .unwrap();
+    let mut flow = Flow::new(service, Lang::Zh);
+    assert_eq!(flow.identify(identity, &client).unwrap(), Step::Confirm);
+    assert_eq!(
+        flow.confirm(&client, None).unwrap(),
+        Step::Result,
+        "{}",
+        service.id
+    );
+    flow.end();
+    // The same code again is a replay.
+    let again = codes::identify(&code, Some(&verifier), &client, now).unwrap_err();
+    assert_eq!(again.code(), "elicense.replayed");
+    assert!(again.message(Lang::Zh).chars().any(|c| c > '\u{2e80}'));
+    // A presentation without the token, or of another licence, does not identify.
+    let other = demo_verifier(); // a fresh replay cache
+    let no_token = identity_presentation("", now.timestamp());
+    assert!(matches!(
+        codes::identify(&no_token, Some(&other), &client, now),
+        Err(CodeError::NoSubject)
+    ));
+    // Garbage from the scanner is a plain refusal from the platform, never a panic.
+    let e = codes::identify("https://example.com/pay?x=1", Some(&other), &client, now).unwrap_err();
+    assert!(!e.message(Lang::En).is_empty());
 }

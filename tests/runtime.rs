@@ -59,6 +59,7 @@ fn paper_end_during_a_print_waits_reports_and_prints_once() {
         open_link: &no_link,
         wait: Duration::from_secs(5),
         rate: Some(4),
+        elicense_consent: true,
     };
     let (flow, t) = play(
         service,
@@ -76,7 +77,10 @@ fn paper_end_during_a_print_waits_reports_and_prints_once() {
     let printer = rt.printer.as_ref().expect("printer worker");
     printer.print(&receipt, Mode::Raster).expect("queued");
     wait_for(&rx, "PrintWaiting", |e| {
-        matches!(e, DeviceEvent::PrintWaiting(_))
+        matches!(
+            e,
+            DeviceEvent::PrintWaiting(zizhu_drivers::DeviceErrorKind::PaperOut, _)
+        )
     });
     assert_eq!(sim.job_count(), 0, "nothing printed without paper");
     let start = Instant::now();

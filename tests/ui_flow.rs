@@ -4,12 +4,13 @@
 //! the channel the runtime would use. Every step is checked by what is on screen (accessible
 //! labels), and the citizen's phone is played by opening the QR links with HTTP.
 use std::sync::mpsc::{self, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use slint::{ComponentHandle, Model};
 use zizhu::catalog::Catalog;
+use zizhu::elicense::{self, store::MemoryStore, Verifier};
 use zizhu::journal::Journal;
 use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
 use zizhu::platform::{demo, Client, ClientConfig};
@@ -17,6 +18,20 @@ use zizhu::runtime::DeviceEvent;
 use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
 use zizhu_drivers::idcard::card::{samples, CardData, CardRead};
 use zizhu_drivers::printer;
+
+/// The kiosk's verifier as a simulated kiosk has it: the demo roots pinned, the demo platform's
+/// trust list installed, replay kept in memory.
+fn demo_verifier() -> Verifier {
+    let mut v = Verifier::from_store(
+        elicense::demo::roots().unwrap(),
+        Box::new(MemoryStore::default()),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let list = elicense::demo::trust_list(1, now - 60, 7 * 86_400).unwrap();
+    v.install_trust_list(&list, chrono::Utc::now()).unwrap();
+    v
+}
 
 struct Rig {
     ui: KioskUi,
@@ -56,8 +71,8 @@ fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
         std::thread::spawn(move || {
             for ev in prx {
                 let _ = match ev {
-                    printer::PrinterEvent::JobWaiting { reason, .. } => {
-                        events.send(DeviceEvent::PrintWaiting(reason))
+                    printer::PrinterEvent::JobWaiting { kind, reason, .. } => {
+                        events.send(DeviceEvent::PrintWaiting(kind, reason))
                     }
                     printer::PrinterEvent::JobPrinted { .. } => events.send(DeviceEvent::Printed),
                     _ => Ok(()),
@@ -86,6 +101,7 @@ fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
             printer: print,
             events: Some(rx),
             kiosk_id: "TEST".into(),
+            verifier: Some(Arc::new(Mutex::new(demo_verifier()))),
         },
     );
     Rig {

@@ -228,6 +228,9 @@ pub struct Category {
     pub short_zh: String,
     /// Icon name (`ui/icons/<icon>.svg`).
     pub icon: String,
+    /// The clause this category adds to every commitment (告知承诺) of its services, (zh, en).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<(String, String)>,
 }
 
 impl Category {
@@ -286,6 +289,13 @@ pub struct Service {
     pub proxy: bool,
     /// Whether the citizen must accept a commitment (告知承诺) before submitting.
     pub commitment: bool,
+    /// The numbered clauses of the commitment, Chinese (empty without a commitment): the general
+    /// clauses with the category's and the service's own (catalog `commitment_zh`) in between.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitment_zh: Vec<String>,
+    /// The numbered clauses of the commitment, English.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitment_en: Vec<String>,
     /// E-licence types (ids of [`Licence`]) that replace paper materials.
     pub elicense: Vec<String>,
     /// Where the service was documented (public reports).
@@ -306,6 +316,13 @@ impl Service {
     /// The department in `lang`.
     pub fn department(&self, lang: Lang) -> &str {
         lang.pick(&self.department_zh, &self.department_en)
+    }
+    /// The commitment's clauses in `lang` (empty when the service has none).
+    pub fn commitment_clauses(&self, lang: Lang) -> &[String] {
+        match lang {
+            Lang::Zh => &self.commitment_zh,
+            Lang::En => &self.commitment_en,
+        }
     }
     /// The field with this key.
     pub fn field(&self, key: &str) -> Option<&Field> {
@@ -485,6 +502,42 @@ mod tests {
                 assert!(!f.example.is_empty(), "{}.{}", s.id, f.key);
             }
         }
+    }
+
+    #[test]
+    fn commitments_combine_general_category_and_service_clauses() {
+        let c = Catalog::builtin();
+        let s = c.service("emp-unemployment-claim").expect("present");
+        let zh = s.commitment_clauses(Lang::Zh);
+        assert_eq!(zh.len(), 4, "{zh:?}");
+        assert!(zh[0].starts_with("一、本人所填写的信息"), "{}", zh[0]);
+        assert!(zh[1].starts_with("二、本人的就业"), "{}", zh[1]);
+        assert!(zh[2].contains("失业登记"), "{}", zh[2]);
+        assert!(zh[3].starts_with("四、") && zh[3].contains("法律责任"));
+        let en = s.commitment_clauses(Lang::En);
+        assert!(en[2].starts_with("3. I lost my job"), "{}", en[2]);
+        // Services without a commitment have no clauses; every commitment has at least three.
+        for s in c.services() {
+            let n = s.commitment_clauses(Lang::Zh).len();
+            assert_eq!(n == 0, !s.commitment, "{}", s.id);
+            assert_eq!(n, s.commitment_clauses(Lang::En).len(), "{}", s.id);
+        }
+        assert!(c
+            .services()
+            .iter()
+            .filter(|s| s.output == Output::Screen)
+            .all(|s| !s.commitment || !s.commitment_clauses(Lang::Zh).is_empty()));
+    }
+
+    #[test]
+    fn half_translated_or_stray_commitment_texts_are_refused() {
+        let base = BUILTIN_TOML.replacen("commitment_en = \"I lost my job", "x_unused = \"", 1);
+        let errs = Catalog::parse(&base).expect_err("unknown key");
+        assert!(format!("{errs:?}").contains("x_unused"), "{errs:?}");
+        let half = BUILTIN_TOML.replacen("commitment_en = \"I lost my job not by my own choice, am registered as unemployed, and will not work or draw a pension while claiming.\"\n", "", 1);
+        let errs = Catalog::parse(&half).expect_err("half pair");
+        let msg = format!("{errs:?}");
+        assert!(msg.contains("service.commitment_en"), "{msg}");
     }
 
     #[test]

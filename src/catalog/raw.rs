@@ -30,6 +30,8 @@ struct RawCategory {
     en: Spanned<String>,
     short_zh: Option<String>,
     icon: Spanned<String>,
+    commitment_zh: Option<Spanned<String>>,
+    commitment_en: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +61,8 @@ struct RawService {
     proxy: bool,
     #[serde(default)]
     commitment: bool,
+    commitment_zh: Option<Spanned<String>>,
+    commitment_en: Option<Spanned<String>>,
     #[serde(default)]
     elicense: Vec<Spanned<String>>,
     #[serde(default)]
@@ -81,6 +85,37 @@ struct RawField {
     max: Option<f64>,
     #[serde(default)]
     options: Vec<Choice>,
+}
+
+/// The clauses of a service's commitment (告知承诺书), numbered: truthfulness, the category's
+/// clause, the service's own clause, liability.
+fn commitment_clauses(
+    category: Option<(String, String)>,
+    own: Option<(String, String)>,
+) -> (Vec<String>, Vec<String>) {
+    const NUM_ZH: [&str; 6] = ["一", "二", "三", "四", "五", "六"];
+    let mut zh = vec!["本人所填写的信息和提交的材料真实、准确、完整，不存在虚假内容。".to_string()];
+    let mut en = vec![
+        "The information I give and the materials I submit are true, accurate and complete."
+            .to_string(),
+    ];
+    for (z, e) in category.into_iter().chain(own) {
+        zh.push(z);
+        en.push(e);
+    }
+    zh.push("本人已知晓办理本事项的条件和要求。如有不实承诺，本人愿意承担相应的法律责任，并接受信用惩戒。".into());
+    en.push("I know the conditions of this service. If any of this is untrue, I accept the legal consequences and the credit penalties.".into());
+    let zh = zh
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}、{t}", NUM_ZH[i.min(NUM_ZH.len() - 1)]))
+        .collect();
+    let en = en
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}. {t}", i + 1))
+        .collect();
+    (zh, en)
 }
 
 fn yes() -> bool {
@@ -139,6 +174,38 @@ impl Checker<'_> {
         s.to_string()
     }
 
+    /// An optional text given in both languages or in neither.
+    fn pair(
+        &mut self,
+        zh: &Option<Spanned<String>>,
+        en: &Option<Spanned<String>>,
+        field: &str,
+    ) -> Option<(String, String)> {
+        match (zh, en) {
+            (Some(z), Some(e)) => Some((
+                self.text(z, &format!("{field}_zh"), false),
+                self.text(e, &format!("{field}_en"), true),
+            )),
+            (Some(v), None) => {
+                self.fail(
+                    v.span(),
+                    &format!("{field}_en"),
+                    "missing translation: give the English text too",
+                );
+                None
+            }
+            (None, Some(v)) => {
+                self.fail(
+                    v.span(),
+                    &format!("{field}_zh"),
+                    "missing translation: give the Chinese text too",
+                );
+                None
+            }
+            (None, None) => None,
+        }
+    }
+
     fn id(&mut self, v: &Spanned<String>, field: &str, seen: &mut HashSet<String>) -> String {
         let s = v.get_ref();
         let ok = !s.is_empty()
@@ -188,12 +255,14 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
         if c.icon.get_ref().trim().is_empty() {
             ck.fail(c.icon.span(), "category.icon", "give an icon name");
         }
+        let commitment = ck.pair(&c.commitment_zh, &c.commitment_en, "category.commitment");
         categories.push(Category {
             short_zh: c.short_zh.clone().unwrap_or_else(|| zh.clone()),
             id,
             zh,
             en,
             icon: c.icon.get_ref().clone(),
+            commitment,
         });
     }
     let mut seen = HashSet::new();
@@ -281,6 +350,23 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
                 options: f.options.clone(),
             });
         }
+        let own = ck.pair(&s.commitment_zh, &s.commitment_en, "service.commitment");
+        if let (Some(_), false, Some(v)) = (&own, s.commitment, &s.commitment_zh) {
+            ck.fail(
+                v.span(),
+                "service.commitment_zh",
+                "a commitment text needs `commitment = true`",
+            );
+        }
+        let clauses = if s.commitment {
+            let category = categories
+                .iter()
+                .find(|c| &c.id == s.category.get_ref())
+                .and_then(|c| c.commitment.clone());
+            commitment_clauses(category, own)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         services.push(Service {
             id,
             zh: ck.text(&s.zh, "service.zh", false),
@@ -296,6 +382,8 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
             summary_en: ck.text(&s.summary_en, "service.summary_en", true),
             proxy: s.proxy,
             commitment: s.commitment,
+            commitment_zh: clauses.0,
+            commitment_en: clauses.1,
             elicense: s.elicense.iter().map(|l| l.get_ref().clone()).collect(),
             source: s.source.clone(),
             fields,

@@ -13,7 +13,7 @@ use zizhu_drivers::printer::receipt::Mode;
 use crate::catalog::{Catalog, Lang};
 use crate::error::usage;
 use crate::flow::play::{play, Script};
-use crate::flow::{receipt, FlowError, Identity, Source};
+use crate::flow::{receipt, Identity, Source};
 use crate::platform::{Client, ClientConfig};
 use zizhu_drivers::privacy::mask;
 
@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// platform does not confirm is re-sent by `zizhu run` on the same directory.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Decline the e-licences the platform offers (免证办); by default the citizen agrees.
+    #[arg(long)]
+    pub decline_elicense: bool,
+    /// Pinned e-licence root key (hex SEC1 public key, P-256 or SM2; repeatable) for verifying `--code EL1:…`
+    /// offline against the platform's trust list; default: the demo roots.
+    #[arg(long = "elicense-root", value_name = "HEX")]
+    pub elicense_roots: Vec<String>,
     /// Rate the service 1-5 at the end (5 = 非常满意); default: skip.
     #[arg(long)]
     pub rate: Option<u8>,
@@ -103,6 +110,45 @@ pub fn sample_card(name: &str) -> Option<zizhu_drivers::idcard::card::CardData> 
         "hk-macao-taiwan" => pick(CardKind::HkMacaoTaiwan, false),
         _ => None,
     }
+}
+
+/// A verifier for `--code`: the platform's trust list checked against the pinned roots (the
+/// demo roots by default), replay kept in memory. Without a usable list, EL1 codes go to the
+/// platform, as on the kiosk.
+fn code_verifier(client: &Client, roots: &[String]) -> anyhow::Result<crate::elicense::Verifier> {
+    use crate::elicense::{demo, store::MemoryStore, Alg, PublicKey, Verifier};
+    let roots = if roots.is_empty() {
+        demo::roots()?
+    } else {
+        roots
+            .iter()
+            .map(|h| {
+                hex::decode(h.trim())
+                    .ok()
+                    .and_then(|b| {
+                        PublicKey::from_sec1(Alg::Es256, &b)
+                            .or_else(|_| PublicKey::from_sec1(Alg::Sm2, &b))
+                            .ok()
+                    })
+                    .ok_or_else(|| {
+                        anyhow::Error::new(crate::error::UsageError(format!(
+                            "--elicense-root {h:.16}…: not a hex P-256 or SM2 public key"
+                        )))
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let mut v = Verifier::from_store(roots, Box::new(MemoryStore::default()))?;
+    match client.trust_list(None) {
+        Ok(crate::platform::Fetched::Fresh { body, .. }) => {
+            if let Err(e) = v.install_trust_list(&body, chrono::Utc::now()) {
+                tracing::info!(code = e.code(), "trust list refused: EL1 codes go online");
+            }
+        }
+        Ok(crate::platform::Fetched::NotModified) => {}
+        Err(e) => tracing::info!("trust list not downloaded: {e}"),
+    }
+    Ok(v)
 }
 
 /// Opens a link as the citizen's phone would (payment, face check).
@@ -196,16 +242,10 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return usage(format!("--id-number {}: {}", mask(n), e.message(Lang::En))),
         }
     } else if let Some(code) = &a.code {
-        match client.resolve_identity(code.trim()) {
-            Ok(p) => Some(Identity::from_code(
-                p.id_masked,
-                Some(p.name),
-                Some(p.subject_token),
-            )),
-            Err(e) => {
-                let msg = FlowError::Backend(e.into()).message(service, lang);
-                return refused(a.json, service, &msg);
-            }
+        let verifier = code_verifier(&client, &a.elicense_roots)?;
+        match crate::flow::codes::identify(code, Some(&verifier), &client, chrono::Utc::now()) {
+            Ok((id, _route)) => Some(id),
+            Err(e) => return refused(a.json, service, &e.message(lang)),
         }
     } else {
         return usage(format!(
@@ -233,6 +273,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
         open_link: &opener,
         wait: Duration::from_secs(a.wait),
         rate: a.rate,
+        elicense_consent: !a.decline_elicense,
     };
     let journal = match &a.data_dir {
         Some(dir) => Some(

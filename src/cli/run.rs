@@ -116,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             crate::runtime::DeviceEvent::CardRemoved => "card removed",
                             crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
                             crate::runtime::DeviceEvent::Scan(_) => "scan",
-                            crate::runtime::DeviceEvent::PrintWaiting(_) => "print waiting",
+                            crate::runtime::DeviceEvent::PrintWaiting(..) => "print waiting",
                             crate::runtime::DeviceEvent::Printed => "printed",
                         }
                     );
@@ -160,6 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         printer,
         events: Some(rx),
         kiosk_id: runtime.config.kiosk_id.clone(),
+        verifier: Some(runtime.verifier.clone()),
     };
     let result = crate::kiosk::run_window(options, Some(flow));
     stop.store(true, Ordering::SeqCst);

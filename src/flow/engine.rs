@@ -19,10 +19,15 @@ pub enum Step {
     Identify,
     /// Waiting for the face check on the citizen's phone (QR shown).
     FaceCheck,
+    /// Showing the e-licences the platform holds for the citizen (免证办) and asking consent to
+    /// use them instead of paper.
+    Licences,
     /// Filling the form.
     Form,
     /// Reading and accepting the commitment (告知承诺).
     Commitment,
+    /// Picking an appointment slot (appointment services).
+    Slot,
     /// Checking what will be sent.
     Confirm,
     /// Showing the payment QR and polling the platform.
@@ -133,6 +138,45 @@ pub struct Slot {
     pub available: bool,
 }
 
+/// An e-licence the platform holds for the citizen, offered instead of a paper document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldLicence {
+    /// Licence type (catalog `[[licence]]` id).
+    pub licence_type: String,
+    /// Licence name, Chinese.
+    pub name_zh: String,
+    /// Licence name, English.
+    pub name_en: String,
+    /// 证照标识, masked (first 6 and last 4 characters).
+    pub identifier_masked: String,
+    /// What the service request carries to attach it.
+    pub reference: String,
+    /// Valid until (`YYYY-MM-DD` or 长期), when known.
+    pub valid_to: Option<String>,
+}
+
+/// Who a platform call is about: the identified citizen as the platform needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct SubjectRef<'a> {
+    /// Full ID number (card or typed), or the masked one when a token stands for the person.
+    pub id_number: &'a str,
+    /// A subject token the platform issued for this citizen.
+    pub subject_token: Option<&'a str>,
+    /// How the citizen identified.
+    pub source: Source,
+}
+
+/// A citizen identified by a code the platform resolved (identity code, online ticket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeIdentity {
+    /// The platform's token for the person.
+    pub subject_token: String,
+    /// ID number, masked.
+    pub id_masked: String,
+    /// Name, when the platform shows it (memory only).
+    pub name: Option<String>,
+}
+
 /// The result of polling a payment or a face check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -192,7 +236,7 @@ pub struct Submission {
     pub commitment_accepted: bool,
     /// Form values.
     pub fields: BTreeMap<String, String>,
-    /// E-licence types attached instead of paper.
+    /// References of the e-licences attached instead of paper (with the citizen's consent).
     pub elicense: Vec<String>,
     /// The citizen's language.
     pub lang: Lang,
@@ -241,6 +285,19 @@ pub trait Backend {
     fn face_check(&self, check_id: &str) -> Result<PollStatus, BackendError>;
     /// Appointment slots for a service.
     fn slots(&self, service_id: &str, date: &str) -> Result<Vec<Slot>, BackendError>;
+    /// The e-licences of `types` the platform holds for the subject (免证办); types not held are
+    /// absent.
+    fn licences(
+        &self,
+        service_id: &str,
+        subject: SubjectRef<'_>,
+        types: &[String],
+    ) -> Result<Vec<HeldLicence>, BackendError>;
+    /// Resolves an identity code only the platform can read (粤省事码, or an `EL1:` presentation
+    /// when offline verification is off).
+    fn resolve_code(&self, code: &str) -> Result<CodeIdentity, BackendError>;
+    /// Consumes an online e-licence ticket (`ET1:`, single use) and returns its holder.
+    fn consume_ticket(&self, reference: &str) -> Result<CodeIdentity, BackendError>;
     /// Sends a rating (idempotent by key).
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError>;
 }
@@ -277,6 +334,15 @@ pub enum FlowError {
     /// The commitment was not accepted; the service cannot go on without it.
     #[error("the commitment must be accepted")]
     NoConsent,
+    /// The citizen declined the e-licences; without them the service needs paper at a counter.
+    #[error("the e-licences were declined")]
+    LicencesDeclined,
+    /// A scanned code did not identify the citizen.
+    #[error(transparent)]
+    Code(#[from] super::codes::CodeError),
+    /// The chosen appointment slot is not on offer (taken meanwhile, or never listed).
+    #[error("no such free slot")]
+    SlotGone,
     /// The platform refused or could not be reached.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -305,6 +371,19 @@ impl FlowError {
                 .pick(
                     "需要同意告知承诺才能继续办理；如有疑问请到窗口咨询。",
                     "You need to accept the commitment to continue; ask at a counter if unsure.",
+                )
+                .into(),
+            FlowError::Code(e) => e.message(lang),
+            FlowError::LicencesDeclined => lang
+                .pick(
+                    "不使用电子证照时，本事项需要携带纸质材料原件到窗口办理。您可以改为同意使用，或结束办理。",
+                    "Without the e-licences this service needs the paper originals at a counter. You can agree to use them, or end here.",
+                )
+                .into(),
+            FlowError::SlotGone => lang
+                .pick(
+                    "这个时段已经约满，请选择其他时段。",
+                    "That time is no longer free; please choose another.",
                 )
                 .into(),
             FlowError::Backend(BackendError::Rejected { message_zh, message_en, .. }) => {
@@ -355,6 +434,12 @@ pub struct Flow<'a> {
     values: BTreeMap<String, String>,
     consent: bool,
     face_check: Option<(String, String)>,
+    offered: Vec<HeldLicence>,
+    licences_unavailable: bool,
+    attached: Vec<String>,
+    slots: Vec<Slot>,
+    slot_day: Option<String>,
+    slot: Option<Slot>,
     reply: Option<Reply>,
     queued: bool,
     key: String,
@@ -383,6 +468,12 @@ impl<'a> Flow<'a> {
             values: BTreeMap::new(),
             consent: false,
             face_check: None,
+            offered: Vec::new(),
+            licences_unavailable: false,
+            attached: Vec::new(),
+            slots: Vec::new(),
+            slot_day: None,
+            slot: None,
             reply: None,
             queued: false,
             key: new_key(),
@@ -390,7 +481,7 @@ impl<'a> Flow<'a> {
             started: Instant::now(),
         };
         if service.auth == Auth::None {
-            f.step = f.after_identity();
+            f.step = f.after_licences();
         }
         f
     }
@@ -448,7 +539,38 @@ impl<'a> Flow<'a> {
         }
     }
 
-    fn after_identity(&self) -> Step {
+    /// After identification: the e-licence consent for services that take e-licences (the
+    /// platform is asked which the citizen holds), else the form.
+    fn after_identity(&mut self, backend: &dyn Backend) -> Step {
+        if self.service.elicense.is_empty() {
+            return self.after_licences();
+        }
+        let Some(id) = self.identity.as_ref() else {
+            return self.after_licences();
+        };
+        let subject = SubjectRef {
+            id_number: &id.id_number,
+            subject_token: id.subject_token.as_deref(),
+            source: id.source,
+        };
+        match backend.licences(&self.service.id, subject, &self.service.elicense) {
+            Ok(held) => {
+                self.offered = held
+                    .into_iter()
+                    .filter(|l| self.service.elicense.contains(&l.licence_type))
+                    .collect();
+                self.licences_unavailable = false;
+            }
+            Err(e) => {
+                tracing::info!(service = %self.service.id, "e-licences not fetched: {e}");
+                self.offered.clear();
+                self.licences_unavailable = true;
+            }
+        }
+        Step::Licences
+    }
+
+    fn after_licences(&self) -> Step {
         if !self.service.fields.is_empty() {
             Step::Form
         } else {
@@ -459,6 +581,14 @@ impl<'a> Flow<'a> {
     fn after_form(&self) -> Step {
         if self.service.commitment {
             Step::Commitment
+        } else {
+            self.after_commitment()
+        }
+    }
+
+    fn after_commitment(&self) -> Step {
+        if self.service.output == Output::Appointment {
+            Step::Slot
         } else {
             Step::Confirm
         }
@@ -489,7 +619,7 @@ impl<'a> Flow<'a> {
             self.step = Step::FaceCheck;
         } else {
             self.identity = Some(identity);
-            self.step = self.after_identity();
+            self.step = self.after_identity(backend);
         }
         Ok(self.step)
     }
@@ -506,10 +636,126 @@ impl<'a> Flow<'a> {
                 if let Some(i) = self.identity.as_mut() {
                     i.face_verified = true;
                 }
-                self.step = self.after_identity();
+                self.step = self.after_identity(backend);
             }
             PollStatus::Refused | PollStatus::Expired => return Err(FlowError::NotHere),
         }
+        Ok(self.step)
+    }
+
+    /// The e-licences offered for consent (empty when the citizen holds none of the types or the
+    /// platform could not be asked).
+    pub fn offered_licences(&self) -> &[HeldLicence] {
+        &self.offered
+    }
+    /// True when the platform could not be asked for the e-licences.
+    pub fn licences_unavailable(&self) -> bool {
+        self.licences_unavailable
+    }
+    /// The catalog licence types of the service the citizen was not found to hold.
+    pub fn missing_licences(&self) -> Vec<&'a str> {
+        self.service
+            .elicense
+            .iter()
+            .filter(|t| !self.offered.iter().any(|l| &l.licence_type == *t))
+            .map(|t| t.as_str())
+            .collect()
+    }
+    /// References of the e-licences the citizen agreed to attach.
+    pub fn attached_licences(&self) -> &[String] {
+        &self.attached
+    }
+
+    /// Consent to the offered e-licences: accepting attaches them all; declining leaves the
+    /// step (the service then needs paper at a counter). With nothing offered, going on needs no
+    /// consent.
+    pub fn attach_licences(&mut self, accept: bool) -> Result<Step, FlowError> {
+        self.expect(Step::Licences)?;
+        if self.offered.is_empty() {
+            self.attached.clear();
+        } else if accept {
+            self.attached = self.offered.iter().map(|l| l.reference.clone()).collect();
+        } else {
+            self.attached.clear();
+            return Err(FlowError::LicencesDeclined);
+        }
+        self.step = self.after_licences();
+        Ok(self.step)
+    }
+
+    /// The working days offered for appointments: the next `n` weekdays after `today`.
+    pub fn slot_days(today: chrono::NaiveDate, n: usize) -> Vec<chrono::NaiveDate> {
+        use chrono::Datelike;
+        today
+            .iter_days()
+            .skip(1)
+            .filter(|d| d.weekday().number_from_monday() <= 5)
+            .take(n)
+            .collect()
+    }
+
+    /// Loads the slots of `day` (`YYYY-MM-DD`) for the office chosen in the form, if any.
+    pub fn load_slots(&mut self, backend: &dyn Backend, day: &str) -> Result<Step, FlowError> {
+        self.expect(Step::Slot)?;
+        let office = self.values.get("office").cloned();
+        let slots = backend.slots(&self.service.id, day)?;
+        self.slots = slots
+            .into_iter()
+            .filter(|s| office.as_ref().is_none_or(|o| &s.office == o))
+            .collect();
+        self.slot_day = Some(day.to_string());
+        self.slot = None;
+        Ok(self.step)
+    }
+    /// The slots of the day loaded last.
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+    /// The day whose slots are loaded.
+    pub fn slot_day(&self) -> Option<&str> {
+        self.slot_day.as_deref()
+    }
+    /// The chosen slot, once there is one.
+    pub fn chosen_slot(&self) -> Option<&Slot> {
+        self.slot.as_ref()
+    }
+
+    /// Chooses a free slot from the loaded ones.
+    pub fn choose_slot(&mut self, slot_id: &str) -> Result<Step, FlowError> {
+        self.expect(Step::Slot)?;
+        let Some(slot) = self
+            .slots
+            .iter()
+            .find(|s| s.slot_id == slot_id && s.available)
+        else {
+            return Err(FlowError::SlotGone);
+        };
+        self.slot = Some(slot.clone());
+        self.step = Step::Confirm;
+        Ok(self.step)
+    }
+
+    /// One step back (commitment → form, slot → commitment or form, confirm → the step before
+    /// it). Values stay; an accepted commitment must be accepted again. Steps with nothing
+    /// before them inside the visit refuse.
+    pub fn back(&mut self) -> Result<Step, FlowError> {
+        let has_form = !self.service.fields.is_empty();
+        let prev = match self.step {
+            Step::Commitment if has_form => Step::Form,
+            Step::Slot if self.service.commitment => Step::Commitment,
+            Step::Slot if has_form => Step::Form,
+            Step::Confirm if self.service.output == Output::Appointment => Step::Slot,
+            Step::Confirm if self.service.commitment => Step::Commitment,
+            Step::Confirm if has_form => Step::Form,
+            other => return Err(FlowError::WrongStep(other)),
+        };
+        if matches!(prev, Step::Commitment | Step::Form) {
+            self.consent = false;
+        }
+        if prev == Step::Slot {
+            self.slot = None;
+        }
+        self.step = prev;
         Ok(self.step)
     }
 
@@ -557,7 +803,7 @@ impl<'a> Flow<'a> {
             return Err(FlowError::NoConsent);
         }
         self.consent = true;
-        self.step = Step::Confirm;
+        self.step = self.after_commitment();
         Ok(self.step)
     }
 
@@ -566,6 +812,10 @@ impl<'a> Flow<'a> {
             Some(i) => (i.id_number.clone(), i.source, i.subject_token.clone()),
             None => (String::new(), Source::Code, None),
         };
+        let mut fields = self.values.clone();
+        if let Some(slot) = &self.slot {
+            fields.insert("slot_id".into(), slot.slot_id.clone());
+        }
         Submission {
             service_id: self.service.id.clone(),
             idempotency_key: self.key.clone(),
@@ -575,8 +825,8 @@ impl<'a> Flow<'a> {
             proxy: source == Source::Typed,
             face_check_id: self.face_check.as_ref().map(|(id, _)| id.clone()),
             commitment_accepted: self.consent || !self.service.commitment,
-            fields: self.values.clone(),
-            elicense: self.service.elicense.clone(),
+            fields,
+            elicense: self.attached.clone(),
             lang: self.lang,
         }
     }
@@ -736,6 +986,12 @@ impl<'a> Flow<'a> {
         }
         self.values.clear();
         self.face_check = None;
+        self.offered.clear();
+        for r in self.attached.iter_mut() {
+            r.zeroize();
+        }
+        self.attached.clear();
+        self.slot = None;
     }
 }
 

@@ -2,13 +2,17 @@
 //! UI, so the same flow runs from the touchscreen, from `zizhu flow run` and from tests.
 //!
 //! ```text
-//! choose → identify (card | code | typed, 代他人) → [phone face check] → form → [commitment 告知承诺]
-//!        → confirm → platform call (journal first, idempotency key) → [payment QR, polled]
+//! choose → identify (card | code | typed, 代他人) → [phone face check] → [e-licences 免证办,
+//!        with consent] → form → [commitment 告知承诺] → [appointment slot] → confirm
+//!        → platform call (journal first, idempotency key) → [payment QR, polled]
 //!        → result → print / hand-off QR → evaluation 好差评 → end (memory wiped)
+//!
+//! Going back one step is possible between the form and confirm ([`Flow::back`]).
 //! ```
 //!
 //! The engine talks to the platform through [`Backend`] and to the journal through [`Outbox`];
 //! the HTTP client and the SQLite journal implement them (see `adapters`).
+pub mod codes;
 pub mod engine;
 pub mod fields;
 pub mod identity;
@@ -17,8 +21,8 @@ pub mod receipt;
 pub mod remote;
 
 pub use engine::{
-    Backend, BackendError, Document, Evaluation, Flow, FlowError, Item, Outbox, PayInfo,
-    PollStatus, Reply, ReplyStatus, Slot, Step, Submission, Table,
+    Backend, BackendError, CodeIdentity, Document, Evaluation, Flow, FlowError, HeldLicence, Item,
+    Outbox, PayInfo, PollStatus, Reply, ReplyStatus, Slot, Step, SubjectRef, Submission, Table,
 };
 pub use fields::{validate, FieldError};
 pub use identity::{IdentifyError, Identity, Source};

@@ -25,6 +25,9 @@ pub struct Script<'a> {
     pub wait: Duration,
     /// Rating at the end (1-5), or none.
     pub rate: Option<u8>,
+    /// Agree to attach the e-licences the platform offers (免证办); declining ends the visit
+    /// with the plain message a citizen would see.
+    pub elicense_consent: bool,
 }
 
 /// What the citizen saw, and how it ended.
@@ -142,6 +145,39 @@ fn steps(
                 .push(lang.pick("刷脸核验通过", "Face check passed").into()),
         }
     }
+    if flow.step() == Step::Licences {
+        for l in flow.offered_licences() {
+            t.screen.push(format!(
+                "{}: {} {}",
+                lang.pick("电子证照", "E-licence"),
+                lang.pick(&l.name_zh, &l.name_en),
+                l.identifier_masked
+            ));
+        }
+        if flow.licences_unavailable() {
+            t.screen.push(
+                lang.pick(
+                    "暂时无法调取电子证照",
+                    "E-licences cannot be fetched right now",
+                )
+                .into(),
+            );
+        }
+        let consent = script.elicense_consent;
+        t.screen.push(format!(
+            "{} [{}]",
+            lang.pick(
+                "同意使用以上电子证照代替纸质材料",
+                "Use these e-licences instead of paper"
+            ),
+            if consent {
+                lang.pick("同意", "Agree")
+            } else {
+                lang.pick("不同意", "Decline")
+            }
+        ));
+        flow.attach_licences(consent).map_err(|e| ("licences", e))?;
+    }
     if flow.step() == Step::Form {
         for f in &service.fields {
             let v = match script.fields.get(&f.key) {
@@ -155,14 +191,41 @@ fn steps(
         flow.finish_form().map_err(|e| ("form", e))?;
     }
     if flow.step() == Step::Commitment {
-        t.screen.push(
-            lang.pick(
-                "告知承诺：本人承诺所填信息真实有效。 [同意]",
-                "Commitment: I confirm the information is true. [Agree]",
-            )
-            .into(),
-        );
+        t.screen
+            .push(lang.pick("告知承诺书", "Commitment").to_string());
+        for c in service.commitment_clauses(lang) {
+            t.screen.push(format!("  {c}"));
+        }
+        t.screen.push(format!(
+            "[{}]",
+            lang.pick("同意并继续", "Agree and continue")
+        ));
         flow.commit(true).map_err(|e| ("commitment", e))?;
+    }
+    if flow.step() == Step::Slot {
+        let today = chrono::Local::now().date_naive();
+        for day in Flow::slot_days(today, 10) {
+            let day = day.format("%Y-%m-%d").to_string();
+            flow.load_slots(backend, &day).map_err(|e| ("slot", e))?;
+            let free = flow
+                .slots()
+                .iter()
+                .find(|s| s.available)
+                .map(|s| s.slot_id.clone());
+            if let Some(id) = free {
+                flow.choose_slot(&id).map_err(|e| ("slot", e))?;
+                break;
+            }
+        }
+        match flow.chosen_slot() {
+            Some(s) => t.screen.push(format!(
+                "{}: {} {}",
+                lang.pick("预约时段", "Appointment"),
+                s.start.replace('T', " "),
+                s.office
+            )),
+            None => return Err(("slot", FlowError::SlotGone)),
+        }
     }
     flow.confirm(backend, outbox).map_err(|e| ("submit", e))?;
     if flow.step() == Step::Payment {

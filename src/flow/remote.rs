@@ -6,8 +6,8 @@ use crate::platform::api::{self, ServiceResult, SubjectKind};
 use crate::platform::{Client, ErrorKind, PlatformError};
 
 use super::engine::{
-    Backend, BackendError, Document, Evaluation, Item, PayInfo, PollStatus, Reply, ReplyStatus,
-    Slot, Submission, Table,
+    Backend, BackendError, CodeIdentity, Document, Evaluation, HeldLicence, Item, PayInfo,
+    PollStatus, Reply, ReplyStatus, Slot, SubjectRef, Submission, Table,
 };
 use super::identity::Source;
 
@@ -214,6 +214,58 @@ impl Backend for Client {
                 available: s.available,
             })
             .collect())
+    }
+
+    fn licences(
+        &self,
+        service_id: &str,
+        subject: SubjectRef<'_>,
+        types: &[String],
+    ) -> Result<Vec<HeldLicence>, BackendError> {
+        let kind: SubjectKind = subject.source.into();
+        let subject = match subject.subject_token {
+            Some(t) => api::Subject::token(t, kind, false),
+            None => api::Subject::id_number(subject.id_number, kind, false),
+        };
+        let list = Client::licences(
+            self,
+            &api::LicenceRequest {
+                subject,
+                service_id: service_id.to_string(),
+                types: types.to_vec(),
+            },
+        )?;
+        Ok(list
+            .licences
+            .into_iter()
+            .map(|l| HeldLicence {
+                licence_type: l.licence_type,
+                name_zh: l.name_zh,
+                name_en: l.name_en,
+                identifier_masked: l.identifier_masked,
+                reference: l.reference,
+                valid_to: l.valid_to,
+            })
+            .collect())
+    }
+
+    fn resolve_code(&self, code: &str) -> Result<CodeIdentity, BackendError> {
+        let p = Client::resolve_identity(self, code)?;
+        Ok(CodeIdentity {
+            subject_token: p.subject_token,
+            id_masked: p.id_masked,
+            name: Some(p.name),
+        })
+    }
+
+    fn consume_ticket(&self, reference: &str) -> Result<CodeIdentity, BackendError> {
+        let key = crate::flow::engine::new_key();
+        let t = Client::consume_ticket(self, reference, &key)?;
+        Ok(CodeIdentity {
+            subject_token: t.subject_token,
+            id_masked: t.holder_masked,
+            name: None,
+        })
     }
 
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError> {

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use slint::{
@@ -26,14 +26,15 @@ use zizhu_drivers::printer::Receipt;
 
 use super::KioskUi;
 use crate::catalog::{Catalog, Field, FieldKind, Lang};
+use crate::elicense::Verifier;
 use crate::flow::engine::REASONS;
 use crate::flow::{BackendError, Flow, FlowError, Identity, Outbox, Step};
 use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
 use crate::ui::{
-    AppState, FlowAdapter, FlowChoice, FlowKeyRow, FlowRow, FlowStep, FlowTableRow, KioskWindow,
-    Screen,
+    AppState, FlowAdapter, FlowChoice, FlowKeyRow, FlowLicence, FlowRow, FlowSlot, FlowSlotRow,
+    FlowStep, FlowTableRow, KioskWindow, Screen,
 };
 
 /// Prints a receipt (queues it on the printer worker); the error is a plain reason.
@@ -51,6 +52,9 @@ pub struct FlowContext {
     pub events: Option<Receiver<DeviceEvent>>,
     /// This kiosk's id (printed on receipts).
     pub kiosk_id: String,
+    /// The e-licence verifier for scanned `EL1:`/`ET1:` codes; without one every code goes to
+    /// the platform.
+    pub verifier: Option<Arc<Mutex<Verifier>>>,
 }
 
 /// How often the UI thread looks for worker results and device events.
@@ -63,11 +67,18 @@ const POLL_LIMIT_TICKS: u32 = 3000;
 const GOODBYE: Duration = Duration::from_secs(6);
 /// Longest typed value of a field.
 const MAX_INPUT: usize = 40;
+/// Working days offered for appointments.
+const SLOT_DAYS: usize = 5;
+/// Candidates shown for the pinyin typed (one row of big keys).
+const CANDIDATES: usize = 8;
+/// Appointment times per row (elderly mode: fewer, larger).
+const SLOT_COLUMNS: usize = 3;
 
 /// What a worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
     Identify,
+    Slots,
     Poll,
     Confirm,
     Evaluate,
@@ -108,7 +119,15 @@ struct State {
     inputs: Vec<String>,
     letters: bool,
     paid: bool,
+    /// Chinese entry is on for the current text field; the pinyin typed so far.
+    chinese: bool,
+    pinyin: String,
+    /// The field whose Chinese mode was last set (a new text field starts in Chinese when its
+    /// example is Chinese).
+    ime_field: Option<usize>,
     print_state: &'static str,
+    /// Why the receipt waits: "paper", "cover" or "offline".
+    print_wait: &'static str,
     handoff_shown: bool,
     level: u8,
     reasons: BTreeSet<String>,
@@ -123,6 +142,7 @@ impl State {
             f.end();
         }
         self.typed.zeroize();
+        self.pinyin.zeroize();
         for v in self.inputs.iter_mut() {
             v.zeroize();
         }
@@ -141,6 +161,7 @@ struct Inner {
     printer: Option<PrintFn>,
     events: Option<Receiver<DeviceEvent>>,
     kiosk_id: String,
+    verifier: Option<Arc<Mutex<Verifier>>>,
     state: RefCell<State>,
     done_tx: Sender<Done>,
     done_rx: Receiver<Done>,
@@ -165,6 +186,7 @@ impl FlowUi {
             printer: ctx.printer,
             events: ctx.events,
             kiosk_id: ctx.kiosk_id,
+            verifier: ctx.verifier,
             state: RefCell::new(State::default()),
             done_tx,
             done_rx,
@@ -208,11 +230,13 @@ impl FlowUi {
 }
 
 /// The flow steps `zizhu screenshot --screen` can show.
-pub const PREVIEW_STEPS: [&str; 9] = [
+pub const PREVIEW_STEPS: [&str; 11] = [
     "identify",
     "face-check",
+    "licences",
     "form",
     "commitment",
+    "slot",
     "confirm",
     "payment",
     "result",
@@ -224,8 +248,10 @@ fn step_name(s: Step) -> &'static str {
     match s {
         Step::Identify => "identify",
         Step::FaceCheck => "face-check",
+        Step::Licences => "licences",
         Step::Form => "form",
         Step::Commitment => "commitment",
+        Step::Slot => "slot",
         Step::Confirm => "confirm",
         Step::Payment => "payment",
         Step::Result => "result",
@@ -283,6 +309,22 @@ impl FlowUi {
                         flow.finish_form()
                     }
                     Step::Commitment => flow.commit(true),
+                    Step::Licences => flow.attach_licences(true),
+                    Step::Slot => {
+                        let today = chrono::Local::now().date_naive();
+                        let mut chosen = Err(FlowError::SlotGone);
+                        for day in Flow::slot_days(today, SLOT_DAYS) {
+                            let day = day.format("%Y-%m-%d").to_string();
+                            flow.load_slots(&*client, &day)
+                                .map_err(|e| e.message(service, lang))?;
+                            let free = flow.slots().iter().find(|s| s.available).cloned();
+                            if let Some(slot) = free {
+                                chosen = flow.choose_slot(&slot.slot_id);
+                                break;
+                            }
+                        }
+                        chosen
+                    }
                     Step::Confirm => {
                         flow.confirm(&*client, journal.as_deref().map(|j| j as &dyn Outbox))
                     }
@@ -295,6 +337,14 @@ impl FlowUi {
                     }
                 };
                 r.map_err(|e| e.message(service, lang))?;
+            }
+            if step == "slot" && flow.slot_day().is_none() {
+                let today = chrono::Local::now().date_naive();
+                if let Some(day) = Flow::slot_days(today, SLOT_DAYS).first() {
+                    let day = day.format("%Y-%m-%d").to_string();
+                    flow.load_slots(&*client, &day)
+                        .map_err(|e| e.message(service, lang))?;
+                }
             }
             if step == "form" {
                 // Show the first field with its example typed.
@@ -346,6 +396,7 @@ pub fn render_flow_png(
             printer: None,
             events: None,
             kiosk_id: "SCREENSHOT".into(),
+            verifier: None,
         },
     );
     flow.preview(id, step).map_err(err)?;
@@ -377,11 +428,22 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_key(move |k| i.key(k.as_str()));
     a.on_backspace(on(|i| {
-        i.edit(|v| {
-            v.pop();
-        })
+        let had_pinyin = {
+            let mut s = i.state.borrow_mut();
+            s.pinyin.pop().is_some()
+        };
+        if had_pinyin {
+            i.apply();
+        } else {
+            i.edit(|v| {
+                v.pop();
+            })
+        }
     }));
-    a.on_clear(on(|i| i.edit(|v| v.clear())));
+    a.on_clear(on(|i| {
+        i.state.borrow_mut().pinyin.clear();
+        i.edit(|v| v.clear())
+    }));
     let i = inner.clone();
     a.on_choose(move |v| {
         let v = v.to_string();
@@ -390,6 +452,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     a.on_prev_field(on(|i| {
         i.change(|s| {
             s.field = s.field.saturating_sub(1);
+            s.pinyin.clear();
             s.error.clear();
         })
     }));
@@ -444,6 +507,58 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
         i.run(Job::Evaluate, |f, c, o| f.evaluate(None, Vec::new(), c, o));
     }));
     a.on_end_visit(on(|i| i.end_visit(true)));
+    let i = inner.clone();
+    a.on_attach_licences(move |yes| {
+        i.change(|s| {
+            let lang = s.lang;
+            if let Some(flow) = s.flow.as_mut() {
+                match flow.attach_licences(yes) {
+                    Ok(_) => s.error.clear(),
+                    Err(e) => s.error = e.message(flow.service(), lang),
+                }
+            }
+        })
+    });
+    a.on_back(on(|i| {
+        i.change(|s| {
+            if let Some(flow) = s.flow.as_mut() {
+                match flow.back() {
+                    Ok(Step::Form) => {
+                        s.field = s.inputs.len().saturating_sub(1);
+                        s.error.clear();
+                    }
+                    Ok(_) => s.error.clear(),
+                    Err(e) => tracing::debug!("back: {e}"),
+                }
+            }
+        })
+    }));
+    let i = inner.clone();
+    a.on_pick_day(move |d| i.load_slots(d.to_string()));
+    let i = inner.clone();
+    a.on_pick_slot(move |id| {
+        i.change(|s| {
+            let lang = s.lang;
+            if let Some(flow) = s.flow.as_mut() {
+                match flow.choose_slot(id.as_str()) {
+                    Ok(_) => s.error.clear(),
+                    Err(e) => s.error = e.message(flow.service(), lang),
+                }
+            }
+        })
+    });
+    let i = inner.clone();
+    a.on_pick_candidate(move |c| {
+        let c = c.to_string();
+        i.change(|s| s.pinyin.clear());
+        i.edit(move |v| v.push_str(&c));
+    });
+    a.on_toggle_chinese(on(|i| {
+        i.change(|s| {
+            s.chinese = !s.chinese;
+            s.pinyin.clear();
+        })
+    }));
 }
 
 impl Inner {
@@ -606,6 +721,20 @@ impl Inner {
         if dirty {
             self.apply();
         }
+        let load_slots = {
+            let s = self.state.borrow();
+            !s.busy
+                && s.error.is_empty()
+                && s.flow
+                    .as_ref()
+                    .is_some_and(|f| f.step() == Step::Slot && f.slot_day().is_none())
+        };
+        if load_slots {
+            let today = chrono::Local::now().date_naive();
+            if let Some(day) = Flow::slot_days(today, SLOT_DAYS).first() {
+                self.load_slots(day.format("%Y-%m-%d").to_string());
+            }
+        }
         if poll {
             let step = self.state.borrow().flow.as_ref().map(|f| f.step());
             match step {
@@ -668,6 +797,11 @@ impl Inner {
         }
     }
 
+    /// Loads the appointment times of `day` on a worker.
+    fn load_slots(&self, day: String) {
+        self.run(Job::Slots, move |f, c, _| f.load_slots(c, &day));
+    }
+
     fn device(&self, ev: DeviceEvent) {
         let step = {
             let s = self.state.borrow();
@@ -697,19 +831,39 @@ impl Inner {
                 });
             }
             DeviceEvent::Scan(code) if step == Some(Step::Identify) => {
+                let verifier = self.verifier.clone();
                 self.run(Job::Identify, move |f, c, _| {
-                    let p = c
-                        .resolve_identity(code.trim())
-                        .map_err(|e| FlowError::Backend(e.into()))?;
-                    let id = Identity::from_code(p.id_masked, Some(p.name), Some(p.subject_token));
-                    f.identify(id, c)
+                    let guard = verifier.as_ref().and_then(|v| v.lock().ok());
+                    let checked = crate::flow::codes::identify(
+                        &code,
+                        guard.as_deref(),
+                        c,
+                        chrono::Utc::now(),
+                    );
+                    drop(guard);
+                    match checked {
+                        Ok((id, route)) => {
+                            tracing::info!(?route, "identified by a scanned code");
+                            f.identify(id, c)
+                        }
+                        Err(e) => {
+                            tracing::info!(code = e.code(), "scanned code refused");
+                            Err(e.into())
+                        }
+                    }
                 });
             }
-            DeviceEvent::PrintWaiting(reason) => {
+            DeviceEvent::PrintWaiting(kind, reason) => {
                 tracing::info!("receipt waits for the printer: {reason}");
+                use zizhu_drivers::health::DeviceErrorKind as K;
                 self.change(|s| {
                     if !s.print_state.is_empty() {
                         s.print_state = "waiting";
+                        s.print_wait = match kind {
+                            K::PaperOut => "paper",
+                            K::CoverOpen => "cover",
+                            _ => "offline",
+                        };
                         s.handoff_shown = true;
                     }
                 });
@@ -746,6 +900,30 @@ impl Inner {
     fn key(&self, k: &str) {
         if k == "ABC" || k == "123" {
             self.change(|s| s.letters = k == "ABC");
+            return;
+        }
+        if k == "中" || k == "英" {
+            self.change(|s| {
+                s.chinese = k == "中";
+                s.pinyin.clear();
+            });
+            return;
+        }
+        let pinyin = {
+            let s = self.state.borrow();
+            s.chinese
+                && current_field(&s).is_some_and(|f| f.kind == FieldKind::Text)
+                && k.len() == 1
+                && k.chars().all(|c| c.is_ascii_alphabetic())
+        };
+        if pinyin {
+            self.change(|s| {
+                let next = format!("{}{}", s.pinyin, k.to_ascii_lowercase());
+                if next.len() <= 6 && crate::ime::is_prefix(&next) {
+                    s.pinyin = next;
+                }
+                s.error.clear();
+            });
             return;
         }
         let typing = {
@@ -823,6 +1001,7 @@ impl Inner {
                     return;
                 }
             }
+            s.pinyin.clear();
             if !last {
                 s.field += 1;
                 s.error.clear();
@@ -973,12 +1152,15 @@ fn digit_rows(extra: &[&'static str]) -> Vec<Vec<&'static str>> {
 }
 
 /// The keyboard of a text field: everything in 8 columns, or in elderly mode letters and digits
-/// on two pages of 6 columns (the ABC / 123 key switches).
-fn text_rows(elderly: bool, letters: bool) -> (Vec<Vec<&'static str>>, i32) {
+/// on two pages of 6 columns (the ABC / 123 key switches); the 中 / 英 key turns pinyin entry
+/// on and off.
+fn text_rows(elderly: bool, letters: bool, chinese: bool) -> (Vec<Vec<&'static str>>, i32) {
     const LETTERS: [&str; 28] = [
         "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R",
         "S", "T", "U", "V", "W", "X", "Y", "Z", "-", "粤",
     ];
+    // The last key switches between pinyin (中) and plain letters (英).
+    let switch = if chinese { "英" } else { "中" };
     const DIGITS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
     if elderly {
         let mut keys: Vec<&'static str> = if letters {
@@ -987,9 +1169,11 @@ fn text_rows(elderly: bool, letters: bool) -> (Vec<Vec<&'static str>>, i32) {
             DIGITS.to_vec()
         };
         keys.push(if letters { "123" } else { "ABC" });
+        keys.push(switch);
         (keys.chunks(6).map(|c| c.to_vec()).collect(), 6)
     } else {
-        let keys: Vec<&'static str> = DIGITS.iter().chain(LETTERS.iter()).copied().collect();
+        let mut keys: Vec<&'static str> = DIGITS.iter().chain(LETTERS.iter()).copied().collect();
+        keys.push(switch);
         (keys.chunks(8).map(|c| c.to_vec()).collect(), 8)
     }
 }
@@ -1096,8 +1280,10 @@ fn apply(w: &KioskWindow, s: &mut State) {
         match step {
             Step::Identify => FlowStep::Identify,
             Step::FaceCheck => FlowStep::FaceCheck,
+            Step::Licences => FlowStep::Licences,
             Step::Form => FlowStep::Form,
             Step::Commitment => FlowStep::Commitment,
+            Step::Slot => FlowStep::Slot,
             Step::Confirm => FlowStep::Confirm,
             Step::Payment => FlowStep::Payment,
             Step::Result => FlowStep::Result,
@@ -1105,7 +1291,87 @@ fn apply(w: &KioskWindow, s: &mut State) {
             Step::Done => FlowStep::Goodbye,
         }
     });
+    let back_flow_probe = || {
+        // Whether `back` would move: the same rule as Flow::back, without moving.
+        let has_form = !service.fields.is_empty();
+        match step {
+            Step::Commitment => has_form,
+            Step::Slot => service.commitment || has_form,
+            Step::Confirm => {
+                service.output == crate::catalog::Output::Appointment
+                    || service.commitment
+                    || has_form
+            }
+            _ => false,
+        }
+    };
+    a.set_can_back(back_flow_probe());
     match step {
+        Step::Licences => {
+            a.set_licences(model(
+                flow.offered_licences()
+                    .iter()
+                    .map(|l| FlowLicence {
+                        name: lang.pick(&l.name_zh, &l.name_en).into(),
+                        identifier: l.identifier_masked.as_str().into(),
+                        valid_to: l.valid_to.clone().unwrap_or_default().into(),
+                    })
+                    .collect(),
+            ));
+            let catalog = Catalog::builtin();
+            let missing: Vec<String> = if flow.licences_unavailable() {
+                Vec::new()
+            } else {
+                flow.missing_licences()
+                    .iter()
+                    .map(|t| {
+                        catalog
+                            .licence(t)
+                            .map(|l| l.name(lang).to_string())
+                            .unwrap_or_else(|| t.to_string())
+                    })
+                    .collect()
+            };
+            a.set_missing_licences(missing.join(lang.pick("、", ", ")).into());
+            a.set_licences_unavailable(flow.licences_unavailable());
+        }
+        Step::Slot => {
+            let today = chrono::Local::now().date_naive();
+            let loaded = flow.slot_day().unwrap_or("");
+            a.set_slot_days(model(
+                Flow::slot_days(today, SLOT_DAYS)
+                    .into_iter()
+                    .map(|d| {
+                        let value = d.format("%Y-%m-%d").to_string();
+                        FlowChoice {
+                            selected: value == loaded,
+                            label: day_label(d, lang).into(),
+                            value: value.into(),
+                        }
+                    })
+                    .collect(),
+            ));
+            let chosen = flow.chosen_slot().map(|c| c.slot_id.clone());
+            let cells: Vec<FlowSlot> = flow
+                .slots()
+                .iter()
+                .map(|x| FlowSlot {
+                    id: x.slot_id.as_str().into(),
+                    label: x.start.rsplit('T').next().unwrap_or(&x.start).into(),
+                    available: x.available,
+                    selected: chosen.as_deref() == Some(x.slot_id.as_str()),
+                })
+                .collect();
+            let cols = if s.elderly { 2 } else { SLOT_COLUMNS };
+            a.set_slot_rows(model(
+                cells
+                    .chunks(cols)
+                    .map(|c| FlowSlotRow {
+                        cells: model(c.to_vec()),
+                    })
+                    .collect(),
+            ));
+        }
         Step::Identify => {
             a.set_proxy(service.proxy);
             a.set_typing(s.typing);
@@ -1143,8 +1409,24 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     ));
                 } else {
                     a.set_keyboard("keys".into());
+                    if f.kind == FieldKind::Text && s.ime_field != Some(s.field) {
+                        s.ime_field = Some(s.field);
+                        s.chinese = !f.example.is_ascii();
+                        s.pinyin.clear();
+                    }
+                    let chinese = f.kind == FieldKind::Text && s.chinese;
+                    a.set_chinese(chinese);
+                    a.set_pinyin(s.pinyin.as_str().into());
+                    a.set_candidates(model(if chinese {
+                        crate::ime::candidates(&s.pinyin, CANDIDATES)
+                            .into_iter()
+                            .map(|c| SharedString::from(c.to_string()))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    }));
                     let (rows, cols) = match f.kind {
-                        FieldKind::Text => text_rows(s.elderly, s.letters),
+                        FieldKind::Text => text_rows(s.elderly, s.letters, s.chinese),
                         FieldKind::Amount => (digit_rows(&["."]), 3),
                         _ => (digit_rows(&[]), 3),
                     };
@@ -1154,6 +1436,13 @@ fn apply(w: &KioskWindow, s: &mut State) {
             }
         }
         Step::Confirm | Step::Commitment => {
+            a.set_clauses(model(
+                service
+                    .commitment_clauses(lang)
+                    .iter()
+                    .map(|c| SharedString::from(c.as_str()))
+                    .collect(),
+            ));
             let who = flow.identity().map(|i| {
                 let name = i.masked_name().unwrap_or_default();
                 let proxy = if i.source == crate::flow::Source::Typed {
@@ -1183,7 +1472,32 @@ fn apply(w: &KioskWindow, s: &mut State) {
                         value: shown.into(),
                     })
                 })
+                .collect::<Vec<_>>();
+            let mut rows = rows;
+            if let Some(slot) = flow.chosen_slot() {
+                rows.push(FlowRow {
+                    label: lang.pick("预约时间", "Appointment").into(),
+                    value: slot.start.replace('T', " ").into(),
+                });
+            }
+            let attached: Vec<String> = flow
+                .offered_licences()
+                .iter()
+                .filter(|l| flow.attached_licences().contains(&l.reference))
+                .map(|l| {
+                    format!(
+                        "{} {}",
+                        lang.pick(&l.name_zh, &l.name_en),
+                        l.identifier_masked
+                    )
+                })
                 .collect();
+            if !attached.is_empty() {
+                rows.push(FlowRow {
+                    label: lang.pick("电子证照", "E-licences").into(),
+                    value: attached.join("\n").into(),
+                });
+            }
             a.set_summary(model(rows));
         }
         Step::Payment => {
@@ -1254,6 +1568,7 @@ fn apply(w: &KioskWindow, s: &mut State) {
             });
             a.set_next_steps(next.unwrap_or("").into());
             a.set_print_state(s.print_state.into());
+            a.set_print_wait(s.print_wait.into());
             let handoff = reply.and_then(|r| r.handoff_url.clone());
             a.set_has_handoff(handoff.is_some());
             a.set_handoff_shown(s.handoff_shown && handoff.is_some());
@@ -1279,6 +1594,21 @@ fn apply(w: &KioskWindow, s: &mut State) {
 }
 
 /// How to type a field, in words.
+/// A working day as a tab says it: `11月30日 周一` / `Mon 30 Nov`.
+fn day_label(d: chrono::NaiveDate, lang: Lang) -> String {
+    use chrono::Datelike;
+    const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    match lang {
+        Lang::Zh => format!(
+            "{}月{}日 {}",
+            d.month(),
+            d.day(),
+            ZH[d.weekday().num_days_from_monday() as usize]
+        ),
+        Lang::En => d.format("%a %-d %b").to_string(),
+    }
+}
+
 fn field_hint(f: &Field, lang: Lang) -> String {
     match f.kind {
         FieldKind::MonthRange => lang

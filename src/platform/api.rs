@@ -435,6 +435,43 @@ pub struct TicketLicence {
     pub fields: BTreeMap<String, String>,
 }
 
+/// `POST /v1/elicense/licences`: which of these e-licence types the platform holds for the
+/// subject (免证办).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceRequest {
+    /// Whose licences.
+    pub subject: Subject,
+    /// The service they are for.
+    pub service_id: String,
+    /// Catalog licence ids.
+    pub types: Vec<String>,
+}
+
+/// The answer to [`LicenceRequest`]: types the subject does not hold are absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceList {
+    /// Licences held.
+    pub licences: Vec<HeldLicence>,
+}
+
+/// One e-licence the platform holds for the subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLicence {
+    /// Catalog licence id.
+    pub licence_type: String,
+    /// Name, Chinese.
+    pub name_zh: String,
+    /// Name, English.
+    pub name_en: String,
+    /// 证照标识, masked (first 6 and last 4 characters).
+    pub identifier_masked: String,
+    /// Opaque reference to put in `ServiceRequest.elicense` to attach it.
+    pub reference: String,
+    /// Valid until, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+}
+
 /// `POST /v1/evaluations` (好差评).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {

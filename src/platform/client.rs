@@ -294,6 +294,11 @@ impl Client {
         )
     }
 
+    /// `POST /v1/elicense/licences`: the subject's e-licences of the given types (a read).
+    pub fn licences(&self, req: &api::LicenceRequest) -> Result<api::LicenceList> {
+        self.post("/v1/elicense/licences".into(), req, None)
+    }
+
     /// `POST /v1/evaluations` with the caller's idempotency key.
     pub fn evaluate(&self, key: &str, ev: &api::Evaluation) -> Result<api::EvaluationAck> {
         self.post("/v1/evaluations".into(), ev, Some(key.into()))

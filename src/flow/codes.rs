@@ -1,0 +1,163 @@
+//! The identify step's scanned codes (扫码亮证): a code from the citizen's phone becomes an
+//! [`Identity`]. Routing follows docs/elicense.md: `EL1:` presentations are verified offline by
+//! the e-licence [`Verifier`] (an identity presentation carries the platform's subject token in
+//! its disclosed field `subject_token`); `ET1:` tickets are checked offline and consumed once at
+//! the platform; anything else, and any `EL1:` while offline verification is off (no or stale
+//! trust list, implausible clock), goes to the platform as an opaque identity code.
+use chrono::{DateTime, Utc};
+
+use super::engine::{Backend, BackendError, CodeIdentity};
+use super::identity::Identity;
+use crate::catalog::Lang;
+use crate::elicense::{self, types, Verified, Verifier};
+
+/// The disclosed field of an identity presentation that holds the platform's subject token.
+pub const SUBJECT_TOKEN_FIELD: &str = "subject_token";
+
+/// Why a scanned code did not identify the citizen.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    /// The code failed a verification step (see [`elicense::Error`] for each).
+    #[error("e-licence code rejected: {}", .0.code())]
+    Rejected(#[from] elicense::Error),
+    /// A valid presentation of a licence that is not an identity document (a marriage
+    /// certificate shown at the identify step).
+    #[error("the presentation is a licence, not an identity")]
+    NotIdentity {
+        /// Licence name, Chinese.
+        name_zh: String,
+        /// Licence name, English.
+        name_en: String,
+    },
+    /// An identity presentation without the platform's subject token cannot be used for
+    /// services (it was made for showing only).
+    #[error("the identity presentation carries no subject token")]
+    NoSubject,
+    /// The platform refused the code or could not be reached.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+impl CodeError {
+    /// A plain message for the citizen, with a way forward.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            CodeError::Rejected(e) => lang.pick(e.message_zh(), e.message_en()).to_string(),
+            CodeError::NotIdentity { name_zh, name_en } => match lang {
+                Lang::Zh => format!(
+                    "这是“{name_zh}”的证照码，不能用来认证身份。请出示身份码，或放置身份证。"
+                ),
+                Lang::En => format!(
+                    "This is a code for your {name_en}, not your identity. Show your identity code, or place your ID card."
+                ),
+            },
+            CodeError::NoSubject => lang
+                .pick(
+                    "这个身份码只能用于亮证，不能办事。请在政务App中选择“办事用码”后重新出示。",
+                    "This identity code is for showing only. Choose the code for services in the app and show it again.",
+                )
+                .into(),
+            CodeError::Backend(BackendError::Rejected {
+                message_zh,
+                message_en,
+                ..
+            }) => lang.pick(message_zh, message_en).to_string(),
+            CodeError::Backend(BackendError::Unreachable(_)) => lang
+                .pick(
+                    "暂时无法联网核验这个码。请放置身份证办理，或稍后再试。",
+                    "This code cannot be checked online right now. Place your ID card, or try again later.",
+                )
+                .into(),
+            CodeError::Backend(BackendError::Protocol(_)) => lang
+                .pick(
+                    "这个码暂时无法核验，请放置身份证办理。",
+                    "This code cannot be checked right now; please place your ID card.",
+                )
+                .into(),
+        }
+    }
+
+    /// A stable code for logs and the transcript (never the scanned text).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodeError::Rejected(e) => e.code(),
+            CodeError::NotIdentity { .. } => "identify.not_identity",
+            CodeError::NoSubject => "identify.no_subject",
+            CodeError::Backend(BackendError::Rejected { .. }) => "identify.refused",
+            CodeError::Backend(BackendError::Unreachable(_)) => "identify.unreachable",
+            CodeError::Backend(BackendError::Protocol(_)) => "identify.protocol",
+        }
+    }
+}
+
+/// How a scanned code was checked, for the audit trail and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `EL1:` verified on the kiosk.
+    Offline,
+    /// `ET1:` checked here, consumed at the platform.
+    Ticket,
+    /// Resolved by the platform (opaque code, or `EL1:` with offline verification off).
+    Platform,
+}
+
+/// Turns a scanned text into the citizen's identity. `verifier` is `None` where the kiosk has
+/// no e-licence verifier (every code then goes to the platform).
+pub fn identify(
+    text: &str,
+    verifier: Option<&Verifier>,
+    backend: &dyn Backend,
+    now: DateTime<Utc>,
+) -> Result<(Identity, Route), CodeError> {
+    let text = text.trim();
+    let from = |c: CodeIdentity| Identity::from_code(c.id_masked, c.name, Some(c.subject_token));
+    let Some(verifier) = verifier else {
+        return Ok((from(backend.resolve_code(text)?), Route::Platform));
+    };
+    match verifier.verify(text, now) {
+        Ok(Verified::Presentation(p)) => {
+            if p.licence.licence_type != types::IDENTITY_CARD.code {
+                let (zh, en) = p.licence_type_name.unwrap_or(("电子证照", "e-licence"));
+                return Err(CodeError::NotIdentity {
+                    name_zh: zh.into(),
+                    name_en: en.into(),
+                });
+            }
+            let token = p
+                .licence
+                .disclosed
+                .iter()
+                .find(|f| f.name == SUBJECT_TOKEN_FIELD && !f.value.is_empty())
+                .map(|f| f.value.clone())
+                .ok_or(CodeError::NoSubject)?;
+            let id = Identity::from_code(
+                p.licence
+                    .holder_id
+                    .as_deref()
+                    .map(elicense_mask)
+                    .unwrap_or_default(),
+                p.licence.holder_name.clone(),
+                Some(token),
+            );
+            Ok((id, Route::Offline))
+        }
+        Ok(Verified::Ticket(t)) => Ok((from(backend.consume_ticket(&t.reference)?), Route::Ticket)),
+        Ok(Verified::Opaque(code)) => {
+            Ok((from(backend.resolve_code(&code.text)?), Route::Platform))
+        }
+        Err(e) if e.falls_back_online() => {
+            tracing::info!(
+                code = e.code(),
+                "offline verification off: code sent to the platform"
+            );
+            Ok((from(backend.resolve_code(text)?), Route::Platform))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The issuer already masks the holder's number; masking again keeps at most 6 + 4 characters
+/// whatever the issuer sent.
+fn elicense_mask(s: &str) -> String {
+    zizhu_drivers::privacy::mask(s)
+}
