@@ -464,3 +464,161 @@ fn flow_screens_work_in_english_and_elderly_mode() {
         );
     }
 }
+
+/// An identity code from the phone for the synthetic citizen (the phone app did the face check).
+fn yss_code() -> String {
+    let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+    format!("YSS:{id}")
+}
+
+/// Presses the e-licence step's button, whichever the platform's answer made it show.
+fn pass_licences(r: &Rig) {
+    r.wait_for("免交纸质材料");
+    if shows(r.w(), "同意使用") {
+        press(r.w(), "不同意");
+        assert!(shows(
+            r.w(),
+            "不使用电子证照时，本事项需要携带纸质材料原件到窗口办理。您可以改为同意使用，或结束办理。"
+        ));
+        press(r.w(), "同意使用");
+    } else {
+        press(r.w(), "继续办理");
+    }
+}
+
+#[test]
+fn appointment_time_is_picked_on_screen_and_back_returns_to_it() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.start("hf-appointment");
+    r.tx.send(DeviceEvent::Scan(yss_code())).unwrap();
+    r.wait_for("区政务服务中心");
+    press(r.w(), "区政务服务中心");
+    press(r.w(), "下一项");
+    r.type_keys("13800138000");
+    press(r.w(), "填好了，下一步");
+    r.wait_for("请选择预约时间");
+    // Wait for the times of the first working day, then press the first free one.
+    let a = r.w().global::<FlowAdapter>();
+    let mut free = None;
+    for _ in 0..200 {
+        let rows = a.get_slot_rows();
+        free = (0..rows.row_count())
+            .filter_map(|i| rows.row_data(i))
+            .flat_map(|row| (0..row.cells.row_count()).filter_map(move |j| row.cells.row_data(j)))
+            .find(|c| c.available);
+        if free.is_some() {
+            break;
+        }
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let free = free.expect("a free time on the first working day");
+    // Taken times are shown but say so.
+    let taken = labels(r.w()).into_iter().any(|l| l.ends_with("已约满"));
+    press(r.w(), free.label.as_str());
+    r.wait_for("请核对办理信息");
+    assert!(shows(r.w(), "预约时间"));
+    let slot_day = free.id.split('-').take(3).collect::<Vec<_>>().join("-");
+    assert!(
+        labels(r.w()).iter().any(|l| l.starts_with(&slot_day)),
+        "the chosen day on the confirm screen: {:?}",
+        labels(r.w())
+    );
+    press(r.w(), "上一步");
+    r.wait_for("请选择预约时间");
+    press(r.w(), free.label.as_str());
+    press(r.w(), "确认提交");
+    r.wait_for("预约成功");
+    let _ = taken;
+}
+
+#[test]
+fn chinese_is_typed_by_pinyin() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.start("ent-name-declare");
+    r.tx.send(DeviceEvent::Scan(yss_code())).unwrap();
+    pass_licences(&r);
+    r.wait_for("手机号码");
+    r.type_keys("13800138000");
+    press(r.w(), "下一项");
+    r.wait_for("拟用名称");
+    let a = r.w().global::<FlowAdapter>();
+    assert!(a.get_chinese(), "a field with a Chinese example starts in pinyin mode");
+    for k in ["M", "E", "I"] {
+        press(r.w(), k);
+    }
+    assert_eq!(a.get_pinyin(), "mei");
+    let candidates: Vec<String> = a.get_candidates().iter().map(|c| c.to_string()).collect();
+    assert!(candidates.contains(&"梅".to_string()), "{candidates:?}");
+    press(r.w(), "梅");
+    assert_eq!(a.get_field_value(), "梅");
+    assert_eq!(a.get_pinyin(), "");
+    // A letter that spells no syllable is not taken.
+    press(r.w(), "Z");
+    press(r.w(), "Z");
+    assert_eq!(a.get_pinyin(), "z");
+    // 删除 takes back pinyin first, then characters.
+    press(r.w(), "删除");
+    assert_eq!(a.get_pinyin(), "");
+    assert_eq!(a.get_field_value(), "梅");
+    // 英 switches to plain letters.
+    press(r.w(), "英");
+    assert!(!a.get_chinese());
+    press(r.w(), "A");
+    assert_eq!(a.get_field_value(), "梅A");
+}
+
+#[test]
+fn el1_codes_at_the_identify_step() {
+    use zizhu::elicense::{claims::Field, lid, types, Alg, Licence, PresentationClaims};
+    let r = rig(true, false, Duration::from_secs(3600));
+    let platform = r._platform.as_ref().unwrap().url();
+    let client = Client::new(ClientConfig::new(platform, "t", "TEST")).unwrap();
+    let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+    let token = client
+        .subject(&zizhu::platform::api::SubjectRequest {
+            id_number: id.clone(),
+            kind: zizhu::platform::api::SubjectKind::Code,
+        })
+        .unwrap()
+        .subject_token;
+    let present = |lt: &types::LicenceType, token: Option<&str>| {
+        let mut l = Licence::default();
+        l.licence_type = lt.code.into();
+        l.identifier = lid::build(lt.code, "11440100MB2C00001X", "A0001", "001").unwrap();
+        l.holder_name = Some("黄*明".into());
+        l.holder_id = Some(zizhu_drivers::privacy::mask(&id));
+        if let Some(t) = token {
+            l.disclosed = vec![Field {
+                name: "subject_token".into(),
+                value: t.into(),
+            }];
+        }
+        zizhu::elicense::issue_presentation(
+            &zizhu::elicense::demo::issuer(Alg::Sm2).unwrap(),
+            &PresentationClaims {
+                licence: l,
+                iat: chrono::Utc::now().timestamp(),
+                ttl: 300,
+                aud: None,
+                cti: None,
+            },
+        )
+        .unwrap()
+    };
+    r.start("ps-idcard-lost");
+    // A marriage certificate is a licence, not an identity.
+    r.tx.send(DeviceEvent::Scan(present(&types::MARRIAGE_CERTIFICATE, Some(&token))))
+        .unwrap();
+    r.wait_for("这是“结婚证”的证照码，不能用来认证身份。请出示身份码，或放置身份证。");
+    // Random text from the scanner gets a plain message too.
+    r.tx.send(DeviceEvent::Scan("EL1:%%%not-base45".into())).unwrap();
+    r.wait_for("没有读清楚这个码，请把手机拿稳，重新扫码。");
+    // The identity presentation (SM2) identifies the citizen offline and the visit goes on.
+    let code = present(&types::IDENTITY_CARD, Some(&token));
+    r.tx.send(DeviceEvent::Scan(code.clone())).unwrap();
+    r.wait_for("手机号码");
+    for l in labels(r.w()) {
+        assert!(!l.contains(&id), "full ID number on screen: {l}");
+    }
+}
