@@ -161,7 +161,11 @@ pub struct ServiceRequest {
     /// `slot_id` from the slots endpoint.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
-    /// E-licence references used instead of paper materials (licence ids or ticket references).
+    /// E-licences used instead of paper materials: references from
+    /// `POST /v1/elicense/licences` ([`HeldLicence::reference`]) for this citizen, or references
+    /// of `ET1:` tickets consumed for them. Unknown references are refused
+    /// (`422 unknown_licence_reference`). Transitional: catalog licence type ids (what the flow
+    /// engine sent before the licences endpoint) are still accepted and attach nothing.
     #[serde(default)]
     pub elicense: Vec<String>,
     /// A confirmed phone face check (`idcard+face` services identified by ID card).
@@ -433,6 +437,46 @@ pub struct TicketLicence {
     pub subject_token: String,
     /// Licence fields (label → value), shown to the citizen only.
     pub fields: BTreeMap<String, String>,
+}
+
+/// `POST /v1/elicense/licences` (免证办): which of these e-licence types the citizen holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceRequest {
+    /// Whose licences (a subject token in the kiosk's normal use).
+    pub subject: Subject,
+    /// The service the licences are for (the platform may log or restrict by it).
+    pub service_id: String,
+    /// Catalog licence type ids (`[[licence]] id`, e.g. `household-register`); empty means
+    /// every type the citizen holds.
+    #[serde(default)]
+    pub types: Vec<String>,
+}
+
+/// One e-licence the citizen holds, as the consent screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLicence {
+    /// Catalog licence type id (`household-register`).
+    pub licence_type: String,
+    /// Licence name, Chinese.
+    pub name_zh: String,
+    /// Licence name, English.
+    pub name_en: String,
+    /// The licence identifier (证照标识) masked: first 6 and last 4 characters.
+    pub identifier_masked: String,
+    /// Opaque reference (`lic_…` on the demo) to put into [`ServiceRequest::elicense`] to attach
+    /// this licence to a request for the same citizen.
+    pub reference: String,
+    /// Valid until (`YYYY-MM-DD` or `长期`), when the licence has an end date field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+}
+
+/// Answer of `POST /v1/elicense/licences`: the requested types the citizen holds (types not
+/// held are simply absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceList {
+    /// The licences, in the order of the request's `types`.
+    pub licences: Vec<HeldLicence>,
 }
 
 /// `POST /v1/evaluations` (好差评).

@@ -294,6 +294,14 @@ impl Client {
         )
     }
 
+    /// `POST /v1/elicense/licences`: which of `req.types` the citizen holds, each with the
+    /// reference to attach it to a service request (免证办). An idempotent read: the client adds
+    /// a fresh idempotency key and retries like the other reads.
+    pub fn licences(&self, req: &api::LicenceRequest) -> Result<api::LicenceList> {
+        let key = new_key()?;
+        self.post("/v1/elicense/licences".into(), req, Some(key))
+    }
+
     /// `POST /v1/evaluations` with the caller's idempotency key.
     pub fn evaluate(&self, key: &str, ev: &api::Evaluation) -> Result<api::EvaluationAck> {
         self.post("/v1/evaluations".into(), ev, Some(key.into()))
