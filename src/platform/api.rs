@@ -503,6 +503,47 @@ pub struct EvaluationAck {
 /// Answer of `POST /v1/payments/{order_id}/cancel`: the payment after cancelling.
 pub type CancelAck = Payment;
 
+/// What `POST /demo/elicense` makes (demo platform only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoCodeKind {
+    /// An `EL1:` presentation (verified offline by the kiosk).
+    #[default]
+    Presentation,
+    /// An `ET1:` ticket (consumed at `POST /v1/elicense/tickets/consume`).
+    Ticket,
+}
+
+/// Body of `POST /demo/elicense` (demo platform only): a code as the government app would show
+/// it for a synthetic person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoCodeRequest {
+    /// The synthetic person's ID number.
+    pub id_number: String,
+    /// Catalog licence type id (`identity`, `household-register`, `marriage-cert` …).
+    #[serde(default = "default_licence")]
+    pub licence: String,
+    /// Presentation or ticket.
+    #[serde(default)]
+    pub kind: DemoCodeKind,
+    /// Signing algorithm of the demo issuer, `es256` or `sm2` (default `sm2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+fn default_licence() -> String {
+    "identity".into()
+}
+
+/// Answer of `POST /demo/elicense`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoCode {
+    /// The text the QR code carries (`EL1:…` or `ET1:…`).
+    pub payload: String,
+    /// Unix seconds when the code expires.
+    pub expires_at: i64,
+}
+
 /// Body of `POST /demo/faults` (demo platform only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {

@@ -318,6 +318,12 @@ impl Client {
         })
     }
 
+    /// `POST /demo/elicense` (demo platform only): an `EL1:`/`ET1:` code for a synthetic person,
+    /// signed by the demo issuer. One attempt (each call makes a new code).
+    pub fn demo_code(&self, req: &api::DemoCodeRequest) -> Result<api::DemoCode> {
+        self.post("/demo/elicense".into(), req, None)
+    }
+
     /// `GET /v1/health`: whether the platform answers at all (one attempt, no retry).
     pub fn ping(&self) -> Result<()> {
         let call = Call {
