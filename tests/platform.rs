@@ -939,7 +939,8 @@ fn demo_presentation_verifies_offline_and_its_subject_token_is_accepted() {
         })
         .expect_err("not held");
     assert_eq!(api_code(&e), "licence_not_held");
-    // A ticket: verified offline, consumed online, then attachable to this citizen's request.
+    // A ticket: verified offline, consumed online; the licence is then listed for a reference
+    // (the ticket reference itself is not an attachable reference).
     let t = demo_code(&c, ID, "household-register", api::DemoCodeKind::Ticket);
     let Ok(Verified::Ticket(t)) = v.verify(&t.payload, chrono::Utc::now()) else {
         panic!("a ticket");
@@ -948,12 +949,11 @@ fn demo_presentation_verifies_offline_and_its_subject_token_is_accepted() {
         .consume_ticket(&t.reference, &new_key().expect("k"))
         .expect("consume");
     assert_eq!(l.licence_type, "household-register");
-    submit_with(
-        &c,
-        Subject::token(l.subject_token, SubjectKind::Code, false),
-        vec![t.reference],
-    )
-    .expect("a consumed ticket attaches");
+    let holder = Subject::token(l.subject_token, SubjectKind::Code, false);
+    let e = submit_with(&c, holder.clone(), vec![t.reference]).expect_err("ticket reference");
+    assert_eq!(api_code(&e), "unknown_licence_reference");
+    let list = held(&c, holder.clone(), &[&l.licence_type]);
+    submit_with(&c, holder, vec![list.licences[0].reference.clone()]).expect("listed reference");
 }
 
 #[test]

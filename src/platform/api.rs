@@ -162,9 +162,10 @@ pub struct ServiceRequest {
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// E-licences used instead of paper materials: references from
-    /// `POST /v1/elicense/licences` ([`HeldLicence::reference`]) for this citizen, or references
-    /// of `ET1:` tickets consumed for them. Unknown references are refused
-    /// (`422 unknown_licence_reference`). Transitional: catalog licence type ids (what the flow
+    /// `POST /v1/elicense/licences` ([`HeldLicence::reference`]) issued for this citizen (after
+    /// an `ET1:` ticket, list the citizen's licences for its reference). Unknown references are
+    /// refused (`422 unknown_licence_reference`). Journaled in clear: references only, never
+    /// ticket contents. Transitional: catalog licence type ids (what the flow
     /// engine sent before the licences endpoint) are still accepted and attach nothing.
     #[serde(default)]
     pub elicense: Vec<String>,

@@ -766,9 +766,11 @@ fn unknown_licence_reference() -> DemoError {
 }
 
 /// Checks the e-licences a service request attaches: each entry is a reference from
-/// `/v1/elicense/licences` issued for this citizen and still live, or the reference of an `ET1:`
-/// ticket consumed for this citizen. Transitional: a catalog licence type id (what the flow engine
-/// sent before the licences endpoint) is accepted and attaches nothing.
+/// `/v1/elicense/licences` issued for this citizen and still live. (Ticket references are not
+/// accepted: the demo's carry the ID number, and the request's references are journaled in clear;
+/// after consuming a ticket the kiosk lists the citizen's licences for a reference.)
+/// Transitional: a catalog licence type id (what the flow engine sent before the licences
+/// endpoint) is accepted and attaches nothing.
 fn check_elicense(
     st: &DemoState,
     c: &Connection,
@@ -786,23 +788,13 @@ fn check_elicense(
         let Some(id) = id_number else {
             return Err(unknown_licence_reference());
         };
-        let known = if r.starts_with("lic_") {
-            c.query_row(
+        let known = r.starts_with("lic_")
+            && c.query_row(
                 "SELECT COUNT(*) FROM licence_refs
                  WHERE reference = ?1 AND id_number = ?2 AND expires_at >= ?3",
                 params![r, id, now()],
                 |row| row.get::<_, i64>(0),
-            )? > 0
-        } else {
-            let used: i64 = c.query_row(
-                "SELECT COUNT(*) FROM tickets WHERE ticket = ?1",
-                params![r],
-                |row| row.get(0),
-            )?;
-            used > 0
-                && ticket_content(r)
-                    .is_some_and(|(_, holder)| holder.trim().eq_ignore_ascii_case(id))
-        };
+            )? > 0;
         if !known {
             return Err(unknown_licence_reference());
         }
