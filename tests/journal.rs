@@ -345,3 +345,110 @@ fn no_full_id_number_name_or_form_value_in_the_database_file() {
     let j2 = Journal::open(other.path()).expect("other kiosk");
     assert_ne!(j2.id_digest(ID).1, j.id_digest(ID).1);
 }
+
+/// The kiosk's e-licence verifier on the journal database, as the runtime opens it.
+fn elicense_verifier(j: &Journal) -> zizhu::elicense::Verifier {
+    let store = zizhu::elicense::store::SqliteStore::attach(j.connect().expect("connection"))
+        .expect("the journal has the elicense tables");
+    zizhu::elicense::Verifier::from_store(
+        zizhu::elicense::demo::roots().expect("roots"),
+        Box::new(store),
+    )
+    .expect("verifier")
+}
+
+#[test]
+fn a_version_1_journal_migrates_to_2_with_its_data_intact() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join(DB_FILE);
+    {
+        // A journal as version 1 left it: only 0001 applied, with an outbox row and a log line.
+        let c = rusqlite::Connection::open(&db).expect("sqlite");
+        c.execute_batch(journal::MIGRATIONS[0].1).expect("0001");
+        c.pragma_update(None, "user_version", 1).expect("version 1");
+        c.execute(
+            "INSERT INTO outbox (kind, idempotency_key, service_id, payload, state,
+                                 next_attempt_at, created_at, updated_at)
+             VALUES ('evaluation', 'v1-key', 'svc', '{}', 'queued', 0, 1, 1)",
+            [],
+        )
+        .expect("outbox row");
+        c.execute(
+            "INSERT INTO transactions (at, service_id, outcome, id_masked)
+             VALUES (5, 'svc', 'completed', '110105********002X')",
+            [],
+        )
+        .expect("log line");
+    }
+    let j = Journal::open(dir.path()).expect("migrate");
+    let c = rusqlite::Connection::open(&db).expect("sqlite");
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(v, 2);
+    assert_eq!(journal::MIGRATIONS.len(), 2);
+    let due = j.due(LATER, 10).expect("outbox");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].idempotency_key, "v1-key");
+    let t = j.transactions(10).expect("log");
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].id_masked.as_deref(), Some("110105********002X"));
+    let tables: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN
+             ('elicense_trust_list', 'elicense_replay', 'elicense_replay_keep_until')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tables");
+    assert_eq!(tables, 3);
+    // The e-licence store works on the migrated file.
+    let mut v = elicense_verifier(&j);
+    let now = chrono::Utc::now();
+    let list =
+        zizhu::elicense::demo::trust_list(1, now.timestamp() - 60, 7 * 86_400).expect("list");
+    assert_eq!(v.install_trust_list(&list, now).expect("install"), 1);
+}
+
+#[test]
+fn trust_list_and_replay_cache_survive_a_restart_in_the_journal() {
+    use zizhu::elicense::{self, Error, Trust, Verified};
+    let dir = tempfile::tempdir().expect("tmp");
+    let now = chrono::Utc::now();
+    let code = {
+        let j = Journal::open(dir.path()).expect("open");
+        let mut v = elicense_verifier(&j);
+        assert!(matches!(v.trust(), Trust::None));
+        let list = elicense::demo::trust_list(5, now.timestamp() - 60, 7 * 86_400).expect("list");
+        v.install_trust_list(&list, now).expect("install");
+        let code = elicense::issue_ticket(
+            &elicense::demo::issuer(elicense::Alg::Sm2).expect("issuer"),
+            b"household-register:11010519491231002X",
+            now.timestamp(),
+            120,
+        )
+        .expect("ticket");
+        assert!(matches!(v.verify(&code, now), Ok(Verified::Ticket(_))));
+        code
+    };
+    // No separate file any more: everything is in journal.db.
+    assert!(!dir.path().join(elicense::store::LEGACY_FILE).exists());
+    let j = Journal::open(dir.path()).expect("restart");
+    let mut v = elicense_verifier(&j);
+    match v.trust() {
+        Trust::List(l) => assert_eq!(l.seq, 5),
+        other => panic!("trust list lost in the restart: {other:?}"),
+    }
+    assert!(
+        matches!(v.verify(&code, now), Err(Error::Replayed)),
+        "the replay cache survived the restart"
+    );
+    // And an older list is still a rollback after the restart.
+    let old = elicense::demo::trust_list(4, now.timestamp() - 60, 7 * 86_400).expect("list");
+    assert!(matches!(
+        v.install_trust_list(&old, now),
+        Err(Error::TrustListRollback { .. })
+    ));
+    // The journal itself keeps working next to the verifier's connection.
+    j.audit("technician", "checked", None).expect("audit");
+}

@@ -711,3 +711,396 @@ fn platform_command_serves_and_refuses_bad_usage() {
     ok.unwrap_or_else(|e| panic!("{line}: {e}"));
     assert!(db.exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// E-licences: the licences endpoint (免证办), demo codes, EL1 identity presentations.
+
+/// Another synthetic person (a man born 1985 in Guangzhou).
+const OTHER_ID: &str = "440106198501010015";
+
+/// A service that lists e-licences, answers on screen or paper, and takes an identity code.
+fn licence_service() -> &'static zizhu::catalog::Service {
+    Catalog::builtin()
+        .services()
+        .iter()
+        .find(|s| {
+            !s.elicense.is_empty()
+                && s.auth != Auth::None
+                && matches!(s.output, Output::Screen | Output::Print)
+        })
+        .expect("a service with e-licences")
+}
+
+fn held(c: &Client, subject: Subject, types: &[&str]) -> api::LicenceList {
+    c.licences(&api::LicenceRequest {
+        subject,
+        service_id: licence_service().id.clone(),
+        types: types.iter().map(|t| t.to_string()).collect(),
+    })
+    .expect("licences")
+}
+
+fn submit_with(
+    c: &Client,
+    subject: Subject,
+    elicense: Vec<String>,
+) -> Result<api::ServiceResponse, PlatformError> {
+    let s = licence_service();
+    let mut req = request(s, Some(subject));
+    req.elicense = elicense;
+    c.submit(&s.id, &new_key().expect("key"), &req)
+}
+
+/// The kiosk's offline verifier with the demo roots and the demo trust list.
+fn kiosk_verifier() -> zizhu::elicense::Verifier {
+    use zizhu::elicense::{self, store::MemoryStore, Verifier};
+    let now = chrono::Utc::now();
+    let mut v = Verifier::from_store(
+        elicense::demo::roots().expect("roots"),
+        Box::new(MemoryStore::default()),
+    )
+    .expect("verifier");
+    let list = elicense::demo::trust_list(1, now.timestamp() - 60, 7 * 86_400).expect("list");
+    v.install_trust_list(&list, now).expect("install");
+    v
+}
+
+fn demo_code(c: &Client, id: &str, licence: &str, kind: api::DemoCodeKind) -> api::DemoCode {
+    c.demo_code(&api::DemoCodeRequest {
+        id_number: id.into(),
+        licence: licence.into(),
+        kind,
+        alg: None,
+    })
+    .expect("demo code")
+}
+
+#[test]
+fn licences_are_listed_for_a_valid_subject_and_absent_types_are_absent() {
+    let d = start();
+    let c = client(&d);
+    let subject = subject(&c, SubjectKind::Code, false);
+    // Born 1949, a woman: no birth certificate, no veteran card; "no-such-type" is no type.
+    let list = held(
+        &c,
+        subject.clone(),
+        &[
+            "household-register",
+            "birth-cert",
+            "identity",
+            "veteran-card",
+            "no-such-type",
+            "social-security-card",
+        ],
+    );
+    let types: Vec<&str> = list
+        .licences
+        .iter()
+        .map(|l| l.licence_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["household-register", "identity", "social-security-card"]
+    );
+    let catalog = Catalog::builtin();
+    for l in &list.licences {
+        let cat = catalog.licence(&l.licence_type).expect("a catalog licence");
+        assert_eq!(
+            (l.name_zh.as_str(), l.name_en.as_str()),
+            (cat.zh.as_str(), cat.en.as_str())
+        );
+        assert!(l.reference.starts_with("lic_"), "{}", l.reference);
+        assert!(l.identifier_masked.contains('*'), "{}", l.identifier_masked);
+    }
+    assert_eq!(
+        list.licences[1].valid_to.as_deref(),
+        Some("长期"),
+        "an ID card at 76"
+    );
+    // The same person, asked again: the same licences (new references).
+    let again = held(&c, subject.clone(), &["household-register", "identity"]);
+    assert_eq!(again.licences.len(), 2);
+    assert_ne!(again.licences[0].reference, list.licences[0].reference);
+    // Every type held, when none is named.
+    let all = held(&c, subject, &[]);
+    assert!(all.licences.len() >= 3);
+    // An unknown subject token is refused.
+    let e = c
+        .licences(&api::LicenceRequest {
+            subject: Subject::token("st_nobody", SubjectKind::Code, false),
+            service_id: licence_service().id.clone(),
+            types: vec!["identity".into()],
+        })
+        .expect_err("unknown token");
+    assert_eq!(api_code(&e), "unknown_subject_token");
+    let e = c
+        .licences(&api::LicenceRequest {
+            subject: Subject::id_number(ID, SubjectKind::Typed, true),
+            service_id: "no-such-service".into(),
+            types: vec![],
+        })
+        .expect_err("unknown service");
+    assert_eq!(api_code(&e), "unknown_service");
+}
+
+#[test]
+fn service_requests_accept_known_licence_references_and_refuse_unknown_ones() {
+    let d = start();
+    let c = client(&d);
+    let subject = subject(&c, SubjectKind::Code, false);
+    let list = held(&c, subject.clone(), &["household-register", "identity"]);
+    let refs: Vec<String> = list.licences.iter().map(|l| l.reference.clone()).collect();
+    submit_with(&c, subject.clone(), refs.clone()).expect("known references");
+    submit_with(&c, subject.clone(), vec![]).expect("no licences at all");
+    for bad in [
+        vec!["household-register".to_string()],
+        vec!["lic_00000000000000000000000000000000".to_string()],
+        vec![refs[0].clone(), "made-up".into()],
+    ] {
+        let e = submit_with(&c, subject.clone(), bad).expect_err("unknown reference");
+        assert_eq!(api_code(&e), "unknown_licence_reference");
+        assert_eq!(e.kind(), ErrorKind::Rejected);
+        let PlatformError::Api { status, error } = &e else {
+            panic!("an API error");
+        };
+        assert_eq!(*status, 422);
+        assert!(!error.message_zh.is_empty() && error.message_en.contains("go back"));
+    }
+    // Another citizen's reference is not this citizen's.
+    let other = c
+        .subject(&api::SubjectRequest {
+            id_number: OTHER_ID.into(),
+            kind: SubjectKind::Code,
+        })
+        .expect("other subject");
+    let other = Subject::token(other.subject_token, SubjectKind::Code, false);
+    let e = submit_with(&c, other, refs).expect_err("someone else's licence");
+    assert_eq!(api_code(&e), "unknown_licence_reference");
+}
+
+#[test]
+fn demo_presentation_verifies_offline_and_its_subject_token_is_accepted() {
+    use zizhu::elicense::Verified;
+    let d = start();
+    let c = client(&d);
+    let code = demo_code(&c, ID, "identity", api::DemoCodeKind::Presentation);
+    assert!(code.payload.starts_with("EL1:"));
+    let now = chrono::Utc::now().timestamp();
+    assert!(code.expires_at > now && code.expires_at <= now + 300);
+    let v = kiosk_verifier();
+    let Ok(Verified::Presentation(p)) = v.verify(&code.payload, chrono::Utc::now()) else {
+        panic!("the demo presentation verifies with the demo trust list");
+    };
+    assert!(p.is_identity());
+    assert_eq!(p.licence.holder_id.as_deref(), Some("110105********002X"));
+    let name = p.licence.holder_name.clone().expect("masked name");
+    assert_eq!(
+        name.chars().count(),
+        zizhu::platform::demo::data::person(ID)
+            .expect("person")
+            .name
+            .chars()
+            .count()
+    );
+    assert!(name.contains('*'));
+    let token = p.subject_token().expect("a subject token").to_string();
+    // The kiosk acts for the citizen with it, offline-verified.
+    submit_with(
+        &c,
+        Subject::token(token.clone(), SubjectKind::Code, false),
+        vec![],
+    )
+    .expect("the platform accepts the token");
+    let list = held(
+        &c,
+        Subject::token(token, SubjectKind::Code, false),
+        &["identity"],
+    );
+    assert_eq!(list.licences.len(), 1);
+    // Other licences: a presentation without a token; a licence not held is refused.
+    let hr = demo_code(
+        &c,
+        ID,
+        "household-register",
+        api::DemoCodeKind::Presentation,
+    );
+    let Ok(Verified::Presentation(p)) = v.verify(&hr.payload, chrono::Utc::now()) else {
+        panic!("household register presentation");
+    };
+    assert!(!p.is_identity());
+    assert_eq!(p.subject_token(), None);
+    let e = c
+        .demo_code(&api::DemoCodeRequest {
+            id_number: ID.into(),
+            licence: "veteran-card".into(),
+            kind: api::DemoCodeKind::Presentation,
+            alg: Some("es256".into()),
+        })
+        .expect_err("not held");
+    assert_eq!(api_code(&e), "licence_not_held");
+    // A ticket: verified offline, consumed online; the licence is then listed for a reference
+    // (the ticket reference itself is not an attachable reference).
+    let t = demo_code(&c, ID, "household-register", api::DemoCodeKind::Ticket);
+    let Ok(Verified::Ticket(t)) = v.verify(&t.payload, chrono::Utc::now()) else {
+        panic!("a ticket");
+    };
+    let l = c
+        .consume_ticket(&t.reference, &new_key().expect("k"))
+        .expect("consume");
+    assert_eq!(l.licence_type, "household-register");
+    let holder = Subject::token(l.subject_token, SubjectKind::Code, false);
+    let e = submit_with(&c, holder.clone(), vec![t.reference]).expect_err("ticket reference");
+    assert_eq!(api_code(&e), "unknown_licence_reference");
+    let list = held(&c, holder.clone(), &[&l.licence_type]);
+    submit_with(&c, holder, vec![list.licences[0].reference.clone()]).expect("listed reference");
+}
+
+#[test]
+fn el1_identity_presentations_resolve_online_once() {
+    let d = start();
+    let c = client(&d);
+    let code = demo_code(&c, ID, "identity", api::DemoCodeKind::Presentation);
+    let person = c.resolve_identity(&code.payload).expect("resolve");
+    assert_eq!(person.id_masked, "110105********002X");
+    assert_eq!(person.birth_date, "1949-12-31");
+    assert!(person.subject_token.starts_with("st_"));
+    submit_with(
+        &c,
+        Subject::token(person.subject_token, SubjectKind::Code, false),
+        vec![],
+    )
+    .expect("the resolved token works");
+    let e = c.resolve_identity(&code.payload).expect_err("second use");
+    assert_eq!(api_code(&e), "invalid_presentation");
+    let hr = demo_code(
+        &c,
+        ID,
+        "household-register",
+        api::DemoCodeKind::Presentation,
+    );
+    let e = c
+        .resolve_identity(&hr.payload)
+        .expect_err("not an identity code");
+    assert_eq!(api_code(&e), "unknown_code");
+    // A forged code (another signer) never resolves.
+    let forged = zizhu::elicense::issue_ticket(
+        &zizhu::elicense::Issuer::new(
+            zizhu::elicense::SecretKey::from_seed(zizhu::elicense::Alg::Es256, "forger")
+                .expect("key"),
+            "GD-DEMO",
+        ),
+        b"x",
+        chrono::Utc::now().timestamp(),
+        60,
+    )
+    .expect("code")
+    .replacen("ET1:", "EL1:", 1);
+    let e = c.resolve_identity(&forged).expect_err("forged");
+    assert_eq!(api_code(&e), "invalid_presentation");
+}
+
+#[test]
+fn demo_code_page_shows_a_qr_code() {
+    let d = start();
+    let (status, body) = raw(
+        d.addr(),
+        "GET",
+        &format!("/demo/elicense/{ID}?licence=identity"),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("<svg"), "an inline SVG QR code");
+    assert!(body.contains("EL1:"));
+    assert!(body.contains("http-equiv=\"refresh\""));
+    assert!(!body.contains(ID), "no full ID number on the page");
+    let (status, body) = raw(
+        d.addr(),
+        "GET",
+        &format!("/demo/elicense/{ID}?licence=identity&kind=ticket"),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("ET1:"));
+    let (status, body) = raw(
+        d.addr(),
+        "GET",
+        "/demo/elicense/110105194912310021",
+        &[],
+        b"",
+    );
+    assert_eq!(status, 422);
+    assert!(body.contains("身份证号码无效"));
+}
+
+#[test]
+fn demo_code_command() {
+    let d = start();
+    let o = crate::util::run(&[
+        "elicense",
+        "demo-code",
+        "--id-number",
+        ID,
+        "--platform",
+        &d.url(),
+        "--json",
+    ]);
+    assert_eq!(crate::util::code(&o), 0, "{}", crate::util::stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&crate::util::stdout(&o)).expect("json");
+    let payload = v["payload"].as_str().expect("payload");
+    assert!(payload.starts_with("EL1:"));
+    assert!(v["expires_at"].as_i64().is_some());
+    let o = crate::util::run(&[
+        "elicense",
+        "demo-code",
+        "--id-number",
+        ID,
+        "--licence",
+        "household-register",
+        "--ticket",
+        "--platform",
+        &d.url(),
+    ]);
+    assert_eq!(crate::util::code(&o), 0, "{}", crate::util::stderr(&o));
+    assert!(crate::util::stdout(&o).starts_with("ET1:"));
+    // Bad ID number, unknown licence: usage (2). No platform: failure (1).
+    let o = crate::util::run(&[
+        "elicense",
+        "demo-code",
+        "--id-number",
+        "110105194912310021",
+        "--platform",
+        &d.url(),
+    ]);
+    assert_eq!(crate::util::code(&o), 2);
+    assert!(
+        !crate::util::stderr(&o).contains("110105194912310021"),
+        "ID masked"
+    );
+    let o = crate::util::run(&[
+        "elicense",
+        "demo-code",
+        "--id-number",
+        ID,
+        "--licence",
+        "hukou",
+        "--platform",
+        &d.url(),
+    ]);
+    assert_eq!(crate::util::code(&o), 2, "{}", crate::util::stderr(&o));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let o = crate::util::run(&[
+        "elicense",
+        "demo-code",
+        "--id-number",
+        ID,
+        "--platform",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert_eq!(crate::util::code(&o), 1, "{}", crate::util::stderr(&o));
+}

@@ -543,7 +543,10 @@ fn chinese_is_typed_by_pinyin() {
     press(r.w(), "下一项");
     r.wait_for("拟用名称");
     let a = r.w().global::<FlowAdapter>();
-    assert!(a.get_chinese(), "a field with a Chinese example starts in pinyin mode");
+    assert!(
+        a.get_chinese(),
+        "a field with a Chinese example starts in pinyin mode"
+    );
     for k in ["M", "E", "I"] {
         press(r.w(), k);
     }
@@ -608,11 +611,15 @@ fn el1_codes_at_the_identify_step() {
     };
     r.start("ps-idcard-lost");
     // A marriage certificate is a licence, not an identity.
-    r.tx.send(DeviceEvent::Scan(present(&types::MARRIAGE_CERTIFICATE, Some(&token))))
-        .unwrap();
+    r.tx.send(DeviceEvent::Scan(present(
+        &types::MARRIAGE_CERTIFICATE,
+        Some(&token),
+    )))
+    .unwrap();
     r.wait_for("这是“结婚证”的证照码，不能用来认证身份。请出示身份码，或放置身份证。");
     // Random text from the scanner gets a plain message too.
-    r.tx.send(DeviceEvent::Scan("EL1:%%%not-base45".into())).unwrap();
+    r.tx.send(DeviceEvent::Scan("EL1:%%%not-base45".into()))
+        .unwrap();
     r.wait_for("没有读清楚这个码，请把手机拿稳，重新扫码。");
     // The identity presentation (SM2) identifies the citizen offline and the visit goes on.
     let code = present(&types::IDENTITY_CARD, Some(&token));

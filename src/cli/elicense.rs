@@ -1,6 +1,6 @@
-//! `zizhu elicense verify|keygen|issue|trust-list`: check a scanned e-licence code against keys
-//! or a signed trust list, and make keys, presentations, tickets and trust lists for demos and
-//! tests (docs/elicense.md).
+//! `zizhu elicense verify|keygen|issue|trust-list|demo-code`: check a scanned e-licence code
+//! against keys or a signed trust list, make keys, presentations, tickets and trust lists for demos
+//! and tests, and fetch a synthetic person's code from a demo platform (docs/elicense.md).
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +37,9 @@ pub enum Command {
     /// Trust lists: sign one, show one.
     #[command(subcommand)]
     TrustList(TrustListCommand),
+    /// Fetch a code (EL1 presentation or ET1 ticket) for a synthetic person from a demo platform,
+    /// as the government app would show it. Exit 0 printed, 1 platform failed, 2 bad usage.
+    DemoCode(DemoCodeArgs),
     /// Regenerate the test vectors in DIR (tests/vectors/elicense).
     #[command(hide = true)]
     GenVectors {
@@ -144,6 +147,33 @@ pub struct IssueArgs {
     pub json: bool,
 }
 
+/// Arguments of `zizhu elicense demo-code`.
+#[derive(clap::Args, Debug)]
+pub struct DemoCodeArgs {
+    /// The synthetic person's ID number (18 characters, valid check character).
+    #[arg(long)]
+    pub id_number: String,
+    /// Catalog licence id: identity, household-register, marriage-cert, … (must be one the
+    /// synthetic person holds).
+    #[arg(long, default_value = "identity")]
+    pub licence: String,
+    /// An ET1 online ticket instead of an EL1 presentation.
+    #[arg(long)]
+    pub ticket: bool,
+    /// Signing algorithm of the demo issuer: es256 or sm2 (the platform's default is sm2).
+    #[arg(long)]
+    pub alg: Option<String>,
+    /// Base URL of the demo platform, e.g. http://127.0.0.1:8700.
+    #[arg(long)]
+    pub platform: String,
+    /// Also print the code as a QR code in the terminal.
+    #[arg(long)]
+    pub qr: bool,
+    /// Machine-readable output ({"payload", "expires_at"}).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Subcommands of `zizhu elicense trust-list`.
 #[derive(clap::Subcommand, Debug)]
 pub enum TrustListCommand {
@@ -193,6 +223,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify(a),
         Command::Keygen { alg, out, seed } => keygen(&alg, out.as_deref(), seed.as_deref()),
         Command::Issue(a) => issue_cmd(*a),
+        Command::DemoCode(a) => demo_code(a),
         Command::TrustList(TrustListCommand::Sign {
             root_key,
             keys,
@@ -509,6 +540,72 @@ fn issue_cmd(a: IssueArgs) -> anyhow::Result<ExitCode> {
     }
     if a.qr {
         print_qr(&code)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_code(a: DemoCodeArgs) -> anyhow::Result<ExitCode> {
+    use crate::platform::{api, Client, ClientConfig, PlatformError};
+    let id = a.id_number.trim();
+    if let Err(e) = crate::platform::demo::data::person(id) {
+        let why = match e {
+            crate::platform::demo::data::BadId::Shape => "it must be 17 digits and a digit or X",
+            crate::platform::demo::data::BadId::CheckDigit => "its check character is wrong",
+            crate::platform::demo::data::BadId::BirthDate => "its birth date is not a date",
+        };
+        return usage(format!(
+            "--id-number {}: not a valid ID number ({why}); give a synthetic one such as \
+             11010519491231002X",
+            elicense::mask(id)
+        ));
+    }
+    if let Some(alg) = &a.alg {
+        if Alg::parse(alg).is_none() {
+            return usage(format!("--alg {alg:?}: use es256 or sm2"));
+        }
+    }
+    let mut cfg = ClientConfig::new(a.platform.clone(), "demo", "zizhu-cli");
+    cfg.attempts = 1;
+    let client = match Client::new(cfg) {
+        Ok(c) => c,
+        Err(e) => return usage(format!("--platform: {e}")),
+    };
+    let req = api::DemoCodeRequest {
+        id_number: id.to_string(),
+        licence: a.licence.clone(),
+        kind: if a.ticket {
+            api::DemoCodeKind::Ticket
+        } else {
+            api::DemoCodeKind::Presentation
+        },
+        alg: a.alg.clone(),
+    };
+    let code = match client.demo_code(&req) {
+        Ok(c) => (c.payload, c.expires_at),
+        Err(PlatformError::Api { status, error }) if (400..500).contains(&status) => {
+            return usage(format!("{} ({})", error.message_en, error.code));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "asking {} for a demo code (is it a demo platform, `zizhu platform`?)",
+                a.platform
+            )))
+        }
+    };
+    let (payload, expires_at) = code;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"payload": payload, "expires_at": expires_at})
+            )?
+        );
+    } else {
+        println!("{payload}");
+        eprintln!("valid until {}", fmt_time(expires_at));
+    }
+    if a.qr {
+        print_qr(&payload)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,14 +30,20 @@
 //!   ```
 //!   When the platform serves a new trust list, call [`Verifier::install_trust_list`]; it keeps
 //!   the old one on any error (rollback, bad signature, expired).
+//! - **Identity presentations.** [`Presentation::is_identity`] says a presentation is the
+//!   identity licence ([`types::IDENTITY_CARD`]); [`Presentation::subject_token`] gives the
+//!   platform subject token it carries in the disclosed field [`verify::SUBJECT_TOKEN_FIELD`]
+//!   (this profile's extension), so the kiosk can act for the citizen without going online.
+//!   Without one, send the scanned text to `POST /v1/identity/resolve`.
 //! - **Demo platform, issuing.** [`issue::Issuer`], [`issue::PresentationClaims`],
 //!   [`issue::issue_presentation`], [`issue::issue_ticket`]; trust lists with
 //!   [`trust::sign_trust_list`] over a [`trust::TrustListContent`].
 //!   [`demo`] has fixed (insecure, public-seed) demo issuer and root keys and a ready trust list,
 //!   so the demo platform and a simulated kiosk agree without setup.
 //! - **Catalog.** Licence type codes in [`types`] (demo codes, documented there).
-//! - **Persistence.** [`store::Store`]; [`store::SqliteStore`] creates `elicense_*` tables
-//!   ([`store::SCHEMA`]) in the given database, ready to move into a journal migration.
+//! - **Persistence.** [`store::Store`]; on the kiosk the `elicense_*` tables live in the journal
+//!   database (migration `0002_elicense`, [`store::SCHEMA`]): `Journal::connect` +
+//!   [`store::SqliteStore::attach`]. Tools use [`store::SqliteStore::open`] on standalone files.
 pub mod claims;
 pub mod codec;
 pub mod crypto;
@@ -58,6 +64,7 @@ pub use issue::{issue_presentation, issue_ticket, Issuer, PresentationClaims};
 pub use trust::{sign_trust_list, TrustList, TrustListContent, TrustedKey};
 pub use verify::{
     MaskedSummary, OpaqueCode, Policy, Presentation, Ticket, Trust, Verified, Verifier,
+    SUBJECT_TOKEN_FIELD,
 };
 
 /// Masks personal data for logs and debug output: at most the first 6 and last 4 characters stay.

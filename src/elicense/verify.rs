@@ -76,7 +76,42 @@ pub struct Presentation {
     pub warnings: Vec<Warning>,
 }
 
+/// Name of the disclosed field (`sd`) in which an identity presentation issued by the platform
+/// carries a platform subject token (this profile's extension, docs/elicense.md).
+pub const SUBJECT_TOKEN_FIELD: &str = "subject_token";
+
+/// Longest subject token [`Presentation::subject_token`] accepts, in bytes.
+pub const MAX_SUBJECT_TOKEN: usize = 128;
+
 impl Presentation {
+    /// Whether this is an identity presentation (licence type
+    /// [`super::types::IDENTITY_CARD`], 居民身份证).
+    pub fn is_identity(&self) -> bool {
+        self.licence.licence_type == super::types::IDENTITY_CARD.code
+    }
+
+    /// The platform subject token of an identity presentation: the disclosed field
+    /// [`SUBJECT_TOKEN_FIELD`], valid at the platform at least until `exp` plus one hour, so a
+    /// kiosk that verified the presentation offline can act for the citizen (as with a token from
+    /// `POST /v1/subjects`, subject kind `code`). `None` for other licence types, when the field
+    /// is absent, empty, longer than [`MAX_SUBJECT_TOKEN`] bytes, or not printable ASCII without
+    /// spaces (then resolve the presentation at the platform instead).
+    pub fn subject_token(&self) -> Option<&str> {
+        if !self.is_identity() {
+            return None;
+        }
+        let f = self
+            .licence
+            .disclosed
+            .iter()
+            .find(|f| f.name == SUBJECT_TOKEN_FIELD)?;
+        let t = f.value.as_str();
+        let plausible = !t.is_empty()
+            && t.len() <= MAX_SUBJECT_TOKEN
+            && t.bytes().all(|b| b.is_ascii_graphic());
+        plausible.then_some(t)
+    }
+
     /// What the citizen is shown before consenting to its use (免证办): licence name in Chinese
     /// and English, the holder as the issuer masked it, and the identifier masked to its first 6
     /// and last 4 characters.
@@ -419,5 +454,65 @@ impl Verifier {
             self.store.purge(now)?;
         }
         Ok(verified)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elicense::claims::Field;
+    use crate::elicense::types;
+
+    fn presentation(lt: &str, fields: &[(&str, &str)]) -> Presentation {
+        let mut licence = Licence::default();
+        licence.licence_type = lt.into();
+        licence.disclosed = fields
+            .iter()
+            .map(|(n, v)| Field {
+                name: (*n).into(),
+                value: (*v).into(),
+            })
+            .collect();
+        Presentation {
+            iss: "GD-DEMO".into(),
+            alg: Alg::Es256,
+            kid: "00".into(),
+            iat: 0,
+            exp: 300,
+            aud: None,
+            cti: "00".into(),
+            licence,
+            licence_type_name: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn identity_presentation_carries_a_subject_token() {
+        let p = presentation(
+            types::IDENTITY_CARD.code,
+            &[("其他", "x"), (SUBJECT_TOKEN_FIELD, "st_0123abcd")],
+        );
+        assert!(p.is_identity());
+        assert_eq!(p.subject_token(), Some("st_0123abcd"));
+    }
+
+    #[test]
+    fn no_subject_token_from_other_types_or_bad_values() {
+        let other = presentation(
+            types::MARRIAGE_CERTIFICATE.code,
+            &[(SUBJECT_TOKEN_FIELD, "st_0123")],
+        );
+        assert!(!other.is_identity());
+        assert_eq!(other.subject_token(), None);
+        assert_eq!(
+            presentation(types::IDENTITY_CARD.code, &[]).subject_token(),
+            None
+        );
+        let long = "s".repeat(MAX_SUBJECT_TOKEN + 1);
+        for bad in ["", "st 1", "st_\n1", "令牌", long.as_str()] {
+            let p = presentation(types::IDENTITY_CARD.code, &[(SUBJECT_TOKEN_FIELD, bad)]);
+            assert_eq!(p.subject_token(), None, "{bad:?}");
+        }
     }
 }

@@ -34,7 +34,13 @@ pub const DB_FILE: &str = "journal.db";
 pub const KEY_FILE: &str = "journal.key";
 
 /// The migrations, in order; `user_version` is the number applied. Append only.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        "0002_elicense",
+        include_str!("migrations/0002_elicense.sql"),
+    ),
+];
 
 /// What went wrong with the journal.
 #[derive(Debug, thiserror::Error)]
@@ -389,6 +395,20 @@ impl Journal {
             keys,
             path: db.to_path_buf(),
         })
+    }
+
+    /// A second connection to the journal database, with the journal's settings (WAL,
+    /// `synchronous=FULL`, `secure_delete`, 5 s busy timeout), for a component that keeps its own
+    /// tables in it and serialises its own use: the e-licence verifier's trust list and replay
+    /// cache (`elicense::store::SqliteStore::attach`, tables from migration `0002_elicense`).
+    /// WAL lets it read while the journal writes; concurrent writes wait for each other.
+    pub fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(conn)
     }
 
     /// The database file.

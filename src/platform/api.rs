@@ -161,7 +161,11 @@ pub struct ServiceRequest {
     /// `slot_id` from the slots endpoint.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
-    /// E-licence references used instead of paper materials (licence ids or ticket references).
+    /// E-licences used instead of paper materials: references from
+    /// `POST /v1/elicense/licences` ([`HeldLicence::reference`]) issued for this citizen (after
+    /// an `ET1:` ticket, list the citizen's licences for its reference). Unknown references are
+    /// refused (`422 unknown_licence_reference`). Journaled in clear: references only, never
+    /// ticket contents.
     #[serde(default)]
     pub elicense: Vec<String>,
     /// A confirmed phone face check (`idcard+face` services identified by ID card).
@@ -435,41 +439,44 @@ pub struct TicketLicence {
     pub fields: BTreeMap<String, String>,
 }
 
-/// `POST /v1/elicense/licences`: which of these e-licence types the platform holds for the
-/// subject (免证办).
+/// `POST /v1/elicense/licences` (免证办): which of these e-licence types the citizen holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicenceRequest {
-    /// Whose licences.
+    /// Whose licences (a subject token in the kiosk's normal use).
     pub subject: Subject,
-    /// The service they are for.
+    /// The service the licences are for (the platform may log or restrict by it).
     pub service_id: String,
-    /// Catalog licence ids.
+    /// Catalog licence type ids (`[[licence]] id`, e.g. `household-register`); empty means
+    /// every type the citizen holds.
+    #[serde(default)]
     pub types: Vec<String>,
 }
 
-/// The answer to [`LicenceRequest`]: types the subject does not hold are absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LicenceList {
-    /// Licences held.
-    pub licences: Vec<HeldLicence>,
-}
-
-/// One e-licence the platform holds for the subject.
+/// One e-licence the citizen holds, as the consent screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLicence {
-    /// Catalog licence id.
+    /// Catalog licence type id (`household-register`).
     pub licence_type: String,
-    /// Name, Chinese.
+    /// Licence name, Chinese.
     pub name_zh: String,
-    /// Name, English.
+    /// Licence name, English.
     pub name_en: String,
-    /// 证照标识, masked (first 6 and last 4 characters).
+    /// The licence identifier (证照标识) masked: first 6 and last 4 characters.
     pub identifier_masked: String,
-    /// Opaque reference to put in `ServiceRequest.elicense` to attach it.
+    /// Opaque reference (`lic_…` on the demo) to put into [`ServiceRequest::elicense`] to attach
+    /// this licence to a request for the same citizen.
     pub reference: String,
-    /// Valid until, when known.
+    /// Valid until (`YYYY-MM-DD` or `长期`), when the licence has an end date field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<String>,
+}
+
+/// Answer of `POST /v1/elicense/licences`: the requested types the citizen holds (types not
+/// held are simply absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceList {
+    /// The licences, in the order of the request's `types`.
+    pub licences: Vec<HeldLicence>,
 }
 
 /// `POST /v1/evaluations` (好差评).
@@ -495,6 +502,47 @@ pub struct EvaluationAck {
 
 /// Answer of `POST /v1/payments/{order_id}/cancel`: the payment after cancelling.
 pub type CancelAck = Payment;
+
+/// What `POST /demo/elicense` makes (demo platform only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoCodeKind {
+    /// An `EL1:` presentation (verified offline by the kiosk).
+    #[default]
+    Presentation,
+    /// An `ET1:` ticket (consumed at `POST /v1/elicense/tickets/consume`).
+    Ticket,
+}
+
+/// Body of `POST /demo/elicense` (demo platform only): a code as the government app would show
+/// it for a synthetic person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoCodeRequest {
+    /// The synthetic person's ID number.
+    pub id_number: String,
+    /// Catalog licence type id (`identity`, `household-register`, `marriage-cert` …).
+    #[serde(default = "default_licence")]
+    pub licence: String,
+    /// Presentation or ticket.
+    #[serde(default)]
+    pub kind: DemoCodeKind,
+    /// Signing algorithm of the demo issuer, `es256` or `sm2` (default `sm2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+fn default_licence() -> String {
+    "identity".into()
+}
+
+/// Answer of `POST /demo/elicense`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoCode {
+    /// The text the QR code carries (`EL1:…` or `ET1:…`).
+    pub payload: String,
+    /// Unix seconds when the code expires.
+    pub expires_at: i64,
+}
 
 /// Body of `POST /demo/faults` (demo platform only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

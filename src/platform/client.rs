@@ -294,9 +294,12 @@ impl Client {
         )
     }
 
-    /// `POST /v1/elicense/licences`: the subject's e-licences of the given types (a read).
+    /// `POST /v1/elicense/licences`: which of `req.types` the citizen holds, each with the
+    /// reference to attach it to a service request (免证办). An idempotent read: the client adds
+    /// a fresh idempotency key and retries like the other reads.
     pub fn licences(&self, req: &api::LicenceRequest) -> Result<api::LicenceList> {
-        self.post("/v1/elicense/licences".into(), req, None)
+        let key = new_key()?;
+        self.post("/v1/elicense/licences".into(), req, Some(key))
     }
 
     /// `POST /v1/evaluations` with the caller's idempotency key.
@@ -313,6 +316,12 @@ impl Client {
             key: Some(key.into()),
             etag: None,
         })
+    }
+
+    /// `POST /demo/elicense` (demo platform only): an `EL1:`/`ET1:` code for a synthetic person,
+    /// signed by the demo issuer. One attempt (each call makes a new code).
+    pub fn demo_code(&self, req: &api::DemoCodeRequest) -> Result<api::DemoCode> {
+        self.post("/demo/elicense".into(), req, None)
     }
 
     /// `GET /v1/health`: whether the platform answers at all (one attempt, no retry).

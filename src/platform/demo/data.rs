@@ -496,6 +496,157 @@ pub fn has_records(output: Output) -> bool {
     matches!(output, Output::Screen | Output::Print)
 }
 
+/// Synthetic USCC (correct GB 32100 check character) of the demo issuing authority in every
+/// demo 证照标识; belongs to no real organ.
+pub const DEMO_ISSUING_ORG: &str = "11440000MB2C90001G";
+
+/// One e-licence a synthetic person holds: everything the demo platform needs to list it, attach
+/// it and issue a presentation of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The licence type (demo code, catalog id, names).
+    pub licence_type: &'static crate::elicense::types::LicenceType,
+    /// 证照标识 (GB/T 36904, correct check character).
+    pub identifier: String,
+    /// 颁证单位 name.
+    pub org_name: String,
+    /// 颁证日期 `YYYY-MM-DD`.
+    pub issued: String,
+    /// 有效期截止 `YYYY-MM-DD` or `长期`, for types that have one.
+    pub valid_to: Option<String>,
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+fn plus_years(d: NaiveDate, years: u32) -> NaiveDate {
+    d.checked_add_months(chrono::Months::new(years * 12))
+        .unwrap_or(d)
+}
+
+/// The e-licences a synthetic person holds on `today`, deterministic per ID number (and the
+/// person's age): everyone holds identity, household-register and social-security-card; from
+/// 22, a seeded coin decides marriage-cert (about 6 in 10) or divorce-cert (about 1 in 10);
+/// from 18, driving-licence (6 in 10, vehicle-licence for half of them) and business-licence
+/// (1 in 5); from 25 property-cert (4 in 10); from 22 diploma (half); born 1996 or later
+/// birth-cert; ID numbers from outside Guangdong (not `44…`) a residence-permit; about 1 in 50
+/// disability-cert; about 1 in 25 men from 20 a veteran-card. Types missing from
+/// [`crate::elicense::types`] are never held.
+pub fn holdings(person: &Person, today: NaiveDate) -> Vec<Holding> {
+    use crate::elicense::types as t;
+    let Ok(birth) = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d") else {
+        return Vec::new();
+    };
+    let age = age_on(birth, today);
+    let mut rng = Rng::new(&person.seed, "elicense-holdings");
+    // Draw every coin whatever the age, so one type's rule never shifts another's coin.
+    let (family, driving, vehicle, business, property, diploma, disability, veteran) = (
+        rng.below(10),
+        rng.below(10),
+        rng.below(2),
+        rng.below(5),
+        rng.below(10),
+        rng.below(2),
+        rng.below(50),
+        rng.below(25),
+    );
+    let local = person.region.starts_with("广东");
+    let mut held: Vec<&'static t::LicenceType> = vec![
+        &t::IDENTITY_CARD,
+        &t::HOUSEHOLD_REGISTER,
+        &t::SOCIAL_SECURITY_CARD,
+    ];
+    if age >= 22 && family < 6 {
+        held.push(&t::MARRIAGE_CERTIFICATE);
+    } else if age >= 22 && family == 6 {
+        held.push(&t::DIVORCE_CERTIFICATE);
+    }
+    if age >= 18 && business == 0 {
+        held.push(&t::BUSINESS_LICENCE);
+    }
+    if age >= 18 && driving < 6 {
+        held.push(&t::DRIVING_LICENCE);
+        if vehicle == 0 {
+            held.push(&t::VEHICLE_LICENCE);
+        }
+    }
+    if age >= 25 && property < 4 {
+        held.push(&t::REAL_ESTATE_CERTIFICATE);
+    }
+    if !local {
+        held.push(&t::RESIDENCE_PERMIT);
+    }
+    if disability == 0 {
+        held.push(&t::DISABILITY_CERTIFICATE);
+    }
+    if birth.year() >= 1996 {
+        held.push(&t::BIRTH_CERTIFICATE);
+    }
+    if age >= 22 && diploma == 0 {
+        held.push(&t::ACADEMIC_CERTIFICATE);
+    }
+    if person.sex == "M" && age >= 20 && veteran == 0 {
+        held.push(&t::VETERAN_CARD);
+    }
+    held.into_iter()
+        .map(|lt| holding(person, lt, birth, age, today))
+        .collect()
+}
+
+fn holding(
+    person: &Person,
+    lt: &'static crate::elicense::types::LicenceType,
+    birth: NaiveDate,
+    age: i32,
+    today: NaiveDate,
+) -> Holding {
+    use crate::elicense::types as t;
+    let mut rng = Rng::new(&person.seed, lt.id);
+    // Issued some time between the 18th birthday (birth for birth certificates) and today.
+    let from = if lt.id == t::BIRTH_CERTIFICATE.id {
+        birth
+    } else {
+        plus_years(birth, 18).max(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(birth))
+    };
+    let span = (today - from).num_days().max(1) as u64;
+    let issued = from + Duration::days(rng.below(span) as i64);
+    let serial = format!("{:016}", rng.below(10_000_000_000_000_000));
+    let identifier = crate::elicense::lid::build(lt.code, DEMO_ISSUING_ORG, &serial, "001")
+        .unwrap_or_else(|| format!("1.2.156.3005.2.{}.{DEMO_ISSUING_ORG}.{serial}.001", lt.code));
+    let valid_to = match lt.id {
+        "identity" if age >= 46 => Some("长期".to_string()),
+        "identity" if age >= 26 => Some(plus_years(issued, 20).to_string()),
+        "identity" => Some(plus_years(issued, 10).to_string()),
+        "driving-licence" => Some(plus_years(issued, 6).to_string()),
+        "residence-permit" => Some(plus_years(issued, 1).max(today).to_string()),
+        "business-licence" => Some("长期".to_string()),
+        _ => None,
+    };
+    let organ = match lt.id {
+        "marriage-cert" | "divorce-cert" => "民政局",
+        "business-licence" => "市场监督管理局",
+        "property-cert" => "自然资源局",
+        "social-security-card" => "人力资源和社会保障局",
+        "disability-cert" => "残疾人联合会",
+        "birth-cert" => "卫生健康局",
+        "diploma" => "教育局",
+        "veteran-card" => "退役军人事务局",
+        _ => "公安局",
+    };
+    Holding {
+        licence_type: lt,
+        identifier,
+        org_name: format!("{}{organ}", person.region),
+        issued: issued.to_string(),
+        valid_to,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +659,43 @@ mod tests {
         assert_eq!(a.birth_date, "1949-12-31");
         assert_eq!(person("110105194912310021"), Err(BadId::CheckDigit));
         assert_eq!(person("1101"), Err(BadId::Shape));
+    }
+
+    #[test]
+    fn holdings_are_deterministic_and_follow_age() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        let old = person("11010519491231002X").expect("valid");
+        let a = holdings(&old, today);
+        assert_eq!(a, holdings(&old, today));
+        let ids: Vec<&str> = a.iter().map(|h| h.licence_type.id).collect();
+        for always in ["identity", "household-register", "social-security-card"] {
+            assert!(ids.contains(&always), "{always}");
+        }
+        assert!(!ids.contains(&"birth-cert"), "born 1949");
+        assert!(ids.contains(&"residence-permit"), "a Beijing number");
+        let id = a
+            .iter()
+            .find(|h| h.licence_type.id == "identity")
+            .expect("identity");
+        assert_eq!(id.valid_to.as_deref(), Some("长期"));
+        let (_, warnings) = crate::elicense::lid::parse(&id.identifier).expect("a valid 证照标识");
+        assert!(warnings.is_empty());
+        // A child holds no marriage, business or driving licence.
+        let child = person("44010620150101001X").expect("valid");
+        let ids: Vec<&str> = holdings(&child, today)
+            .iter()
+            .map(|h| h.licence_type.id)
+            .collect();
+        for never in [
+            "marriage-cert",
+            "divorce-cert",
+            "business-licence",
+            "driving-licence",
+        ] {
+            assert!(!ids.contains(&never), "{never}");
+        }
+        assert!(ids.contains(&"birth-cert"));
+        assert!(!ids.contains(&"residence-permit"), "a Guangdong number");
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! endpoint of docs/platform-api.md over axum, with deterministic synthetic data for every catalog
 //! service ([`data`]), idempotency keys honoured from a SQLite store ([`store`]), and fault
 //! injection for tests (latency, error rate, dropped answers, "down"), switchable at run time with
-//! `POST /demo/faults`.
+//! `POST /demo/faults`. It also plays the government app for synthetic people: `POST
+//! /demo/elicense` and the page `GET /demo/elicense/{id_number}` make `EL1:`/`ET1:` codes signed
+//! by the demo issuer (`elicense::demo`), and `POST /v1/elicense/licences` lists the e-licences
+//! they hold (免证办).
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -23,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::api::{self, ApiError, ErrorBody, Faults};
 use crate::catalog::{Auth, Catalog, FieldKind, Output, Service};
+use crate::elicense::{self, store::MemoryStore, Verified, Verifier};
 
 pub mod data;
 pub mod store;
@@ -35,6 +39,15 @@ pub const SUBJECT_TTL: i64 = 7 * 24 * 3600;
 pub const PAYMENT_TTL: i64 = 15 * 60;
 /// Time to do a phone face check, seconds.
 pub const FACE_TTL: i64 = 5 * 60;
+/// Lifetime of a licence reference from `POST /v1/elicense/licences`, seconds (as long as a
+/// subject token, so a re-sent request still carries valid references).
+pub const LICENCE_REF_TTL: i64 = SUBJECT_TTL;
+/// Lifetime of a demo `EL1:` presentation, seconds (the profile's maximum).
+pub const PRESENTATION_TTL: i64 = 300;
+/// Lifetime of a demo `ET1:` ticket, seconds (the profile's maximum).
+pub const TICKET_TTL: i64 = 120;
+/// Most licence types per `POST /v1/elicense/licences` and references per service request.
+pub const MAX_LICENCES: usize = 32;
 
 /// How to run the demo platform.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +71,9 @@ pub struct DemoState {
     catalog: &'static Catalog,
     catalog_etag: String,
     listen: SocketAddr,
+    /// Checks `EL1:` identity presentations sent to `/v1/identity/resolve`: the demo issuer keys,
+    /// and a replay cache for the life of the process (a presentation resolves once).
+    verifier: Mutex<Verifier>,
 }
 
 impl DemoState {
@@ -73,6 +89,22 @@ impl DemoState {
             )
         })?;
         let catalog_etag = etag(crate::catalog::BUILTIN_TOML.as_bytes());
+        let usage: Vec<String> = elicense::types::ALL
+            .iter()
+            .map(|t| t.code.to_string())
+            .collect();
+        let keys = [elicense::Alg::Es256, elicense::Alg::Sm2]
+            .into_iter()
+            .map(|alg| {
+                let i = elicense::demo::issuer(alg)?;
+                Ok(elicense::TrustedKey::new(
+                    i.key.public_key(),
+                    elicense::demo::ISSUER,
+                    usage.clone(),
+                ))
+            })
+            .collect::<Result<Vec<_>, elicense::Error>>()?;
+        let verifier = Verifier::with_keys(keys, Box::new(MemoryStore::default()));
         Ok(DemoState {
             db: Mutex::new(db),
             faults: RwLock::new(opts.faults),
@@ -84,6 +116,7 @@ impl DemoState {
             catalog: Catalog::builtin(),
             catalog_etag,
             listen,
+            verifier: Mutex::new(verifier),
         })
     }
 
@@ -189,6 +222,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/face-checks", post(start_face_check))
         .route("/v1/face-checks/{check_id}", get(face_check))
         .route("/v1/elicense/tickets/consume", post(consume_ticket))
+        .route("/v1/elicense/licences", post(licences))
         .route("/v1/evaluations", post(evaluate))
         .fallback(v1_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth))
@@ -198,6 +232,8 @@ pub fn router(state: Shared) -> Router {
         .route("/demo/faults", get(get_faults).post(set_faults))
         .route("/demo/pay/{order_id}", get(demo_pay))
         .route("/demo/face/{check_id}", get(demo_face))
+        .route("/demo/elicense", post(demo_elicense))
+        .route("/demo/elicense/{id_number}", get(demo_elicense_page))
         .route("/r/{request_id}", get(result_page))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -497,6 +533,25 @@ fn issue_subject(conn: &Connection, id: &str) -> Res<(String, i64)> {
     Ok((token, exp))
 }
 
+/// The ID number and expiry behind a live subject token.
+fn token_subject(conn: &Connection, token: &str) -> Res<(String, i64)> {
+    let row: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT id_number, expires_at FROM subjects WHERE token = ?1",
+            params![token],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((id, exp)) if exp >= now() => Ok((id, exp)),
+        _ => Err(DemoError::unprocessable(
+            "unknown_subject_token",
+            "身份凭据已失效，请重新认证身份。",
+            "The subject token is unknown or expired; identify again.",
+        )),
+    }
+}
+
 /// The ID number behind a subject (number or token).
 fn subject_id(conn: &Connection, s: &api::Subject) -> Res<String> {
     match (&s.id_number, &s.subject_token) {
@@ -504,23 +559,7 @@ fn subject_id(conn: &Connection, s: &api::Subject) -> Res<String> {
             check_id(id)?;
             Ok(id.trim().to_ascii_uppercase())
         }
-        (None, Some(t)) => {
-            let row: Option<(String, i64)> = conn
-                .query_row(
-                    "SELECT id_number, expires_at FROM subjects WHERE token = ?1",
-                    params![t],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            match row {
-                Some((id, exp)) if exp >= now() => Ok(id),
-                _ => Err(DemoError::unprocessable(
-                    "unknown_subject_token",
-                    "身份凭据已失效，请重新认证身份。",
-                    "The subject token is unknown or expired; identify again.",
-                )),
-            }
-        }
+        (None, Some(t)) => token_subject(conn, t).map(|(id, _)| id),
         _ => Err(DemoError::bad_request(
             "bad_subject",
             "身份信息不完整。",
@@ -562,6 +601,16 @@ async fn resolve(
 ) -> Res<Response> {
     let body = body_bytes(body)?;
     let req: api::ResolveRequest = parse(&body)?;
+    if req
+        .code
+        .trim_start()
+        .starts_with(elicense::codec::PREFIX_PRESENTATION)
+    {
+        let code = req.code.trim().to_string();
+        return once(&st, &h, "identity", body_hash(&body), |c| {
+            resolve_presentation(&st, c, &code)
+        });
+    }
     let Some(id) = identity_code(&req.code) else {
         return Err(DemoError::unprocessable(
             "unknown_code",
@@ -583,6 +632,62 @@ async fn resolve(
         };
         Ok((StatusCode::OK, to_json(&out)?))
     })
+}
+
+/// `/v1/identity/resolve` for an `EL1:` identity presentation (sent by a kiosk whose offline
+/// checking is off): verified with the demo issuer keys, the person found through the subject
+/// token it carries (`sd.subject_token`), which is also the token answered.
+fn resolve_presentation(
+    st: &DemoState,
+    c: &Connection,
+    code: &str,
+) -> Res<(StatusCode, serde_json::Value)> {
+    let verified = st
+        .verifier
+        .lock()
+        .map_err(|_| DemoError::internal("verifier lock poisoned"))?
+        .verify(code, Utc::now());
+    let p = match verified {
+        Ok(Verified::Presentation(p)) => p,
+        Ok(_) => return Err(not_identity()),
+        Err(e) => {
+            return Err(DemoError::unprocessable(
+                "invalid_presentation",
+                e.message_zh(),
+                e.message_en(),
+            ))
+        }
+    };
+    if !p.is_identity() {
+        return Err(not_identity());
+    }
+    let Some(token) = p.subject_token() else {
+        return Err(DemoError::unprocessable(
+            "unknown_code",
+            "该电子身份证未包含身份凭据，请在手机上刷新后重新出示，或使用身份证。",
+            "This e-ID carries no subject token; refresh it on the phone and show it again, \
+             or use the ID card.",
+        ));
+    };
+    let (id, exp) = token_subject(c, token)?;
+    let person = check_id(&id)?;
+    let out = api::Person {
+        subject_token: token.to_string(),
+        id_masked: masked(&id),
+        name: person.name.clone(),
+        sex: person.sex.into(),
+        birth_date: person.birth_date.clone(),
+        expires_at: exp,
+    };
+    Ok((StatusCode::OK, to_json(&out)?))
+}
+
+fn not_identity() -> DemoError {
+    DemoError::unprocessable(
+        "unknown_code",
+        "这是电子证照码，不是身份码；请出示电子身份证或粤省事身份码。",
+        "This is an e-licence code, not an identity code; show your e-ID or identity code.",
+    )
 }
 
 fn base_url(st: &DemoState, h: &HeaderMap) -> String {
@@ -647,6 +752,42 @@ fn check_fields(s: &Service, req: &api::ServiceRequest) -> Res<()> {
             "填写内容过多。",
             "Too many or too long field values.",
         ));
+    }
+    Ok(())
+}
+
+fn unknown_licence_reference() -> DemoError {
+    DemoError::unprocessable(
+        "unknown_licence_reference",
+        "所附电子证照无法使用（已过期或不属于本人），请返回重新选择证照，或改用纸质材料。",
+        "An attached e-licence cannot be used (expired, or not this citizen's); go back and \
+         choose the licences again, or bring the paper documents.",
+    )
+}
+
+/// Checks the e-licences a service request attaches: each entry is a reference from
+/// `/v1/elicense/licences` issued for this citizen and still live. (Ticket references are not
+/// accepted: the demo's carry the ID number, and the request's references are journaled in clear;
+/// after consuming a ticket the kiosk lists the citizen's licences for a reference.)
+fn check_elicense(c: &Connection, refs: &[String], id_number: Option<&str>) -> Res<()> {
+    if refs.len() > MAX_LICENCES {
+        return Err(unknown_licence_reference());
+    }
+    for r in refs {
+        let r = r.trim();
+        let Some(id) = id_number else {
+            return Err(unknown_licence_reference());
+        };
+        let known = r.starts_with("lic_")
+            && c.query_row(
+                "SELECT COUNT(*) FROM licence_refs
+                 WHERE reference = ?1 AND id_number = ?2 AND expires_at >= ?3",
+                params![r, id, now()],
+                |row| row.get::<_, i64>(0),
+            )? > 0;
+        if !known {
+            return Err(unknown_licence_reference());
+        }
     }
     Ok(())
 }
@@ -780,6 +921,7 @@ async fn service_request(
             ));
         }
         check_fields(s, &req)?;
+        check_elicense(c, &req.elicense, id_number.as_deref())?;
         let person = id_number.as_deref().map(check_id).transpose()?;
         let masked_id = id_number.as_deref().map(masked).unwrap_or_default();
         let n = store::next(c, "request")?;
@@ -1078,6 +1220,265 @@ async fn consume_ticket(
     })
 }
 
+fn new_reference() -> Res<String> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(DemoError::internal)?;
+    Ok(format!("lic_{}", hex::encode(b)))
+}
+
+/// `POST /v1/elicense/licences`: the requested types the citizen holds, each with a fresh
+/// reference (recorded for this citizen) to attach it to a service request.
+async fn licences(
+    State(st): State<Shared>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Res<Response> {
+    let body = body_bytes(body)?;
+    let req: api::LicenceRequest = parse(&body)?;
+    service(&st, &req.service_id)?;
+    if req.types.len() > MAX_LICENCES {
+        return Err(DemoError::bad_request(
+            "bad_request",
+            "请求的证照类型过多。",
+            format!("Ask for at most {MAX_LICENCES} licence types per call."),
+        ));
+    }
+    once(&st, &h, "licences", body_hash(&body), |c| {
+        let id = subject_id(c, &req.subject)?;
+        let person = check_id(&id)?;
+        let held = data::holdings(&person, Utc::now().date_naive());
+        let mut wanted: Vec<&data::Holding> = Vec::new();
+        if req.types.is_empty() {
+            wanted.extend(held.iter());
+        } else {
+            for t in &req.types {
+                if let Some(h) = held.iter().find(|h| h.licence_type.id == t.trim()) {
+                    if !wanted
+                        .iter()
+                        .any(|w| w.licence_type.id == h.licence_type.id)
+                    {
+                        wanted.push(h);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for h in wanted {
+            let Some(cat) = st.catalog.licence(h.licence_type.id) else {
+                continue;
+            };
+            let reference = new_reference()?;
+            c.execute(
+                "INSERT INTO licence_refs (reference, id_number, licence_type, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![reference, id, cat.id, now() + LICENCE_REF_TTL],
+            )?;
+            out.push(api::HeldLicence {
+                licence_type: cat.id.clone(),
+                name_zh: cat.zh.clone(),
+                name_en: cat.en.clone(),
+                identifier_masked: masked(&h.identifier),
+                reference,
+                valid_to: h.valid_to.clone(),
+            });
+        }
+        tracing::info!(service = %req.service_id, held = out.len(), "demo platform: licences");
+        Ok((
+            StatusCode::OK,
+            to_json(&api::LicenceList { licences: out })?,
+        ))
+    })
+}
+
+/// A code as the government app would show it: an `EL1:` presentation or `ET1:` ticket of a
+/// licence the synthetic person holds, signed by the demo issuer. Identity presentations carry a
+/// fresh subject token in `sd.subject_token`.
+fn make_code(st: &DemoState, req: &api::DemoCodeRequest) -> Res<api::DemoCode> {
+    let person = check_id(&req.id_number)?;
+    let id = req.id_number.trim().to_ascii_uppercase();
+    let Some(cat) = st.catalog.licence(req.licence.trim()) else {
+        return Err(DemoError::unprocessable(
+            "unknown_licence_type",
+            "没有这种电子证照。",
+            format!(
+                "No such licence type; use a catalog licence id: {}.",
+                st.catalog
+                    .licences()
+                    .iter()
+                    .map(|l| l.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    let alg_name = req.alg.as_deref().unwrap_or("sm2");
+    let Some(alg) = elicense::Alg::parse(alg_name) else {
+        return Err(DemoError::bad_request(
+            "bad_request",
+            "签名算法不正确。",
+            "alg must be es256 or sm2.",
+        ));
+    };
+    let held = data::holdings(&person, Utc::now().date_naive());
+    let Some(holding) = held.iter().find(|h| h.licence_type.id == cat.id) else {
+        let names: Vec<String> = held
+            .iter()
+            .filter_map(|h| st.catalog.licence(h.licence_type.id))
+            .map(|l| l.id.clone())
+            .collect();
+        return Err(DemoError::not_found(
+            "licence_not_held",
+            "此人没有这种电子证照，请选择其持有的证照。",
+            &format!(
+                "This synthetic person holds no {}; choose one they hold: {}.",
+                cat.id,
+                names.join(", ")
+            ),
+        ));
+    };
+    let issuer = elicense::demo::issuer(alg).map_err(DemoError::internal)?;
+    let iat = now();
+    match req.kind {
+        api::DemoCodeKind::Ticket => {
+            let reference = format!("{}:{id}", cat.id);
+            let payload = elicense::issue_ticket(&issuer, reference.as_bytes(), iat, TICKET_TTL)
+                .map_err(DemoError::internal)?;
+            Ok(api::DemoCode {
+                payload,
+                expires_at: iat + TICKET_TTL,
+            })
+        }
+        api::DemoCodeKind::Presentation => {
+            let mut licence = elicense::Licence::default();
+            if holding.licence_type.id == elicense::types::IDENTITY_CARD.id {
+                let c = st.db.lock().map_err(|_| DemoError::internal("lock"))?;
+                let (token, _) = issue_subject(&c, &id)?;
+                licence.disclosed.push(elicense::Field {
+                    name: elicense::SUBJECT_TOKEN_FIELD.into(),
+                    value: token,
+                });
+            }
+            licence.licence_type = holding.licence_type.code.into();
+            licence.identifier = holding.identifier.clone();
+            licence.holder_name = Some(data::mask_name(&person.name));
+            licence.holder_id = Some(masked(&id));
+            licence.holder_id_type = Some("111".into());
+            licence.org_name = Some(holding.org_name.clone());
+            licence.org_code = Some(data::DEMO_ISSUING_ORG.into());
+            licence.issued = Some(holding.issued.clone());
+            licence.valid_to = holding.valid_to.clone();
+            let claims = elicense::PresentationClaims {
+                licence,
+                iat,
+                ttl: PRESENTATION_TTL,
+                aud: None,
+                cti: None,
+            };
+            let payload =
+                elicense::issue_presentation(&issuer, &claims).map_err(DemoError::internal)?;
+            Ok(api::DemoCode {
+                payload,
+                expires_at: iat + PRESENTATION_TTL,
+            })
+        }
+    }
+}
+
+async fn demo_elicense(
+    State(st): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Res<Json<api::DemoCode>> {
+    let body = body_bytes(body)?;
+    let req: api::DemoCodeRequest = parse(&body)?;
+    Ok(Json(make_code(&st, &req)?))
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    licence: Option<String>,
+    kind: Option<String>,
+    alg: Option<String>,
+}
+
+/// The QR page a person opens on a second screen or phone to show a demo code to a real scanner.
+async fn demo_elicense_page(
+    State(st): State<Shared>,
+    Path(id_number): Path<String>,
+    Query(q): Query<CodeQuery>,
+) -> Response {
+    let kind = match q.kind.as_deref() {
+        Some("ticket") => api::DemoCodeKind::Ticket,
+        _ => api::DemoCodeKind::Presentation,
+    };
+    let req = api::DemoCodeRequest {
+        id_number,
+        licence: q.licence.unwrap_or_else(|| "identity".into()),
+        kind,
+        alg: q.alg,
+    };
+    let code = match make_code(&st, &req) {
+        Ok(c) => c,
+        Err(e) => {
+            let body = format!(
+                "<p>{}</p><p>{}</p>",
+                escape(&e.error.message_zh),
+                escape(&e.error.message_en)
+            );
+            return (e.status, page("无法生成证照码 / No code", &body)).into_response();
+        }
+    };
+    let svg =
+        qrcode::QrCode::with_error_correction_level(code.payload.as_bytes(), qrcode::EcLevel::M)
+            .map(|qr| {
+                qr.render::<qrcode::render::svg::Color<'_>>()
+                    .min_dimensions(360, 360)
+                    .quiet_zone(true)
+                    .build()
+            })
+            .map(|svg| match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            })
+            .unwrap_or_default();
+    let ttl = code.expires_at - now();
+    // Reload 30 s before expiry (the kiosk tolerates 60 s of skew past it).
+    let refresh = (ttl - 30).max(5);
+    let name = st
+        .catalog
+        .licence(&req.licence)
+        .map(|l| format!("{} / {}", l.zh, l.en))
+        .unwrap_or_default();
+    let what = match kind {
+        api::DemoCodeKind::Presentation => "亮证码 / presentation (EL1)",
+        api::DemoCodeKind::Ticket => "在线核验码 / online ticket (ET1)",
+    };
+    let until = chrono::DateTime::from_timestamp(code.expires_at, 0)
+        .map(|d| d.format("%H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{what}</p><div>{svg}</div>\
+         <p>有效至 Valid until {until}；页面每 {refresh} 秒自动刷新 / this page refreshes every \
+         {refresh} s.</p>\
+         <p>演示数据，仅供测试。Synthetic demo data, for testing only.</p>\
+         <details><summary>码文本 / Payload text</summary>\
+         <pre style=\"white-space:pre-wrap;word-break:break-all\">{}</pre></details>",
+        escape(&code.payload)
+    );
+    let html = page_with_head(
+        &format!("{name} — 演示证照码 / Demo code"),
+        &format!("<meta http-equiv=\"refresh\" content=\"{refresh}\">"),
+        &body,
+    );
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 async fn evaluate(
     State(st): State<Shared>,
     h: HeaderMap,
@@ -1153,9 +1554,13 @@ fn escape(s: &str) -> String {
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
+    page_with_head(title, "", body)
+}
+
+fn page_with_head(title: &str, head: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title></head>\
+         <meta name=\"viewport\" content=\"width=device-width\">{head}<title>{t}</title></head>\
          <body style=\"font-family:sans-serif;max-width:40em;margin:1em auto\"><h1>{t}</h1>{body}\
          </body></html>",
         t = escape(title)

@@ -1,5 +1,5 @@
 //! The demo platform's SQLite store: idempotency records (the first answer per key), requests,
-//! payments, face checks, subject tokens, used tickets and evaluations. A file with `--db`, in
+//! payments, face checks, subject tokens, used tickets, e-licence references and evaluations. A file with `--db`, in
 //! memory otherwise. One connection behind a mutex: the demo serialises its writes.
 use std::path::Path;
 
@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, used_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS evaluations (
     evaluation_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, service_id TEXT NOT NULL,
     level INTEGER NOT NULL, reasons TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS licence_refs (
+    reference TEXT PRIMARY KEY, id_number TEXT NOT NULL, licence_type TEXT NOT NULL,
+    expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
 
