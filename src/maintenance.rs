@@ -249,6 +249,21 @@ pub fn mask_scan(text: &str) -> String {
     format!("{head}…{tail} ({n})")
 }
 
+/// The short test receipt the maintenance screen prints: no personal data, the kiosk id and
+/// the time, Chinese text, rare characters and a QR code (what a technician checks by eye).
+pub fn test_receipt(kiosk_id: &str, now: &str) -> zizhu_drivers::printer::Receipt {
+    zizhu_drivers::printer::Receipt::new()
+        .title("打印机测试页")
+        .subtitle("Printer test page (maintenance)")
+        .separator()
+        .field("终端 Kiosk", kiosk_id)
+        .field("中文", "政务服务自助终端")
+        .field("生僻字", "㛃 䶮 㑇")
+        .field("ASCII", "0123456789 ABCDEF abcdef")
+        .qr("ZIZHU-PRINTER-TEST", Some("二维码测试".into()))
+        .footer(now.to_string())
+}
+
 /// Reads a small text file (at most 4 KiB), trimmed; none when missing, empty or unreadable.
 fn read_small(path: &Path) -> Option<String> {
     use std::io::Read;

@@ -399,6 +399,35 @@ impl Runtime {
     }
 }
 
+/// Splits the device events between the visitor's flow and the maintenance screen: while
+/// `maintenance_open` is set every event (a card, a scan, a printed job) goes to the maintenance
+/// screen, otherwise to the flow. Returns the flow's receiver and the maintenance screen's. The
+/// routing thread ends when the runtime's senders are gone.
+pub fn route_events(
+    rx: Receiver<DeviceEvent>,
+    maintenance_open: Arc<AtomicBool>,
+) -> std::io::Result<(Receiver<DeviceEvent>, Receiver<DeviceEvent>)> {
+    let (flow_tx, flow_rx) = mpsc::channel();
+    let (maint_tx, maint_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("event-router".into())
+        .spawn(move || {
+            for ev in rx {
+                let ev = if maintenance_open.load(Ordering::SeqCst) {
+                    match maint_tx.send(ev) {
+                        Ok(()) => continue,
+                        // The maintenance screen is gone: the flow gets it.
+                        Err(mpsc::SendError(ev)) => ev,
+                    }
+                } else {
+                    ev
+                };
+                let _ = flow_tx.send(ev);
+            }
+        })?;
+    Ok((flow_rx, maint_rx))
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
