@@ -10,7 +10,8 @@
 //! - While the PIN pad or the panel is open, `open` is set and the runtime's event router
 //!   (`crate::runtime::route_events`) sends device events here instead of to the flow.
 //! - A 100 ms Slint timer picks up device events and ping results (the ping runs on its own
-//!   thread) and counts the 2-minute idle timeout, so tests drive it with Slint's mock time.
+//!   thread); a 1 s Slint timer counts the 2-minute idle timeout and the lockout countdown and
+//!   refreshes the panel, so tests drive both with Slint's mock time.
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -35,8 +36,8 @@ use crate::ui::{KioskWindow, MaintAdapter, MaintDevice, MaintLine, MaintResult, 
 
 /// How often the UI thread looks for device events and ping results.
 const TICK: Duration = Duration::from_millis(100);
-/// Ticks of the idle timeout ([`logic::IDLE`]).
-const IDLE_TICKS: u32 = (logic::IDLE.as_millis() / TICK.as_millis()) as u32;
+/// Seconds of the idle timeout ([`logic::IDLE`]).
+const IDLE_SECS: u32 = logic::IDLE.as_secs() as u32;
 /// Recent journal errors shown.
 const ERRORS_SHOWN: usize = 6;
 
@@ -137,6 +138,7 @@ impl MaintenanceContext {
 pub struct MaintenanceUi {
     inner: Rc<Inner>,
     _tick: slint::Timer,
+    _second: slint::Timer,
 }
 
 struct Inner {
@@ -153,8 +155,7 @@ struct Inner {
     kiosk_id: String,
     provision_error_file: Option<PathBuf>,
     build_info_file: Option<PathBuf>,
-    idle_ticks: Cell<u32>,
-    ticks: Cell<u32>,
+    idle_secs: Cell<u32>,
     printing: Cell<bool>,
     ping: RefCell<Option<Receiver<Result<Duration, String>>>>,
 }
@@ -177,8 +178,7 @@ impl MaintenanceUi {
             kiosk_id: ctx.kiosk_id,
             provision_error_file: ctx.provision_error_file,
             build_info_file: ctx.build_info_file,
-            idle_ticks: Cell::new(0),
-            ticks: Cell::new(0),
+            idle_secs: Cell::new(0),
             printing: Cell::new(false),
             ping: RefCell::new(None),
         });
@@ -208,7 +208,18 @@ impl MaintenanceUi {
         let tick = slint::Timer::default();
         let i = inner.clone();
         tick.start(slint::TimerMode::Repeated, TICK, move || i.tick());
-        MaintenanceUi { inner, _tick: tick }
+        let second = slint::Timer::default();
+        let i = inner.clone();
+        second.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || i.second(),
+        );
+        MaintenanceUi {
+            inner,
+            _tick: tick,
+            _second: second,
+        }
     }
 
     /// Whether the PIN pad or the panel is open.
@@ -268,8 +279,8 @@ impl Inner {
     }
 
     fn touch(&self) {
-        self.idle_ticks.set(0);
-        self.with(|m| m.set_idle_remaining(logic::IDLE.as_secs() as i32));
+        self.idle_secs.set(0);
+        self.with(|m| m.set_idle_remaining(IDLE_SECS as i32));
     }
 
     fn corner_tapped(&self) {
@@ -466,26 +477,35 @@ impl Inner {
         }
     }
 
+    /// Once a second while open: the idle timeout, the lockout countdown, the panel's data.
+    fn second(&self) {
+        let stage = self.stage();
+        if stage == MaintStage::Closed {
+            return;
+        }
+        let idle = self.idle_secs.get() + 1;
+        self.idle_secs.set(idle);
+        if idle >= IDLE_SECS {
+            self.leave("idle timeout");
+            return;
+        }
+        let left = (IDLE_SECS - idle) as i32;
+        self.with(|m| m.set_idle_remaining(left));
+        if stage == MaintStage::Pin {
+            let locked = self.locked_seconds();
+            self.with(|m| m.set_locked_seconds(locked));
+        } else {
+            self.refresh(false);
+        }
+    }
+
+    /// Every 100 ms while open: device events and the ping's answer.
     fn tick(&self) {
         let stage = self.stage();
         if stage == MaintStage::Closed {
             return;
         }
-        let idle = self.idle_ticks.get() + 1;
-        self.idle_ticks.set(idle);
-        if idle >= IDLE_TICKS {
-            self.leave("idle timeout");
-            return;
-        }
-        let ticks = self.ticks.get().wrapping_add(1);
-        self.ticks.set(ticks);
-        if ticks % 10 == 0 {
-            let left = ((IDLE_TICKS - idle) / 10) as i32;
-            self.with(|m| m.set_idle_remaining(left));
-        }
         if stage == MaintStage::Pin {
-            let locked = self.locked_seconds();
-            self.with(|m| m.set_locked_seconds(locked));
             // Nothing reaches the flow while the pad is up; device events are dropped.
             self.drain_events();
             return;
@@ -518,9 +538,6 @@ impl Inner {
                 self.ping.borrow_mut().take();
             }
             _ => {}
-        }
-        if ticks % 10 == 0 {
-            self.refresh(false);
         }
     }
 
