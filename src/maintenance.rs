@@ -110,7 +110,7 @@ pub fn check_hash(phc: &str) -> Result<(), MaintenanceError> {
 }
 
 /// The door to the maintenance screen: a PIN hash, and the count of wrong PINs with the
-/// lockout they cause. Not persisted: a restart clears the count (see images/README.md).
+/// lockout they cause. [`PinGate::restore`] carries both over a restart from the audit trail.
 #[derive(Debug, Clone)]
 pub struct PinGate {
     hash: String,
@@ -175,6 +175,42 @@ impl PinGate {
         Err(MaintenanceError::WrongPin {
             tries_left: MAX_TRIES - self.failures,
         })
+    }
+}
+
+impl PinGate {
+    /// Carries wrong PINs and a lockout over a restart, from the audit trail (newest first, as
+    /// `(Unix ms, action)`, actions as the maintenance screen writes them): the wrong PINs since
+    /// the last right one or lockout and within the last hour count, and a lockout less than
+    /// [`LOCKOUT`] old still holds. So switching the kiosk off and on does not give new tries.
+    pub fn restore<'a>(
+        &mut self,
+        audit: impl IntoIterator<Item = (i64, &'a str)>,
+        now_ms: i64,
+        now: Instant,
+    ) {
+        let lockout_ms = LOCKOUT.as_millis() as i64;
+        let mut failures = 0;
+        for (at, action) in audit {
+            match action {
+                "maintenance.open_failed" if now_ms.saturating_sub(at) <= 3_600_000 => {
+                    failures += 1
+                }
+                "maintenance.open_failed" | "maintenance.open_ok" => break,
+                "maintenance.open_locked" => {
+                    let age = now_ms.saturating_sub(at).max(0);
+                    if age < lockout_ms {
+                        let left = Duration::from_millis((lockout_ms - age) as u64);
+                        self.locked_until = Some(now + left);
+                        // The lock's own failures are behind it.
+                        failures = 0;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        self.failures = failures.min(MAX_TRIES - 1);
     }
 }
 
@@ -404,6 +440,61 @@ mod tests {
             Err(MaintenanceError::WrongPin { tries_left: 4 })
         );
         assert_eq!(g.try_open("135790", t3), Ok(()));
+    }
+
+    #[test]
+    fn lockout_and_wrong_pins_survive_a_restart() {
+        let h = hash_pin("135790").unwrap();
+        let (now_ms, now) = (10_000_000_i64, Instant::now());
+        // Locked 60 s ago: 240 s left, whatever came before.
+        let mut g = PinGate::new(&h).unwrap();
+        g.restore(
+            [
+                (now_ms - 60_000, "maintenance.open_locked"),
+                (now_ms - 61_000, "maintenance.open_failed"),
+            ],
+            now_ms,
+            now,
+        );
+        assert_eq!(g.locked_for(now), Some(Duration::from_secs(240)));
+        assert!(matches!(
+            g.try_open("135790", now),
+            Err(MaintenanceError::Locked { .. })
+        ));
+        // An old lockout is over; three recent wrong PINs leave two tries.
+        let mut g = PinGate::new(&h).unwrap();
+        g.restore(
+            [
+                (now_ms - 1_000, "maintenance.open_failed"),
+                (now_ms - 2_000, "maintenance.leave"),
+                (now_ms - 3_000, "maintenance.open_failed"),
+                (now_ms - 4_000, "maintenance.open_failed"),
+                (now_ms - 5_000, "maintenance.open_ok"),
+                (now_ms - 6_000, "maintenance.open_failed"),
+            ],
+            now_ms,
+            now,
+        );
+        assert_eq!(g.locked_for(now), None);
+        assert_eq!(g.failures(), 3);
+        assert_eq!(
+            g.try_open("000000", now),
+            Err(MaintenanceError::WrongPin { tries_left: 1 })
+        );
+        // Wrong PINs older than an hour are forgotten; a stale lockout is too.
+        let mut g = PinGate::new(&h).unwrap();
+        g.restore(
+            [
+                (now_ms - 3_600_001, "maintenance.open_failed"),
+                (now_ms - 3_600_002, "maintenance.open_failed"),
+            ],
+            now_ms,
+            now,
+        );
+        assert_eq!(g.failures(), 0);
+        let mut g = PinGate::new(&h).unwrap();
+        g.restore([(now_ms - 300_000, "maintenance.open_locked")], now_ms, now);
+        assert_eq!(g.locked_for(now), None);
     }
 
     #[test]

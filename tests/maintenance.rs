@@ -184,6 +184,21 @@ fn gesture_pin_panel_self_tests_audit_and_back_in_simulation() {
     );
     assert!(shows(w, "镜像：非镜像安装（无构建信息）"));
     assert!(shows(w, "日志中没有错误"));
+    // Large touch targets (at least 88 px both ways) on the panel.
+    let buttons = w
+        .root_element()
+        .query_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all();
+    assert!(buttons.len() >= 5);
+    for b in buttons {
+        let size = b.size();
+        assert!(
+            size.width >= 88.0 && size.height >= 88.0,
+            "{:?} is {size:?}",
+            b.accessible_label()
+        );
+    }
 
     // Test print against the simulated printer.
     let sim = rt.sims.printer.as_ref().expect("simulated printer");
@@ -300,6 +315,21 @@ fn lockout_on_the_pad_idle_timeout_and_no_pin_configured() {
         log.last().map(|(a, _)| a.as_str()),
         Some("maintenance.open_locked")
     );
+    // Locked: the pad takes no PIN at all, not even the right one.
+    let before = actions(&journal).len();
+    type_pin(w, "135790");
+    assert_eq!(stage(w), MaintStage::Pin);
+    assert_eq!(w.global::<MaintAdapter>().get_pin_count(), 0);
+    assert_eq!(actions(&journal).len(), before);
+    // The lockout holds for a kiosk started again (from the audit trail).
+    let mut again = PinGate::new(&hash_pin("135790").unwrap()).unwrap();
+    let audit = journal.audit_log(50).unwrap();
+    again.restore(
+        audit.iter().map(|a| (a.at, a.action.as_str())),
+        zizhu::journal::now_ms(),
+        std::time::Instant::now(),
+    );
+    assert!(again.locked_for(std::time::Instant::now()).is_some());
 
     // Two minutes without a touch: back to the attract screen.
     for _ in 0..119 {

@@ -3,7 +3,7 @@
 //! (`ui/screens/maintenance.slint`) with device health, self-test results, platform
 //! reachability, clock, versions, recent journal errors and the provisioning error.
 //!
-//! - Every technician action (open ok / wrong PIN / locked, test print, test read, test scan,
+//! - Every technician action (open ok / wrong PIN / locked / tried while locked, test print, test read, test scan,
 //!   ping, leave) is written to the journal's audit trail as actor `technician`, with details
 //!   that never hold personal data (a card read is recorded as its kind, a scan as its kind and
 //!   length).
@@ -107,6 +107,18 @@ impl MaintenanceContext {
                 None
             }
         };
+        // Wrong PINs and a lockout survive a restart: they are in the audit trail.
+        let gate = gate.map(|mut g| {
+            match rt.journal.audit_log(50) {
+                Ok(log) => g.restore(
+                    log.iter().map(|a| (a.at, a.action.as_str())),
+                    crate::journal::now_ms(),
+                    Instant::now(),
+                ),
+                Err(e) => tracing::warn!("reading the audit trail for the PIN lockout: {e}"),
+            }
+            g
+        });
         let printer: Option<PrintFn> = rt.printer.is_some().then(|| {
             let rt = rt.clone();
             Box::new(
@@ -341,8 +353,9 @@ impl Inner {
         self.touch();
         let pin = std::mem::replace(&mut *self.pin.borrow_mut(), Zeroizing::new(String::new()));
         self.with(|m| m.set_pin_count(0));
-        let outcome = match self.gate.borrow_mut().as_mut() {
-            Some(g) => g.try_open(&pin, Instant::now()),
+        let now = Instant::now();
+        let (was_locked, outcome) = match self.gate.borrow_mut().as_mut() {
+            Some(g) => (g.locked_for(now).is_some(), g.try_open(&pin, now)),
             None => return,
         };
         drop(pin);
@@ -370,8 +383,15 @@ impl Inner {
                 self.with(|m| m.set_tries_left(tries_left as i32));
             }
             Err(MaintenanceError::Locked { remaining }) => {
+                // `open_locked` marks the start of a lockout (PinGate::restore reads it);
+                // attempts during one are `open_while_locked`.
+                let action = if was_locked {
+                    "open_while_locked"
+                } else {
+                    "open_locked"
+                };
                 self.audit(
-                    "open_locked",
+                    action,
                     Some(&format!("locked for {} s", remaining.as_secs())),
                 );
                 let secs = remaining.as_secs_f64().ceil() as i32;
