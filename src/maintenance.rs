@@ -256,7 +256,7 @@ impl ScanKind {
     pub fn of(text: &str) -> ScanKind {
         if text.starts_with(crate::elicense::codec::PREFIX_PRESENTATION) {
             ScanKind::El1
-        } else if text.starts_with("ET1:") {
+        } else if text.starts_with(crate::elicense::codec::PREFIX_TICKET) {
             ScanKind::Et1
         } else {
             ScanKind::Other

@@ -124,6 +124,13 @@ impl Runtime {
         state.set_build(env!("CARGO_PKG_VERSION"));
         state.set_data_dir(config.data_dir.clone());
         state.set_screen("attract");
+        if let Some(reason) = crate::maintenance::provision_error(&config.provision_error_path()) {
+            tracing::error!(
+                %reason,
+                file = %config.provision_error_path().display(),
+                "first-boot provisioning failed: fix the provisioning file on the boot partition and restart"
+            );
+        }
 
         // Platform: configured, or the demo platform in-process.
         let (demo, platform_url) = match &config.platform_url {

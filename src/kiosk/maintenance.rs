@@ -195,9 +195,8 @@ impl MaintenanceUi {
             ping: RefCell::new(None),
         });
         inner.open.store(false, Ordering::SeqCst);
-        if let Some(reason) = inner.provision_error() {
-            tracing::error!(%reason, "first-boot provisioning failed; shown on the attract screen");
-        }
+        // Shown on the attract screen (the runtime logs it at start).
+        inner.provision_error();
         let m = ui.window().global::<MaintAdapter>();
         m.set_kiosk_id(inner.kiosk_id.as_str().into());
         m.set_stage(MaintStage::Closed);
