@@ -166,8 +166,14 @@ pub struct RawElicense {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMaintenance {
-    /// Technician PIN, hashed (see `zizhu config hash-pin`).
+    /// Technician PIN, hashed (see `zizhu config hash-pin`): an Argon2 PHC string.
     pub pin_hash: Option<String>,
+    /// Where first-boot provisioning writes its failure (default
+    /// `/var/lib/zizhu/provision-error`; in simulation `provision-error` in the data directory).
+    pub provision_error_file: Option<PathBuf>,
+    /// The image's build information (default `/boot/zizhu/zizhu-build.toml`; in simulation
+    /// `zizhu-build.toml` in the data directory).
+    pub build_info_file: Option<PathBuf>,
 }
 
 /// Which implementation a device uses.
@@ -225,8 +231,12 @@ pub struct Config {
     pub elicense_root_keys: Vec<String>,
     /// E-licence clock skew.
     pub elicense_skew: Duration,
-    /// Hashed technician PIN.
+    /// Hashed technician PIN (an Argon2 PHC string, checked at load).
     pub maintenance_pin_hash: Option<String>,
+    /// `[maintenance] provision_error_file` as given (see [`Config::provision_error_path`]).
+    pub provision_error_file: Option<PathBuf>,
+    /// `[maintenance] build_info_file` as given (see [`Config::build_info_path`]).
+    pub build_info_file: Option<PathBuf>,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -272,6 +282,28 @@ fn device(
 }
 
 impl Config {
+    /// Where the first-boot provisioning error is looked for: `[maintenance]
+    /// provision_error_file`, else `provision-error` in the data directory in simulation, else
+    /// `/var/lib/zizhu/provision-error`.
+    pub fn provision_error_path(&self) -> PathBuf {
+        match &self.provision_error_file {
+            Some(p) => p.clone(),
+            None if self.simulation => self.data_dir.join("provision-error"),
+            None => PathBuf::from(crate::maintenance::PROVISION_ERROR_FILE),
+        }
+    }
+
+    /// Where the image's build information is read: `[maintenance] build_info_file`, else
+    /// `zizhu-build.toml` in the data directory in simulation, else
+    /// `/boot/zizhu/zizhu-build.toml`.
+    pub fn build_info_path(&self) -> PathBuf {
+        match &self.build_info_file {
+            Some(p) => p.clone(),
+            None if self.simulation => self.data_dir.join(crate::image::BUILD_INFO_FILE),
+            None => PathBuf::from(crate::maintenance::BUILD_INFO_FILE),
+        }
+    }
+
     /// Simulation mode: no file, simulated devices, the demo platform in-process.
     pub fn simulation() -> Config {
         // The empty file is valid by construction (every key has a default).
@@ -423,6 +455,11 @@ impl Config {
         if skew > 600 {
             return invalid("elicense.skew_secs", "use at most 600 seconds");
         }
+        if let Some(h) = &raw.maintenance.pin_hash {
+            if let Err(e) = crate::maintenance::check_hash(h) {
+                return invalid("maintenance.pin_hash", e.to_string());
+            }
+        }
         Ok(Config {
             kiosk_id,
             site: raw
@@ -445,7 +482,9 @@ impl Config {
             status_tls,
             elicense_root_keys: raw.elicense.root_keys,
             elicense_skew: Duration::from_secs(skew),
-            maintenance_pin_hash: raw.maintenance.pin_hash,
+            maintenance_pin_hash: raw.maintenance.pin_hash.map(|h| h.trim().to_string()),
+            provision_error_file: raw.maintenance.provision_error_file,
+            build_info_file: raw.maintenance.build_info_file,
             simulation,
         })
     }
@@ -479,6 +518,27 @@ mod tests {
         assert!(e.to_string().contains("devices.printer.port"));
         let e = Config::parse("[status]\nlisten = \"nowhere\"\n").unwrap_err();
         assert!(e.to_string().contains("status.listen"));
+    }
+
+    #[test]
+    fn maintenance_pin_hash_must_be_a_phc_string() {
+        let e = Config::parse("[maintenance]\npin_hash = \"123456\"\n").unwrap_err();
+        assert!(e.to_string().contains("maintenance.pin_hash"), "{e}");
+        let h = crate::maintenance::hash_pin("135790").unwrap();
+        let c = Config::parse(&format!("[maintenance]\npin_hash = \"{h}\"\n")).unwrap();
+        assert_eq!(c.maintenance_pin_hash.as_deref(), Some(h.as_str()));
+        assert_eq!(
+            c.provision_error_path(),
+            PathBuf::from("/var/lib/zizhu/provision-error")
+        );
+        let mut s = Config::simulation();
+        s.data_dir = "/tmp/zz".into();
+        assert_eq!(
+            s.provision_error_path(),
+            PathBuf::from("/tmp/zz/provision-error")
+        );
+        let c = Config::parse("[maintenance]\nprovision_error_file = \"/x/e\"\n").unwrap();
+        assert_eq!(c.provision_error_path(), PathBuf::from("/x/e"));
     }
 
     #[test]

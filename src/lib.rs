@@ -5,7 +5,8 @@
 //! - [`config`]: the one validated kiosk configuration type;
 //! - [`flow`]: the flow engine (identify → form → commitment → platform → result → evaluation);
 //! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
-//! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`.
+//! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`;
+//! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic.
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod ime;
 pub mod journal;
 #[cfg(feature = "ui")]
 pub mod kiosk;
+pub mod maintenance;
 pub mod platform;
 pub mod runtime;
 pub mod status;

@@ -156,6 +156,13 @@ impl Runtime {
         state.set_build(env!("CARGO_PKG_VERSION"));
         state.set_data_dir(config.data_dir.clone());
         state.set_screen("attract");
+        if let Some(reason) = crate::maintenance::provision_error(&config.provision_error_path()) {
+            tracing::error!(
+                %reason,
+                file = %config.provision_error_path().display(),
+                "first-boot provisioning failed: fix the provisioning file on the boot partition and restart"
+            );
+        }
 
         // Platform: configured, or the demo platform in-process.
         let (demo, platform_url) = match &config.platform_url {
@@ -428,6 +435,35 @@ impl Runtime {
         });
         let _ = crate::systemd::notify_stopping();
     }
+}
+
+/// Splits the device events between the visitor's flow and the maintenance screen: while
+/// `maintenance_open` is set every event (a card, a scan, a printed job) goes to the maintenance
+/// screen, otherwise to the flow. Returns the flow's receiver and the maintenance screen's. The
+/// routing thread ends when the runtime's senders are gone.
+pub fn route_events(
+    rx: Receiver<DeviceEvent>,
+    maintenance_open: Arc<AtomicBool>,
+) -> std::io::Result<(Receiver<DeviceEvent>, Receiver<DeviceEvent>)> {
+    let (flow_tx, flow_rx) = mpsc::channel();
+    let (maint_tx, maint_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("event-router".into())
+        .spawn(move || {
+            for ev in rx {
+                let ev = if maintenance_open.load(Ordering::SeqCst) {
+                    match maint_tx.send(ev) {
+                        Ok(()) => continue,
+                        // The maintenance screen is gone: the flow gets it.
+                        Err(mpsc::SendError(ev)) => ev,
+                    }
+                } else {
+                    ev
+                };
+                let _ = flow_tx.send(ev);
+            }
+        })?;
+    Ok((flow_rx, maint_rx))
 }
 
 impl Drop for Runtime {

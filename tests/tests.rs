@@ -7,6 +7,7 @@ mod fleet;
 mod flows;
 mod image;
 mod journal;
+mod maintenance;
 mod platform;
 mod runtime;
 mod status;

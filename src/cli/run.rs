@@ -154,15 +154,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         ) as crate::kiosk::flow::PrintFn
     });
+    // Device events go to the flow, or to the maintenance screen while it is open.
+    let maintenance_open = Arc::new(AtomicBool::new(false));
+    let (flow_rx, maint_rx) = crate::runtime::route_events(rx, maintenance_open.clone())?;
     let flow = crate::kiosk::FlowContext {
         client: runtime.client.clone(),
         journal: Some(runtime.journal.clone()),
         printer,
-        events: Some(rx),
+        events: Some(flow_rx),
         kiosk_id: runtime.config.kiosk_id.clone(),
         verifier: Some(runtime.verifier.clone()),
     };
-    let result = crate::kiosk::run_window(options, Some(flow));
+    let maintenance =
+        crate::kiosk::MaintenanceContext::from_runtime(&runtime, Some(maint_rx), maintenance_open);
+    let result = crate::kiosk::run_window(options, Some(flow), Some(maintenance));
     stop.store(true, Ordering::SeqCst);
     let _ = health.join();
     match result {

@@ -1,7 +1,7 @@
 //! The identify step's scanned codes (扫码亮证): a code from the citizen's phone becomes an
 //! [`Identity`]. Routing follows docs/elicense.md: `EL1:` presentations are verified offline by
 //! the e-licence [`Verifier`] (an identity presentation carries the platform's subject token in
-//! its disclosed field `subject_token`); `ET1:` tickets are checked offline and consumed once at
+//! its disclosed field [`elicense::verify::SUBJECT_TOKEN_FIELD`]); `ET1:` tickets are checked offline and consumed once at
 //! the platform; anything else, and any `EL1:` while offline verification is off (no or stale
 //! trust list, implausible clock), goes to the platform as an opaque identity code.
 use chrono::{DateTime, Utc};
@@ -9,10 +9,7 @@ use chrono::{DateTime, Utc};
 use super::engine::{Backend, BackendError, CodeIdentity};
 use super::identity::Identity;
 use crate::catalog::Lang;
-use crate::elicense::{self, types, Verified, Verifier};
-
-/// The disclosed field of an identity presentation that holds the platform's subject token.
-pub const SUBJECT_TOKEN_FIELD: &str = "subject_token";
+use crate::elicense::{self, Verified, Verifier};
 
 /// Why a scanned code did not identify the citizen.
 #[derive(Debug, thiserror::Error)]
@@ -116,20 +113,14 @@ pub fn identify(
     };
     match verifier.verify(text, now) {
         Ok(Verified::Presentation(p)) => {
-            if p.licence.licence_type != types::IDENTITY_CARD.code {
+            if !p.is_identity() {
                 let (zh, en) = p.licence_type_name.unwrap_or(("电子证照", "e-licence"));
                 return Err(CodeError::NotIdentity {
                     name_zh: zh.into(),
                     name_en: en.into(),
                 });
             }
-            let token = p
-                .licence
-                .disclosed
-                .iter()
-                .find(|f| f.name == SUBJECT_TOKEN_FIELD && !f.value.is_empty())
-                .map(|f| f.value.clone())
-                .ok_or(CodeError::NoSubject)?;
+            let token = p.subject_token().ok_or(CodeError::NoSubject)?.to_string();
             let id = Identity::from_code(
                 p.licence
                     .holder_id

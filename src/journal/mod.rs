@@ -121,6 +121,34 @@ impl JournalError {
 /// Result alias of this module.
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When (Unix ms).
+    pub at: i64,
+    /// Who (`technician`, `operator`).
+    pub actor: String,
+    /// What, e.g. `maintenance.test_print`.
+    pub action: String,
+    /// Details (never personal data).
+    pub detail: Option<String>,
+}
+
+/// One recent problem, for the maintenance screen ([`Journal::recent_errors`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorEntry {
+    /// When (Unix ms).
+    pub at: i64,
+    /// `outbox` or `device`.
+    pub source: String,
+    /// What, e.g. `request failed`, `request retrying`, `printer offline`.
+    pub what: String,
+    /// The service of an outbox item ("" for devices).
+    pub service_id: String,
+    /// The error text.
+    pub error: Option<String>,
+}
+
 /// Kind of an outbox item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -722,6 +750,50 @@ impl Journal {
         Ok(())
     }
 
+    /// The latest audit lines, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(
+            "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit as i64], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The latest problems, newest first: outbox items the platform refused for good or that
+    /// wait for a retry after an error, and device events other than `ok`. Only kinds, service
+    /// ids, times and the error texts (which hold no personal data: the outbox keeps none in
+    /// clear) come back; screens still pass the texts through `status::scrub`.
+    pub fn recent_errors(&self, limit: usize) -> Result<Vec<ErrorEntry>> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(
+            "SELECT updated_at, 'outbox', kind || ' ' || CASE state WHEN 'failed' THEN 'failed'
+                    ELSE 'retrying' END, service_id, last_error
+             FROM outbox WHERE state = 'failed' OR (state <> 'done' AND last_error IS NOT NULL)
+             UNION ALL
+             SELECT at, 'device', device || ' ' || state, '', detail
+             FROM device_events WHERE state <> 'ok'
+             ORDER BY 1 DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit as i64], |r| {
+            Ok(ErrorEntry {
+                at: r.get(0)?,
+                source: r.get(1)?,
+                what: r.get(2)?,
+                service_id: r.get(3)?,
+                error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Deletes confirmed outbox rows older than `before` (Unix ms); returns how many.
     pub fn prune_done(&self, before: i64) -> Result<usize> {
         Ok(self.conn().execute(
@@ -793,5 +865,53 @@ mod tests {
         std::fs::write(dir.path().join(KEY_FILE), [9u8; 64]).expect("replace key");
         let j = Journal::open(dir.path()).expect("reopen");
         assert!(matches!(j.secret(&item), Err(JournalError::Key(_))));
+    }
+
+    #[test]
+    fn maintenance_audit_and_recent_errors() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::open(dir.path()).expect("open");
+        assert!(j.recent_errors(10).expect("errors").is_empty());
+        j.audit("technician", "maintenance.open_ok", None)
+            .expect("audit");
+        j.audit("technician", "maintenance.leave", Some("button"))
+            .expect("audit");
+        let log = j.audit_log(10).expect("log");
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].action, "maintenance.leave");
+        assert_eq!(log[0].detail.as_deref(), Some("button"));
+        let meta = RequestMeta {
+            subject: None,
+            elicense: vec![],
+            face_check_id: None,
+            commitment_accepted: true,
+            lang: Lang::Zh,
+        };
+        let secret = RequestSecret {
+            id_number: None,
+            subject_token: None,
+            fields: vec![],
+        };
+        let a = j
+            .enqueue_request("a", "svc-a", &meta, &secret, 0)
+            .expect("a");
+        let b = j
+            .enqueue_request("b", "svc-b", &meta, &secret, 0)
+            .expect("b");
+        let _c = j
+            .enqueue_request("c", "svc-c", &meta, &secret, 0)
+            .expect("c");
+        j.mark_failed(a, "refused: 422").expect("failed");
+        j.mark_retry(b, "timeout", 0).expect("retry");
+        j.device_event("printer", "offline", Some("no answer"))
+            .expect("device");
+        j.device_event("printer", "ok", None).expect("device");
+        let errs = j.recent_errors(10).expect("errors");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        let whats: Vec<&str> = errs.iter().map(|e| e.what.as_str()).collect();
+        assert!(whats.contains(&"request failed"), "{whats:?}");
+        assert!(whats.contains(&"request retrying"), "{whats:?}");
+        assert!(whats.contains(&"printer offline"), "{whats:?}");
+        assert_eq!(j.recent_errors(1).expect("one").len(), 1);
     }
 }

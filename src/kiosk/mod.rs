@@ -13,6 +13,8 @@
 //!   visitor is there (every touch restarts it) and shows a countdown for the last 10 seconds; at
 //!   zero it calls `session-ended`, and [`KioskUi`] forgets the session and shows the attract
 //!   screen in the configured language and mode.
+//! - Maintenance: [`MaintenanceUi`] (in [`maintenance`]) lays the technician's PIN pad and panel
+//!   over the attract screen after the hidden gesture; it is attached next to the flow.
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -26,10 +28,12 @@ use crate::ui::{AppState, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, 
 pub mod adapters;
 pub mod flow;
 pub mod headless;
+pub mod maintenance;
 pub mod session;
 
 pub use flow::{FlowContext, FlowUi};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
+pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
 
 /// How the kiosk UI starts (from the config file, or defaults in simulation mode).
@@ -486,7 +490,11 @@ fn update_clock(w: &KioskWindow, lang: Lang) {
 /// Opens the kiosk in a window (winit on a desktop, DRM/KMS on a kiosk built with `linuxkms`)
 /// and runs the event loop until the window closes. With no display it fails with
 /// [`KioskError::NoDisplay`], which names `--headless`.
-pub fn run_window(options: Options, flow: Option<FlowContext>) -> Result<(), KioskError> {
+pub fn run_window(
+    options: Options,
+    flow: Option<FlowContext>,
+    maintenance: Option<MaintenanceContext>,
+) -> Result<(), KioskError> {
     #[cfg(not(feature = "linuxkms"))]
     {
         let has = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
@@ -506,6 +514,7 @@ pub fn run_window(options: Options, flow: Option<FlowContext>) -> Result<(), Kio
     // The flow screens (doing a service) need the runtime's platform client, journal, printer
     // and device events; without them "start" only logs.
     let _flow = flow.map(|ctx| FlowUi::attach(&ui, ctx));
+    let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));
     if fullscreen {
         ui.window().window().set_fullscreen(true);
     }
