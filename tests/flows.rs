@@ -443,3 +443,74 @@ fn el1_identity_presentation_identifies_offline_once() {
     let e = codes::identify("https://example.com/pay?x=1", Some(&other), &client, now).unwrap_err();
     assert!(!e.message(Lang::En).is_empty());
 }
+
+#[test]
+fn flow_run_cli_with_an_el1_code_verified_offline_and_licences_declined() {
+    let now = chrono::Utc::now().timestamp();
+    let platform = demo::spawn_with(
+        "127.0.0.1:0".parse().unwrap(),
+        demo::DemoOptions {
+            trust_list: Some(zizhu::elicense::demo::trust_list(1, now - 60, 86_400).unwrap()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let code = |dir: &std::path::Path| {
+        let o = util::zizhu(dir)
+            .args([
+                "elicense",
+                "demo-code",
+                "--id-number",
+                &id_number(),
+                "--platform",
+            ])
+            .arg(platform.url())
+            .output()
+            .unwrap();
+        assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+        util::stdout(&o).lines().next().unwrap().trim().to_string()
+    };
+    let run = |code: &str, extra: &[&str]| {
+        util::zizhu(dir.path())
+            .args([
+                "flow",
+                "run",
+                "--item",
+                "ss-card-apply",
+                "--sample",
+                "--json",
+                "--platform",
+            ])
+            .arg(platform.url())
+            .args(["--code", code])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let c = code(dir.path());
+    assert!(c.starts_with("EL1:"), "{c}");
+    let o = run(&c, &[]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+    let err = util::stderr(&o);
+    assert!(!err.contains("offline verification off"), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let screen = doc["screen"].to_string();
+    assert!(
+        screen.contains("社会保障卡"),
+        "the offered e-licence is shown: {screen}"
+    );
+    assert!(
+        !screen.contains(&id_number()),
+        "full number on screen: {screen}"
+    );
+    // The same code twice is a replay only inside one kiosk; a fresh code with the e-licences
+    // declined stops with the plain message and exit 1.
+    let o = run(&code(dir.path()), &["--decline-elicense"]);
+    assert_eq!(util::code(&o), 1, "{}", util::stdout(&o));
+    assert!(
+        util::stdout(&o).contains("纸质材料"),
+        "{}",
+        util::stdout(&o)
+    );
+}

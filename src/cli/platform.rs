@@ -22,9 +22,13 @@ pub struct Args {
     /// File holding the only accepted bearer token (any non-empty token if absent).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
-    /// Signed trust list (COSE) served at /v1/trust-list.
-    #[arg(long)]
+    /// Signed trust list (COSE) served at /v1/trust-list (default: a list of the demo issuer
+    /// keys signed by the demo root, what a simulated kiosk pins).
+    #[arg(long, conflicts_with = "no_trust_list")]
     pub trust_list: Option<PathBuf>,
+    /// Serve no trust list (kiosks then resolve every e-licence code online).
+    #[arg(long)]
+    pub no_trust_list: bool,
     /// Fault injection, repeatable: `latency=MS`, `error-rate=0.3`, `drop`, `down`.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<String>,
@@ -95,7 +99,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Some(
             std::fs::read(p).with_context(|| format!("reading the trust list {}", p.display()))?,
         ),
-        None => None,
+        None if args.no_trust_list => None,
+        None => {
+            // Its sequence is the minute it was made, so a restarted platform serves a newer one.
+            let now = chrono::Utc::now().timestamp();
+            Some(crate::elicense::demo::trust_list(
+                (now / 60) as u64,
+                now,
+                7 * 86_400,
+            )?)
+        }
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
