@@ -155,6 +155,27 @@ pub struct HeldLicence {
     pub valid_to: Option<String>,
 }
 
+impl HeldLicence {
+    /// The masked identifier as shown on screen and receipts: a long run of `*` is shortened
+    /// to four, so a 70-character 证照标识 fits a line (`1.2.15****01.K`).
+    pub fn identifier_display(&self) -> String {
+        let mut out = String::new();
+        let mut stars = 0;
+        for c in self.identifier_masked.chars() {
+            if c == '*' {
+                stars += 1;
+                if stars <= 4 {
+                    out.push(c);
+                }
+            } else {
+                stars = 0;
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
 /// Who a platform call is about: the identified citizen as the platform needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct SubjectRef<'a> {

@@ -151,7 +151,7 @@ fn steps(
                 "{}: {} {}",
                 lang.pick("电子证照", "E-licence"),
                 lang.pick(&l.name_zh, &l.name_en),
-                l.identifier_masked
+                l.identifier_display()
             ));
         }
         if flow.licences_unavailable() {

@@ -287,8 +287,17 @@ impl FlowUi {
                 let r = match flow.step() {
                     Step::Identify => {
                         let card = zizhu_drivers::idcard::card::samples().remove(0);
-                        let id = Identity::from_card(&card, chrono::Local::now().date_naive())
-                            .map_err(|e| e.message(lang).to_string())?;
+                        let id = if service.auth == crate::catalog::Auth::IdCardFace {
+                            // As if the identity code were shown from the phone (face checked
+                            // there), so face-check services reach their later steps too.
+                            let p = client
+                                .resolve_identity(&format!("YSS:{}", card.id_number))
+                                .map_err(|e| FlowError::Backend(e.into()).message(service, lang))?;
+                            Identity::from_code(p.id_masked, Some(p.name), Some(p.subject_token))
+                        } else {
+                            Identity::from_card(&card, chrono::Local::now().date_naive())
+                                .map_err(|e| e.message(lang).to_string())?
+                        };
                         flow.identify(id, &*client)
                     }
                     Step::Form => {
@@ -1313,7 +1322,7 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     .iter()
                     .map(|l| FlowLicence {
                         name: lang.pick(&l.name_zh, &l.name_en).into(),
-                        identifier: l.identifier_masked.as_str().into(),
+                        identifier: l.identifier_display().into(),
                         valid_to: l.valid_to.clone().unwrap_or_default().into(),
                     })
                     .collect(),
@@ -1488,7 +1497,7 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     format!(
                         "{} {}",
                         lang.pick(&l.name_zh, &l.name_en),
-                        l.identifier_masked
+                        l.identifier_display()
                     )
                 })
                 .collect();
@@ -1594,18 +1603,18 @@ fn apply(w: &KioskWindow, s: &mut State) {
 }
 
 /// How to type a field, in words.
-/// A working day as a tab says it: `11月30日 周一` / `Mon 30 Nov`.
+/// A working day as a tab says it, on two lines: `11/30` `周一` / `Mon` `30/11`.
 fn day_label(d: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
     const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
     match lang {
         Lang::Zh => format!(
-            "{}月{}日 {}",
+            "{}/{}\n{}",
             d.month(),
             d.day(),
             ZH[d.weekday().num_days_from_monday() as usize]
         ),
-        Lang::En => d.format("%a %-d %b").to_string(),
+        Lang::En => d.format("%a\n%-d/%-m").to_string(),
     }
 }
 
