@@ -636,3 +636,21 @@ fn run_without_a_display_exits_2_naming_headless() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("--headless"), "{err}");
 }
+
+#[test]
+fn a_visitor_on_screen_is_a_session_on_the_status_state() {
+    let ui = kiosk(Options::default());
+    let state = zizhu::status::StatusState::new("T-1", "test");
+    let _timer = ui.report_session(state.clone());
+    let step = || i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(300));
+    step();
+    assert!(!state.session_active(), "the attract screen is no session");
+    ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Home))
+        .expect("home");
+    step();
+    assert!(state.session_active());
+    ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Attract))
+        .expect("attract");
+    step();
+    assert!(!state.session_active());
+}
