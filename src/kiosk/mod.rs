@@ -281,7 +281,11 @@ impl KioskUi {
         }
         s.go(ScreenId::Home);
         match spec.screen {
-            ScreenId::Attract => s.go(ScreenId::Attract),
+            // The maintenance screen lies over the attract screen; `maintenance::preview` below
+            // fills it with sample data.
+            ScreenId::Attract | ScreenId::Maintenance | ScreenId::MaintenancePin => {
+                s.go(ScreenId::Attract)
+            }
             ScreenId::Home => {}
             ScreenId::Category => s.open_category(spec.category.as_deref().unwrap_or("")),
             ScreenId::Search => {
@@ -311,6 +315,7 @@ impl KioskUi {
             }
         }
         adapters::apply_all(&self.window, catalog, &s);
+        maintenance::preview(&self.window, spec.screen);
         Ok(())
     }
 
