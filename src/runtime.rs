@@ -173,14 +173,23 @@ fn journal_health(journal: &Journal, device: &str, state: DeviceState, reason: O
     }
 }
 
+/// Most journal rows one device writes per [`FLAP_WINDOW`]; a device flapping faster (a loose
+/// cable) has the rest counted and summed up in one row, so the journal stays small.
+const FLAP_ROWS: u32 = 20;
+/// See [`FLAP_ROWS`].
+const FLAP_WINDOW: Duration = Duration::from_secs(600);
+
 /// A device's health as its worker reports it: into the status state every time, into the
 /// journal only when the state or the reason changed (workers report changes only, but a
-/// reconnecting worker may repeat itself).
+/// reconnecting worker may repeat itself), at most [`FLAP_ROWS`] rows per [`FLAP_WINDOW`].
 struct HealthLog {
     device: &'static str,
     state: StatusState,
     journal: Arc<Journal>,
     last: Option<(HealthState, Option<String>)>,
+    window: Instant,
+    rows: u32,
+    skipped: u32,
 }
 
 impl HealthLog {
@@ -190,6 +199,9 @@ impl HealthLog {
             state,
             journal,
             last: None,
+            window: Instant::now(),
+            rows: 0,
+            skipped: 0,
         }
     }
 
@@ -201,6 +213,30 @@ impl HealthLog {
             return;
         }
         self.last = Some(key);
+        if self.window.elapsed() >= FLAP_WINDOW {
+            self.window = Instant::now();
+            self.rows = 0;
+            if self.skipped > 0 {
+                let note = format!(
+                    "{} more health changes in {} minutes not recorded (the device flaps: check its cable)",
+                    self.skipped,
+                    FLAP_WINDOW.as_secs() / 60
+                );
+                self.skipped = 0;
+                journal_health(
+                    &self.journal,
+                    self.device,
+                    DeviceState::Degraded,
+                    Some(&note),
+                );
+                self.rows += 1;
+            }
+        }
+        if self.rows >= FLAP_ROWS {
+            self.skipped += 1;
+            return;
+        }
+        self.rows += 1;
         journal_health(&self.journal, self.device, st, h.reason.as_deref());
     }
 }
@@ -873,5 +909,55 @@ fn pump_scanner(
             ScannerEvent::Dropped { .. } => state.error("scan_too_long"),
             ScannerEvent::Health(h) => log.report(&h),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_changes_are_journaled_once_each_and_flapping_is_bounded() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let journal = Arc::new(Journal::open(dir.path()).expect("journal"));
+        let state = StatusState::new("T-1", "test");
+        let mut log = HealthLog::new("printer", state.clone(), journal.clone());
+        let off = Health::new(
+            HealthState::Offline,
+            Some("the printer does not answer".into()),
+        );
+        let ok = Health::new(HealthState::Ok, None);
+        log.report(&off);
+        log.report(&off);
+        log.report(&ok);
+        let rows = journal.device_events(10).expect("rows");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            state.device("printer").map(|d| d.state),
+            Some(DeviceState::Ok)
+        );
+        for i in 0..100 {
+            log.report(if i % 2 == 0 { &off } else { &ok });
+        }
+        assert_eq!(
+            journal.device_events(1000).expect("rows").len(),
+            FLAP_ROWS as usize
+        );
+        assert_eq!(log.skipped, 100 + 2 - FLAP_ROWS);
+        // The next window starts with a row that sums up what was left out.
+        let Some(earlier) = Instant::now().checked_sub(FLAP_WINDOW) else {
+            return; // a machine up for less than the window
+        };
+        log.window = earlier;
+        log.report(&off);
+        let rows = journal.device_events(2).expect("rows");
+        assert_eq!(rows[0].state, "offline");
+        assert!(
+            rows[1]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("82 more health changes")),
+            "{rows:?}"
+        );
     }
 }
