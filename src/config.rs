@@ -67,6 +67,9 @@ pub struct RawConfig {
     /// `[maintenance]`: the technician screen.
     #[serde(default)]
     pub maintenance: RawMaintenance,
+    /// `[supervisor]`: power-cycling devices that stopped answering.
+    #[serde(default)]
+    pub supervisor: RawSupervisor,
 }
 
 /// `[kiosk]`
@@ -131,8 +134,28 @@ pub struct RawDevice {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGpio {
-    /// `rpi` (rppal, feature `rpi`) or `none`.
+    /// `rpi` (rppal, feature `rpi`), `sim` (simulated, in-process) or `none`.
     pub backend: Option<String>,
+    /// BCM pin of the ID-card reader's power relay (high = powered); absent: no relay.
+    pub relay_idcard_pin: Option<u8>,
+    /// BCM pin of the printer's power relay (high = powered); absent: no relay.
+    pub relay_printer_pin: Option<u8>,
+}
+
+/// `[supervisor]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSupervisor {
+    /// Power-cycle devices with a relay that stay offline (default true).
+    pub power_cycle: Option<bool>,
+    /// Seconds a device must be offline before it is cycled (default 60).
+    pub offline_grace_secs: Option<u64>,
+    /// Seconds its power stays off (default 3).
+    pub power_off_secs: Option<u64>,
+    /// Shortest time between two cycles of one device, in seconds (default 600).
+    pub min_interval_secs: Option<u64>,
+    /// Longest wait the doubling reaches, in seconds (default 3600).
+    pub max_interval_secs: Option<u64>,
 }
 
 /// `[status]`
@@ -192,6 +215,29 @@ pub enum DeviceBackend {
     None,
 }
 
+/// Which GPIO implementation the kiosk uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpioBackend {
+    /// Real pins through rppal (a build with feature `rpi` on a Raspberry Pi).
+    Rpi,
+    /// The simulated GPIO (`zizhu_drivers::gpio::SimGpio`); a relay switched off unplugs the
+    /// simulated device behind it.
+    Sim,
+    /// None: LEDs, buzzer and relays do nothing.
+    None,
+}
+
+/// `[gpio]`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpioConfig {
+    /// The implementation.
+    pub backend: GpioBackend,
+    /// BCM pin of the reader's relay, when it has one.
+    pub relay_idcard_pin: Option<u8>,
+    /// BCM pin of the printer's relay, when it has one.
+    pub relay_printer_pin: Option<u8>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -217,8 +263,10 @@ pub struct Config {
     pub printer: DeviceBackend,
     /// QR scanner.
     pub scanner: DeviceBackend,
-    /// Whether GPIO is real (rppal).
-    pub gpio_rpi: bool,
+    /// GPIO: implementation and relay pins.
+    pub gpio: GpioConfig,
+    /// When devices that stopped answering are power-cycled.
+    pub supervisor: crate::supervisor::Policy,
     /// Status server bind address.
     pub status_listen: Option<SocketAddr>,
     /// Status token file.
@@ -279,6 +327,123 @@ fn device(
             format!("unknown backend `{other}`: use serial, sim or none"),
         ),
     }
+}
+
+fn gpio(raw: &RawGpio, simulation: bool) -> Result<GpioConfig, ConfigError> {
+    let default = if simulation { "sim" } else { "none" };
+    let backend = match raw.backend.as_deref().unwrap_or(default) {
+        "rpi" => GpioBackend::Rpi,
+        "sim" => GpioBackend::Sim,
+        "none" => GpioBackend::None,
+        other => {
+            return invalid(
+                "gpio.backend",
+                format!("unknown backend `{other}`: use rpi, sim or none"),
+            )
+        }
+    };
+    let pins = zizhu_drivers::gpio::Pins::default();
+    let (mut idcard, mut printer) = (raw.relay_idcard_pin, raw.relay_printer_pin);
+    if simulation && backend == GpioBackend::Sim && idcard.is_none() && printer.is_none() {
+        // The simulated kiosk has both relays, on the default pins.
+        idcard = Some(pins.relay_reader);
+        printer = Some(pins.relay_printer);
+    }
+    for (key, pin) in [
+        ("gpio.relay_idcard_pin", idcard),
+        ("gpio.relay_printer_pin", printer),
+    ] {
+        let Some(pin) = pin else { continue };
+        if pin > 27 {
+            return invalid(
+                key,
+                format!("BCM pin {pin} does not exist: use 0-27 (the default relays are 5 and 6)"),
+            );
+        }
+        if backend == GpioBackend::None {
+            return invalid(
+                key,
+                "a relay needs a GPIO: set gpio.backend = \"rpi\" (or \"sim\"), or remove the pin",
+            );
+        }
+        let taken = [
+            pins.led_ready,
+            pins.led_busy,
+            pins.led_fault,
+            pins.buzzer,
+            pins.presence,
+        ];
+        if taken.contains(&pin) {
+            return invalid(
+                key,
+                format!("BCM pin {pin} is used by an LED, the buzzer or the presence sensor (17, 27, 22, 18, 23); use another pin, e.g. 5 or 6"),
+            );
+        }
+    }
+    if idcard.is_some() && idcard == printer {
+        return invalid(
+            "gpio.relay_printer_pin",
+            "the reader and the printer need different relay pins",
+        );
+    }
+    Ok(GpioConfig {
+        backend,
+        relay_idcard_pin: idcard,
+        relay_printer_pin: printer,
+    })
+}
+
+fn supervisor(raw: &RawSupervisor) -> Result<crate::supervisor::Policy, ConfigError> {
+    let d = crate::supervisor::Policy::default();
+    let secs =
+        |key: &str, v: Option<u64>, default: Duration, range: std::ops::RangeInclusive<u64>| {
+            let v = v.unwrap_or(default.as_secs());
+            if range.contains(&v) {
+                Ok(Duration::from_secs(v))
+            } else {
+                invalid(
+                    &format!("supervisor.{key}"),
+                    format!(
+                        "use between {} and {} seconds (default {})",
+                        range.start(),
+                        range.end(),
+                        default.as_secs()
+                    ),
+                )
+            }
+        };
+    let grace = secs(
+        "offline_grace_secs",
+        raw.offline_grace_secs,
+        d.grace,
+        10..=3600,
+    )?;
+    let off_for = secs("power_off_secs", raw.power_off_secs, d.off_for, 1..=30)?;
+    let min_interval = secs(
+        "min_interval_secs",
+        raw.min_interval_secs,
+        d.min_interval,
+        60..=86_400,
+    )?;
+    let max_interval = secs(
+        "max_interval_secs",
+        raw.max_interval_secs,
+        d.max_interval,
+        60..=86_400,
+    )?;
+    if max_interval < min_interval {
+        return invalid(
+            "supervisor.max_interval_secs",
+            "must not be shorter than min_interval_secs",
+        );
+    }
+    Ok(crate::supervisor::Policy {
+        enabled: raw.power_cycle.unwrap_or(d.enabled),
+        grace,
+        off_for,
+        min_interval,
+        max_interval,
+    })
 }
 
 impl Config {
@@ -392,16 +557,8 @@ impl Config {
         let idcard = device(raw.devices.idcard.as_ref(), "idcard", default_dev.clone())?;
         let printer = device(raw.devices.printer.as_ref(), "printer", default_dev.clone())?;
         let scanner = device(raw.devices.scanner.as_ref(), "scanner", default_dev)?;
-        let gpio_rpi = match raw.gpio.backend.as_deref().unwrap_or("none") {
-            "rpi" => true,
-            "none" => false,
-            other => {
-                return invalid(
-                    "gpio.backend",
-                    format!("unknown backend `{other}`: use rpi or none"),
-                )
-            }
-        };
+        let gpio = gpio(&raw.gpio, simulation)?;
+        let supervisor = supervisor(&raw.supervisor)?;
         let status_listen = match &raw.status.listen {
             None => None,
             Some(s) => match s.parse::<SocketAddr>() {
@@ -475,7 +632,8 @@ impl Config {
             idcard,
             printer,
             scanner,
-            gpio_rpi,
+            gpio,
+            supervisor,
             status_listen,
             status_token_file: raw.status.token_file,
             status_token: raw.status.token,
@@ -573,5 +731,63 @@ token_file = "/etc/zizhu/status.token"
         );
         assert_eq!(c.printer, DeviceBackend::Sim);
         assert_eq!(c.status_listen, Some("0.0.0.0:9464".parse().unwrap()));
+    }
+
+    #[test]
+    fn gpio_relays_and_supervisor() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.gpio.backend, GpioBackend::None);
+        assert_eq!(c.gpio.relay_printer_pin, None);
+        assert_eq!(c.supervisor, crate::supervisor::Policy::default());
+        let s = Config::simulation();
+        assert_eq!(s.gpio.backend, GpioBackend::Sim);
+        assert_eq!(
+            (s.gpio.relay_idcard_pin, s.gpio.relay_printer_pin),
+            (Some(5), Some(6))
+        );
+        let c = Config::parse(
+            "[gpio]\nbackend = \"rpi\"\nrelay_printer_pin = 6\n[supervisor]\noffline_grace_secs = 120\npower_off_secs = 5\nmax_interval_secs = 7200\n",
+        )
+        .unwrap();
+        assert_eq!(c.gpio.relay_printer_pin, Some(6));
+        assert_eq!(c.gpio.relay_idcard_pin, None);
+        assert_eq!(c.supervisor.grace, Duration::from_secs(120));
+        assert_eq!(c.supervisor.off_for, Duration::from_secs(5));
+        assert_eq!(c.supervisor.max_interval, Duration::from_secs(7200));
+        for (text, key) in [
+            ("[gpio]\nrelay_printer_pin = 6\n", "gpio.relay_printer_pin"),
+            (
+                "[gpio]\nbackend = \"rpi\"\nrelay_idcard_pin = 40\n",
+                "gpio.relay_idcard_pin",
+            ),
+            (
+                "[gpio]\nbackend = \"rpi\"\nrelay_idcard_pin = 17\n",
+                "gpio.relay_idcard_pin",
+            ),
+            (
+                "[gpio]\nbackend = \"rpi\"\nrelay_idcard_pin = 6\nrelay_printer_pin = 6\n",
+                "gpio.relay_printer_pin",
+            ),
+            ("[gpio]\nbackend = \"gpiod\"\n", "gpio.backend"),
+            (
+                "[supervisor]\noffline_grace_secs = 1\n",
+                "supervisor.offline_grace_secs",
+            ),
+            (
+                "[supervisor]\npower_off_secs = 0\n",
+                "supervisor.power_off_secs",
+            ),
+            (
+                "[supervisor]\nmin_interval_secs = 1200\nmax_interval_secs = 600\n",
+                "supervisor.max_interval_secs",
+            ),
+        ] {
+            let e = Config::parse(text).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let e = Config::parse("[supervisor]\ngrace = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("grace") && e.contains("line 2"), "{e}");
     }
 }

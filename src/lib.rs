@@ -6,7 +6,8 @@
 //! - [`flow`]: the flow engine (identify → form → commitment → platform → result → evaluation);
 //! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
 //! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`;
-//! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic.
+//! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic;
+//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay.
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 pub mod catalog;
@@ -26,6 +27,7 @@ pub mod maintenance;
 pub mod platform;
 pub mod runtime;
 pub mod status;
+pub mod supervisor;
 pub mod systemd;
 
 #[cfg(feature = "ui")]

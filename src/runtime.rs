@@ -7,25 +7,33 @@
 //!   forwarded to the UI;
 //! - platform: the configured URL, or the demo platform started in-process (simulation mode);
 //! - status server: on its own thread (its own tokio runtime), so the UI never waits for it;
-//! - health loop: systemd READY and watchdog pings, device health into the status state.
+//! - health loop: systemd READY and watchdog pings, device health into the status state;
+//! - device health: every change of a device's state or reason goes to the status state AND to
+//!   the journal's `device_events` (what the maintenance screen's "recent errors" shows);
+//! - device supervisor: on its own thread, a device with a GPIO power relay that stays offline is
+//!   power-cycled (rules in [`crate::supervisor`]), never during a citizen's session; each cycle is
+//!   audited (actor `runtime`, action `power_cycle`) and counted
+//!   (`zizhu_device_power_cycles_total`).
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use zizhu_drivers::gpio::{Gpio, Relay, SimGpio};
 use zizhu_drivers::health::{Health, HealthState};
 use zizhu_drivers::idcard::{self, ReaderEvent};
 use zizhu_drivers::printer::{self, PrinterEvent};
 use zizhu_drivers::scanner::{self, ScannerEvent};
 
-use crate::config::{Config, DeviceBackend};
+use crate::config::{Config, DeviceBackend, GpioBackend};
 use crate::elicense::{self, Verifier};
 use crate::journal::{self, Journal};
 use crate::platform::{demo, Client, ClientConfig};
 use crate::status::{self, DeviceState, Paper, StatusState};
+use crate::supervisor::{Decision, Policy, Supervisor, SupervisorError};
 
 /// What the UI hears from the devices.
 #[derive(Debug)]
@@ -57,12 +65,14 @@ pub struct Overrides {
 /// Simulated devices kept alive for the runtime's lifetime (and reachable for demos/tests).
 #[derive(Default)]
 pub struct Simulators {
-    /// Simulated ID-card reader.
-    pub idcard: Option<idcard::sim::Simulator>,
-    /// Simulated printer.
-    pub printer: Option<printer::sim::Simulator>,
+    /// Simulated ID-card reader (unplugged while its simulated relay is off).
+    pub idcard: Option<Arc<idcard::sim::Simulator>>,
+    /// Simulated printer (unplugged while its simulated relay is off).
+    pub printer: Option<Arc<printer::sim::Simulator>>,
     /// Simulated scanner.
     pub scanner: Option<scanner::sim::Simulator>,
+    /// Simulated GPIO (`[gpio] backend = "sim"`): what the LEDs and relays were told.
+    pub gpio: Option<SimGpio>,
 }
 
 /// The running runtime. Dropping it stops everything.
@@ -139,6 +149,316 @@ fn device_state(h: &Health) -> DeviceState {
         HealthState::Ok => DeviceState::Ok,
         HealthState::Degraded => DeviceState::Degraded,
         HealthState::Offline => DeviceState::Offline,
+    }
+}
+
+/// Writes one device health change to the journal (`device_events`) and the log. The reason is
+/// scrubbed first (it never holds personal data, but a driver's text might carry a number).
+fn journal_health(journal: &Journal, device: &str, state: DeviceState, reason: Option<&str>) {
+    let reason = reason.map(status::state::scrub);
+    match state {
+        DeviceState::Ok => tracing::info!(device, "device ok"),
+        _ => tracing::warn!(
+            device,
+            state = state.as_str(),
+            reason = reason.as_deref().unwrap_or(""),
+            "device health changed"
+        ),
+    }
+    if let Err(e) = journal.device_event(device, state.as_str(), reason.as_deref()) {
+        tracing::warn!(
+            device,
+            "cannot write the device health change to the journal: {e}"
+        );
+    }
+}
+
+/// Most journal rows one device writes per [`FLAP_WINDOW`]; a device flapping faster (a loose
+/// cable) has the rest counted and summed up in one row, so the journal stays small.
+const FLAP_ROWS: u32 = 20;
+/// See [`FLAP_ROWS`].
+const FLAP_WINDOW: Duration = Duration::from_secs(600);
+
+/// A device's health as its worker reports it: into the status state every time, into the
+/// journal only when the state or the reason changed (workers report changes only, but a
+/// reconnecting worker may repeat itself), at most [`FLAP_ROWS`] rows per [`FLAP_WINDOW`].
+struct HealthLog {
+    device: &'static str,
+    state: StatusState,
+    journal: Arc<Journal>,
+    last: Option<(HealthState, Option<String>)>,
+    window: Instant,
+    rows: u32,
+    skipped: u32,
+}
+
+impl HealthLog {
+    fn new(device: &'static str, state: StatusState, journal: Arc<Journal>) -> HealthLog {
+        HealthLog {
+            device,
+            state,
+            journal,
+            last: None,
+            window: Instant::now(),
+            rows: 0,
+            skipped: 0,
+        }
+    }
+
+    fn report(&mut self, h: &Health) {
+        let st = device_state(h);
+        self.state.set_device(self.device, st, h.reason.as_deref());
+        let key = (h.state, h.reason.clone());
+        if self.last.as_ref() == Some(&key) {
+            return;
+        }
+        self.last = Some(key);
+        if self.window.elapsed() >= FLAP_WINDOW {
+            self.window = Instant::now();
+            self.rows = 0;
+            if self.skipped > 0 {
+                let note = format!(
+                    "{} more health changes in {} minutes not recorded (the device flaps: check its cable)",
+                    self.skipped,
+                    FLAP_WINDOW.as_secs() / 60
+                );
+                self.skipped = 0;
+                journal_health(
+                    &self.journal,
+                    self.device,
+                    DeviceState::Degraded,
+                    Some(&note),
+                );
+                self.rows += 1;
+            }
+        }
+        if self.rows >= FLAP_ROWS {
+            self.skipped += 1;
+            return;
+        }
+        self.rows += 1;
+        journal_health(&self.journal, self.device, st, h.reason.as_deref());
+    }
+}
+
+/// The runtime's GPIO: the implementation `[gpio] backend` names, and its state on the status
+/// endpoint. `None` when there is none (or it cannot be opened; the reason is reported).
+fn open_gpio(
+    config: &Config,
+    state: &StatusState,
+    journal: &Journal,
+    sims: &mut Simulators,
+) -> Option<Box<dyn Gpio>> {
+    match config.gpio.backend {
+        GpioBackend::None => {
+            // No GPIO here: nothing to fail.
+            state.set_device(
+                "gpio",
+                DeviceState::Ok,
+                Some("no GPIO on this machine (no-op)"),
+            );
+            None
+        }
+        GpioBackend::Sim => {
+            let g = SimGpio::new();
+            // A relay switched off unplugs the simulated device behind it; on plugs it back
+            // (a fault set on the simulator stays, as a defect would).
+            let (reader, printer) = (sims.idcard.clone(), sims.printer.clone());
+            g.on_power(move |relay, on| match (relay, &reader, &printer) {
+                (Relay::Reader, Some(s), _) if on => s.plug(),
+                (Relay::Reader, Some(s), _) => s.unplug(),
+                (Relay::Printer, _, Some(s)) if on => s.plug(),
+                (Relay::Printer, _, Some(s)) => s.unplug(),
+                _ => {}
+            });
+            sims.gpio = Some(g.clone());
+            state.set_device("gpio", DeviceState::Ok, Some("simulated GPIO"));
+            Some(Box::new(g))
+        }
+        GpioBackend::Rpi => {
+            let mut pins = zizhu_drivers::gpio::Pins::default();
+            if let Some(p) = config.gpio.relay_idcard_pin {
+                pins.relay_reader = p;
+            }
+            if let Some(p) = config.gpio.relay_printer_pin {
+                pins.relay_printer = p;
+            }
+            match open_rpi(pins) {
+                Ok(g) => {
+                    state.set_device("gpio", DeviceState::Ok, None);
+                    Some(g)
+                }
+                Err(reason) => {
+                    tracing::error!("GPIO: {reason}");
+                    state.set_device("gpio", DeviceState::Offline, Some(&reason));
+                    journal_health(journal, "gpio", DeviceState::Offline, Some(&reason));
+                    None
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "rpi")]
+fn open_rpi(pins: zizhu_drivers::gpio::Pins) -> Result<Box<dyn Gpio>, String> {
+    zizhu_drivers::gpio::rpi::RppalGpio::open(pins)
+        .map(|g| Box::new(g) as Box<dyn Gpio>)
+        .map_err(|e| {
+            format!("{e}; add the service user to the gpio group and check the pins in [gpio]")
+        })
+}
+
+#[cfg(not(feature = "rpi"))]
+fn open_rpi(_pins: zizhu_drivers::gpio::Pins) -> Result<Box<dyn Gpio>, String> {
+    Err(
+        "gpio.backend is \"rpi\" but this zizhu was built without feature `rpi`; install the \
+         kiosk package built for the Raspberry Pi or set gpio.backend = \"none\""
+            .to_string(),
+    )
+}
+
+/// Sleeps `d` in short steps; returns early when `stop` is set.
+fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
+    let end = Instant::now() + d;
+    while !stop.load(Ordering::SeqCst) {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// Switches `relay` off for `off_for`, then on again. The power always comes back, also when
+/// the runtime is stopping; switching it on is tried three times.
+fn power_cycle(
+    gpio: &mut dyn Gpio,
+    device: &str,
+    relay: Relay,
+    off_for: Duration,
+    stop: &AtomicBool,
+) -> Result<(), SupervisorError> {
+    let err = |source| SupervisorError::Relay {
+        device: device.to_string(),
+        source,
+    };
+    gpio.set_power(relay, false).map_err(err)?;
+    sleep_unless_stopped(off_for, stop);
+    let mut last = None;
+    for _ in 0..3 {
+        match gpio.set_power(relay, true) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                last = Some(e);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    match last {
+        Some(e) => Err(err(e)),
+        None => Ok(()),
+    }
+}
+
+/// How often the supervisor looks at the devices.
+const SUPERVISOR_TICK: Duration = Duration::from_millis(250);
+
+/// The device supervisor's thread: looks at the relay devices' health every
+/// [`SUPERVISOR_TICK`] and power-cycles them as [`Supervisor`] decides.
+struct SupervisorLoop {
+    gpio: Box<dyn Gpio>,
+    relays: Vec<(&'static str, Relay)>,
+    supervisor: Supervisor,
+    state: StatusState,
+    journal: Arc<Journal>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SupervisorLoop {
+    fn run(mut self) {
+        let mut waiting = std::collections::HashSet::new();
+        while !self.stop.load(Ordering::SeqCst) {
+            let session = self.state.session_active();
+            for (device, relay) in self.relays.clone() {
+                let health = self.state.device(device);
+                // Out of paper needs hands, not a power cycle.
+                let offline = health
+                    .as_ref()
+                    .is_some_and(|h| h.state == DeviceState::Offline)
+                    && !(device == "printer" && self.state.paper() == Paper::Out);
+                match self
+                    .supervisor
+                    .step(device, offline, session, Instant::now())
+                {
+                    Decision::Cycle {
+                        offline_for,
+                        off_for,
+                        next_wait,
+                    } => {
+                        waiting.remove(device);
+                        let reason = health.and_then(|h| h.last_error).unwrap_or_default();
+                        self.cycle(device, relay, offline_for, off_for, next_wait, &reason);
+                    }
+                    Decision::WaitForSession => {
+                        if waiting.insert(device) {
+                            tracing::info!(
+                                device,
+                                "device offline: power cycle postponed until the session ends"
+                            );
+                        }
+                    }
+                    Decision::Nothing | Decision::Backoff { .. } => {}
+                }
+            }
+            sleep_unless_stopped(SUPERVISOR_TICK, &self.stop);
+        }
+    }
+
+    fn cycle(
+        &mut self,
+        device: &str,
+        relay: Relay,
+        offline_for: Duration,
+        off_for: Duration,
+        next_wait: Duration,
+        reason: &str,
+    ) {
+        tracing::warn!(
+            device,
+            offline_secs = offline_for.as_secs(),
+            off_secs = off_for.as_secs_f64(),
+            "device offline too long: power-cycling it through its relay"
+        );
+        let outcome = power_cycle(self.gpio.as_mut(), device, relay, off_for, &self.stop);
+        let mut detail = format!(
+            "{device}: offline for {} s ({reason}); power off for {} s",
+            offline_for.as_secs(),
+            off_for.as_secs_f64()
+        );
+        match &outcome {
+            Ok(()) => {
+                self.state.power_cycled(device);
+                detail.push_str(&format!(
+                    "; next cycle not before {} min",
+                    next_wait.as_secs() / 60
+                ));
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                detail.push_str(&format!("; failed: {e}"));
+                let reason = format!("{device} relay: {e}");
+                self.state
+                    .set_device("gpio", DeviceState::Degraded, Some(&reason));
+                journal_health(&self.journal, "gpio", DeviceState::Degraded, Some(&reason));
+            }
+        }
+        let detail = status::state::scrub(&detail);
+        if let Err(e) = self.journal.audit("runtime", "power_cycle", Some(&detail)) {
+            tracing::warn!(
+                device,
+                "cannot write the power cycle to the audit trail: {e}"
+            );
+        }
     }
 }
 
@@ -270,15 +590,52 @@ impl Runtime {
             threads: Vec::new(),
         };
         rt.start_devices(ui_events)?;
-        if !rt.config.gpio_rpi {
-            // No Raspberry Pi GPIO here: the no-op implementation stands in and cannot fail.
-            rt.state.set_device(
-                "gpio",
-                DeviceState::Ok,
-                Some("no GPIO on this machine (no-op)"),
-            );
-        }
+        rt.start_supervisor()?;
         Ok(rt)
+    }
+
+    /// Opens the GPIO and, when a device with a relay is installed and power cycling is on,
+    /// starts the device supervisor's thread.
+    fn start_supervisor(&mut self) -> anyhow::Result<()> {
+        let gpio = open_gpio(&self.config, &self.state, &self.journal, &mut self.sims);
+        let policy: Policy = self.config.supervisor;
+        let mut relays = Vec::new();
+        if self.config.gpio.relay_idcard_pin.is_some() && self.config.idcard != DeviceBackend::None
+        {
+            relays.push(("idcard", Relay::Reader));
+        }
+        if self.config.gpio.relay_printer_pin.is_some()
+            && self.config.printer != DeviceBackend::None
+        {
+            relays.push(("printer", Relay::Printer));
+        }
+        let Some(gpio) = gpio else { return Ok(()) };
+        if relays.is_empty() || !policy.enabled {
+            return Ok(());
+        }
+        for (device, _) in &relays {
+            self.state.has_relay(device);
+        }
+        tracing::info!(
+            devices = ?relays.iter().map(|r| r.0).collect::<Vec<_>>(),
+            grace_secs = policy.grace.as_secs(),
+            "device supervisor: power-cycling devices that stay offline"
+        );
+        let job = SupervisorLoop {
+            gpio,
+            relays,
+            supervisor: Supervisor::new(policy),
+            state: self.state.clone(),
+            journal: self.journal.clone(),
+            stop: self.stop.clone(),
+        };
+        self.threads.push(
+            std::thread::Builder::new()
+                .name("device-supervisor".into())
+                .spawn(move || job.run())
+                .context("starting the device supervisor")?,
+        );
+        Ok(())
     }
 
     fn port_for(
@@ -300,11 +657,11 @@ impl Runtime {
                 match name {
                     "idcard" => {
                         let s = idcard::sim::Simulator::spawn(&link, idcard::card::samples())?;
-                        self.sims.idcard = Some(s);
+                        self.sims.idcard = Some(Arc::new(s));
                     }
                     "printer" => {
                         let s = printer::sim::Simulator::spawn(&link, Some(&dir.join("printed")))?;
-                        self.sims.printer = Some(s);
+                        self.sims.printer = Some(Arc::new(s));
                     }
                     _ => {
                         let s = scanner::sim::Simulator::spawn(&link)?;
@@ -324,10 +681,11 @@ impl Runtime {
             cfg.baud = baud;
             self.reader = Some(idcard::serial::spawn_worker(cfg, tx)?);
             let (state, ui) = (self.state.clone(), ui.clone());
+            let log = HealthLog::new("idcard", state.clone(), self.journal.clone());
             self.threads.push(
                 std::thread::Builder::new()
                     .name("idcard-events".into())
-                    .spawn(move || pump_reader(rx, state, ui))?,
+                    .spawn(move || pump_reader(rx, state, log, ui))?,
             );
         }
         let printer_backend = self.config.printer.clone();
@@ -337,10 +695,11 @@ impl Runtime {
             cfg.baud = baud;
             self.printer = Some(printer::serial::spawn_worker(cfg, tx)?);
             let (state, ui) = (self.state.clone(), ui.clone());
+            let log = HealthLog::new("printer", state.clone(), self.journal.clone());
             self.threads.push(
                 std::thread::Builder::new()
                     .name("printer-events".into())
-                    .spawn(move || pump_printer(rx, state, ui))?,
+                    .spawn(move || pump_printer(rx, state, log, ui))?,
             );
         }
         let scanner_backend = self.config.scanner.clone();
@@ -350,10 +709,11 @@ impl Runtime {
             cfg.baud = baud;
             self.scanner = Some(scanner::serial::spawn_worker(cfg, tx)?);
             let state = self.state.clone();
+            let log = HealthLog::new("scanner", state.clone(), self.journal.clone());
             self.threads.push(
                 std::thread::Builder::new()
                     .name("scanner-events".into())
-                    .spawn(move || pump_scanner(rx, state, ui))?,
+                    .spawn(move || pump_scanner(rx, state, log, ui))?,
             );
         }
         Ok(())
@@ -483,7 +843,12 @@ impl Drop for Runtime {
     }
 }
 
-fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+fn pump_reader(
+    rx: Receiver<ReaderEvent>,
+    state: StatusState,
+    mut log: HealthLog,
+    ui: Sender<DeviceEvent>,
+) {
     for ev in rx {
         match ev {
             ReaderEvent::CardRead(c) => {
@@ -497,14 +862,17 @@ fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, ui: Sender<DeviceE
                 state.error(&format!("{kind:?}").to_lowercase());
                 let _ = ui.send(DeviceEvent::CardFailed(reason));
             }
-            ReaderEvent::Health(h) => {
-                state.set_device("idcard", device_state(&h), h.reason.as_deref())
-            }
+            ReaderEvent::Health(h) => log.report(&h),
         }
     }
 }
 
-fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+fn pump_printer(
+    rx: Receiver<PrinterEvent>,
+    state: StatusState,
+    mut log: HealthLog,
+    ui: Sender<DeviceEvent>,
+) {
     for ev in rx {
         match ev {
             PrinterEvent::JobWaiting { kind, reason, .. } => {
@@ -521,14 +889,17 @@ fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, ui: Sender<Devic
             } else {
                 Paper::Ok
             }),
-            PrinterEvent::Health(h) => {
-                state.set_device("printer", device_state(&h), h.reason.as_deref())
-            }
+            PrinterEvent::Health(h) => log.report(&h),
         }
     }
 }
 
-fn pump_scanner(rx: Receiver<ScannerEvent>, state: StatusState, ui: Sender<DeviceEvent>) {
+fn pump_scanner(
+    rx: Receiver<ScannerEvent>,
+    state: StatusState,
+    mut log: HealthLog,
+    ui: Sender<DeviceEvent>,
+) {
     for ev in rx {
         match ev {
             ScannerEvent::Code(scan) => {
@@ -536,9 +907,57 @@ fn pump_scanner(rx: Receiver<ScannerEvent>, state: StatusState, ui: Sender<Devic
                 let _ = ui.send(DeviceEvent::Scan(scan.text.clone()));
             }
             ScannerEvent::Dropped { .. } => state.error("scan_too_long"),
-            ScannerEvent::Health(h) => {
-                state.set_device("scanner", device_state(&h), h.reason.as_deref())
-            }
+            ScannerEvent::Health(h) => log.report(&h),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_changes_are_journaled_once_each_and_flapping_is_bounded() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let journal = Arc::new(Journal::open(dir.path()).expect("journal"));
+        let state = StatusState::new("T-1", "test");
+        let mut log = HealthLog::new("printer", state.clone(), journal.clone());
+        let off = Health::new(
+            HealthState::Offline,
+            Some("the printer does not answer".into()),
+        );
+        let ok = Health::new(HealthState::Ok, None);
+        log.report(&off);
+        log.report(&off);
+        log.report(&ok);
+        let rows = journal.device_events(10).expect("rows");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            state.device("printer").map(|d| d.state),
+            Some(DeviceState::Ok)
+        );
+        for i in 0..100 {
+            log.report(if i % 2 == 0 { &off } else { &ok });
+        }
+        assert_eq!(
+            journal.device_events(1000).expect("rows").len(),
+            FLAP_ROWS as usize
+        );
+        assert_eq!(log.skipped, 100 + 2 - FLAP_ROWS);
+        // The next window starts with a row that sums up what was left out.
+        let Some(earlier) = Instant::now().checked_sub(FLAP_WINDOW) else {
+            return; // a machine up for less than the window
+        };
+        log.window = earlier;
+        log.report(&off);
+        let rows = journal.device_events(2).expect("rows");
+        assert_eq!(rows[0].state, "offline");
+        assert!(
+            rows[1]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("82 more health changes")),
+            "{rows:?}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The kiosk runtime in simulation mode, in-process: simulated devices on pseudo-terminals opened
 //! by the real drivers. A visit's receipt printed while the printer is out of paper waits, is
 //! reported (to the UI and on the status endpoint), and prints exactly once when paper is back.
+//! A reader unplugged and plugged back leaves its health changes in the journal; a printer that
+//! falls silent is power-cycled through the simulated GPIO relay, once, and not during a session.
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -153,4 +155,159 @@ fn an_old_elicense_store_is_imported_into_the_journal_once() {
     let rt = start();
     let j = store::SqliteStore::attach(rt.journal.connect().unwrap()).unwrap();
     assert_eq!(j.trust_list().unwrap().map(|(seq, _)| seq), Some(3));
+}
+
+/// Waits (up to 30 s) until `pred` holds.
+fn wait_until(what: &str, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn device_is(rt: &Runtime, device: &str, state: zizhu::status::DeviceState) -> bool {
+    rt.state.device(device).is_some_and(|d| d.state == state)
+}
+
+#[test]
+fn unplugging_a_device_is_in_the_journal_and_its_recent_errors() {
+    use zizhu::status::DeviceState;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::simulation();
+    config.data_dir = dir.path().join("data");
+    config.printer = zizhu::config::DeviceBackend::None;
+    config.scanner = zizhu::config::DeviceBackend::None;
+    let (tx, _rx) = mpsc::channel();
+    let rt = Runtime::start(config, &Overrides::default(), tx).expect("runtime");
+    wait_until("the reader ok", || {
+        device_is(&rt, "idcard", DeviceState::Ok)
+    });
+    assert!(rt.journal.recent_errors(10).unwrap().is_empty());
+
+    let sim = rt.sims.idcard.as_ref().expect("simulated reader");
+    sim.unplug();
+    wait_until("the reader offline in the journal", || {
+        rt.journal
+            .recent_errors(10)
+            .unwrap()
+            .iter()
+            .any(|e| e.source == "device" && e.what == "idcard offline")
+    });
+    // Reconnect attempts while it is unplugged are polls, not changes.
+    std::thread::sleep(Duration::from_secs(2));
+    sim.plug();
+    wait_until("the reader ok again", || {
+        rt.journal
+            .device_events(1)
+            .unwrap()
+            .first()
+            .is_some_and(|e| e.device == "idcard" && e.state == "ok")
+    });
+    let events = rt.journal.device_events(50).unwrap();
+    let offline: Vec<_> = events
+        .iter()
+        .filter(|e| e.device == "idcard" && e.state == "offline")
+        .collect();
+    assert!(
+        !offline.is_empty() && offline.len() <= 3,
+        "one row per change, not per poll: {events:?}"
+    );
+    assert!(offline
+        .iter()
+        .all(|e| e.detail.as_deref().is_some_and(|d| !d.is_empty())));
+    // Ok rows are not problems.
+    let errors = rt.journal.recent_errors(10).unwrap();
+    assert!(
+        errors.iter().all(|e| e.what == "idcard offline"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_silent_printer_is_power_cycled_once_and_never_during_a_session() {
+    use zizhu::status::DeviceState;
+    use zizhu_drivers::gpio::Relay;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::simulation();
+    config.data_dir = dir.path().join("data");
+    config.idcard = zizhu::config::DeviceBackend::None;
+    config.scanner = zizhu::config::DeviceBackend::None;
+    config.supervisor.grace = Duration::from_secs(1);
+    config.supervisor.off_for = Duration::from_millis(300);
+    let (tx, _rx) = mpsc::channel();
+    let rt = Runtime::start(config, &Overrides::default(), tx).expect("runtime");
+    let gpio = rt.sims.gpio.clone().expect("simulated GPIO");
+    let sim = rt.sims.printer.clone().expect("simulated printer");
+    let cycles = |rt: &Runtime| {
+        rt.state
+            .snapshot()
+            .counters
+            .power_cycles
+            .get("printer")
+            .copied()
+    };
+    wait_until("the printer ok", || {
+        device_is(&rt, "printer", DeviceState::Ok)
+    });
+    assert_eq!(
+        cycles(&rt),
+        Some(0),
+        "a relay device is counted from the start"
+    );
+
+    // A citizen is using the kiosk when the printer falls silent: no power is cut.
+    rt.state.set_session_active(true);
+    sim.set_fault(Fault::Silence);
+    wait_until("the printer offline", || {
+        device_is(&rt, "printer", DeviceState::Offline)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(gpio.switches(Relay::Printer).is_empty());
+    assert!(rt.journal.audit_log(10).unwrap().is_empty());
+
+    // The session ends: the relay goes off, then on.
+    rt.state.set_session_active(false);
+    wait_until("a power cycle", || gpio.switches(Relay::Printer).len() >= 2);
+    assert_eq!(gpio.switches(Relay::Printer), vec![false, true]);
+    assert!(gpio.switches(Relay::Reader).is_empty());
+    assert!(gpio.is_powered(Relay::Printer));
+    let audit = rt.journal.audit_log(10).unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].action.as_str()),
+        ("runtime", "power_cycle")
+    );
+    let detail = audit[0].detail.clone().unwrap_or_default();
+    assert!(detail.starts_with("printer: offline for"), "{detail}");
+    assert_eq!(cycles(&rt), Some(1));
+    let metrics = zizhu::status::metrics::render(&rt.state.snapshot(), rt.state.started_unix());
+    assert!(
+        metrics.contains("zizhu_device_power_cycles_total{device=\"printer\"} 1"),
+        "{metrics}"
+    );
+
+    // Still silent after the cycle (a defect, not a hang): offline again, but not cycled again
+    // within the backoff.
+    let asked = sim.status_requests();
+    wait_until("the printer back and still silent", || {
+        sim.status_requests() > asked && device_is(&rt, "printer", DeviceState::Offline)
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(gpio.switches(Relay::Printer), vec![false, true]);
+    assert_eq!(cycles(&rt), Some(1));
+
+    // Fixed: back to ok; the outage is among the recent errors.
+    sim.set_fault(Fault::None);
+    wait_until("the printer ok again", || {
+        device_is(&rt, "printer", DeviceState::Ok)
+    });
+    let errors = rt.journal.recent_errors(10).unwrap();
+    assert!(
+        errors.iter().any(|e| e.what == "printer offline"),
+        "{errors:?}"
+    );
 }

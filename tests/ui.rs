@@ -502,6 +502,11 @@ fn screenshots_render_every_screen_in_both_languages() {
             "detail.png",
             vec!["--screen", "detail", "--item", "ss-insured-cert-print"],
         ),
+        ("maintenance.png", vec!["--screen", "maintenance"]),
+        (
+            "maintenance-pin-en.png",
+            vec!["--screen", "maintenance-pin", "--lang", "en"],
+        ),
     ] {
         let path = screenshot(dir.path(), name, &args);
         let (w, h, rgb) = decode(&path);
@@ -564,7 +569,7 @@ fn screenshot_refuses_unknown_values_listing_valid_ones() {
     let cases: [(&[&str], &str); 4] = [
         (
             &["--screen", "nope"],
-            "attract, home, category, search, detail",
+            "attract, home, category, search, detail, maintenance, maintenance-pin",
         ),
         (&["--screen", "home", "--lang", "fr"], "zh, en"),
         (
@@ -593,7 +598,14 @@ fn screenshot_refuses_unknown_values_listing_valid_ones() {
 fn readme_screenshots_are_not_blank() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
     let mut n = 0;
-    for name in ["home.png", "search.png", "detail.png", "home-elderly.png"] {
+    for name in [
+        "home.png",
+        "search.png",
+        "detail.png",
+        "home-elderly.png",
+        "maintenance.png",
+        "maintenance-pin.png",
+    ] {
         let path = dir.join(name);
         assert!(
             path.exists(),
@@ -605,7 +617,7 @@ fn readme_screenshots_are_not_blank() {
         assert!(colours(&rgb) > 50, "{name} looks blank");
         n += 1;
     }
-    assert_eq!(n, 4);
+    assert_eq!(n, 6);
 }
 
 #[test]
@@ -635,4 +647,22 @@ fn run_without_a_display_exits_2_naming_headless() {
         .expect("stderr text");
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("--headless"), "{err}");
+}
+
+#[test]
+fn a_visitor_on_screen_is_a_session_on_the_status_state() {
+    let ui = kiosk(Options::default());
+    let state = zizhu::status::StatusState::new("T-1", "test");
+    let _timer = ui.report_session(state.clone());
+    let step = || i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(300));
+    step();
+    assert!(!state.session_active(), "the attract screen is no session");
+    ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Home))
+        .expect("home");
+    step();
+    assert!(state.session_active());
+    ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Attract))
+        .expect("attract");
+    step();
+    assert!(!state.session_active());
 }

@@ -167,7 +167,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let maintenance =
         crate::kiosk::MaintenanceContext::from_runtime(&runtime, Some(maint_rx), maintenance_open);
-    let result = crate::kiosk::run_window(options, Some(flow), Some(maintenance));
+    let result = crate::kiosk::run_window(
+        options,
+        Some(flow),
+        Some(maintenance),
+        Some(runtime.state.clone()),
+    );
     stop.store(true, Ordering::SeqCst);
     let _ = health.join();
     match result {

@@ -12,9 +12,10 @@ use crate::kiosk::{self, KioskError, Options, ScreenId, ScreenSpec};
 /// Arguments of `zizhu screenshot`.
 #[derive(clap::Args, Debug, Default)]
 pub struct Args {
-    /// The screen: attract, home, category, search or detail; or a step of doing the service
-    /// `--item` (identify, face-check, form, commitment, confirm, payment, result, evaluate,
-    /// goodbye), played against the demo platform with a sample ID card.
+    /// The screen: attract, home, category, search or detail; the technician's maintenance or
+    /// maintenance-pin (sample data, masked); or a step of doing the service `--item` (identify,
+    /// face-check, form, commitment, confirm, payment, result, evaluate, goodbye), played against
+    /// the demo platform with a sample ID card.
     #[arg(long, value_name = "NAME")]
     pub screen: String,
     /// Language: zh (default) or en.
@@ -46,6 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(screen) = ScreenId::parse(&args.screen).or(flow_step.then_some(ScreenId::Flow)) else {
         let valid: Vec<&str> = ScreenId::ALL
             .iter()
+            .chain(ScreenId::TECHNICIAN.iter())
             .map(|s| s.name())
             .chain(kiosk::flow::PREVIEW_STEPS)
             .collect();

@@ -134,6 +134,19 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// One device health change ([`Journal::device_events`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceEventEntry {
+    /// When (Unix ms).
+    pub at: i64,
+    /// `idcard`, `printer`, `scanner`, `gpio`.
+    pub device: String,
+    /// `ok`, `degraded`, `offline`.
+    pub state: String,
+    /// The plain reason (never personal data).
+    pub detail: Option<String>,
+}
+
 /// One recent problem, for the maintenance screen ([`Journal::recent_errors`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorEntry {
@@ -741,6 +754,23 @@ impl Journal {
         Ok(())
     }
 
+    /// The latest device health changes, newest first.
+    pub fn device_events(&self, limit: usize) -> Result<Vec<DeviceEventEntry>> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(
+            "SELECT at, device, state, detail FROM device_events ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit as i64], |r| {
+            Ok(DeviceEventEntry {
+                at: r.get(0)?,
+                device: r.get(1)?,
+                state: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Records a technician or operator action.
     pub fn audit(&self, actor: &str, action: &str, detail: Option<&str>) -> Result<()> {
         self.conn().execute(
@@ -906,6 +936,12 @@ mod tests {
         j.device_event("printer", "offline", Some("no answer"))
             .expect("device");
         j.device_event("printer", "ok", None).expect("device");
+        let events = j.device_events(10).expect("events");
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            (events[0].state.as_str(), events[1].state.as_str()),
+            ("ok", "offline")
+        );
         let errs = j.recent_errors(10).expect("errors");
         assert_eq!(errs.len(), 3, "{errs:?}");
         let whats: Vec<&str> = errs.iter().map(|e| e.what.as_str()).collect();

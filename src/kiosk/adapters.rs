@@ -19,6 +19,8 @@ pub fn slint_screen(s: ScreenId) -> Screen {
         ScreenId::Search => Screen::Search,
         ScreenId::Detail => Screen::Detail,
         ScreenId::Flow => Screen::Flow,
+        // The maintenance screen lies over the attract screen.
+        ScreenId::Maintenance | ScreenId::MaintenancePin => Screen::Attract,
     }
 }
 

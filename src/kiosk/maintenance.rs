@@ -239,6 +239,80 @@ impl MaintenanceUi {
     }
 }
 
+/// Shows the maintenance screen with sample data and no runtime behind it, for
+/// `zizhu screenshot --screen maintenance|maintenance-pin`: `pin` shows the PIN pad (three digits
+/// typed), otherwise the panel with every self-test passed on a synthetic card and code, masked
+/// exactly as on a kiosk, a fixed clock and typical recent errors. Any other screen closes it.
+pub fn preview(w: &KioskWindow, screen: super::ScreenId) {
+    let m = w.global::<MaintAdapter>();
+    let stage = match screen {
+        super::ScreenId::Maintenance => MaintStage::Panel,
+        super::ScreenId::MaintenancePin => MaintStage::Pin,
+        _ => {
+            m.set_stage(MaintStage::Closed);
+            return;
+        }
+    };
+    m.set_kiosk_id("SIM-0001".into());
+    m.set_idle_remaining(IDLE_SECS as i32);
+    m.set_provision_error("".into());
+    m.set_pin_count(3);
+    m.set_tries_left(-1);
+    m.set_locked_seconds(0);
+    let device = |name: &str, state: &str, since: &str, error: &str| MaintDevice {
+        name: name.into(),
+        state: state.into(),
+        since: since.into(),
+        error: error.into(),
+    };
+    m.set_devices(ModelRc::new(VecModel::from(vec![
+        device("idcard", "ok", "11-27 08:00:02", ""),
+        device("printer", "degraded", "11-27 09:58:40", "paper near end"),
+        device("scanner", "ok", "11-27 08:00:02", ""),
+        device("gpio", "ok", "11-27 08:00:01", "simulated GPIO"),
+    ])));
+    // The synthetic resident card and a sample code, masked as `Inner::device` masks them.
+    let card = zizhu_drivers::idcard::card::samples()
+        .into_iter()
+        .next()
+        .map(|c| format!("{:?} · {} · {}", c.kind, mask(&c.id_number), mask(&c.name)))
+        .unwrap_or_default();
+    let code = "https://example.invalid/qr/0123456789";
+    let scan = format!(
+        "{} · {}",
+        ScanKind::of(code).as_str(),
+        logic::mask_scan(code)
+    );
+    m.set_print(result(2, ""));
+    m.set_read(result(2, card));
+    m.set_scan(result(2, scan));
+    m.set_ping(result(2, "14 ms · http://127.0.0.1:8700"));
+    m.set_clock("2026-11-27 10:00:00".into());
+    m.set_clock_sync(1);
+    m.set_version(env!("CARGO_PKG_VERSION").into());
+    m.set_build("dev".into());
+    m.set_image_build("".into());
+    let line = |at: &str, what: &str, detail: &str| MaintLine {
+        at: at.into(),
+        what: what.into(),
+        detail: detail.into(),
+    };
+    m.set_errors(ModelRc::new(VecModel::from(vec![
+        line("11-27 09:58", "printer degraded", "paper near end"),
+        line(
+            "11-27 09:41",
+            "printer offline",
+            "the printer does not answer",
+        ),
+        line(
+            "11-27 09:12",
+            "request retrying (ss-insured-cert-print)",
+            "platform unreachable: timed out",
+        ),
+    ])));
+    m.set_stage(stage);
+}
+
 fn result(state: i32, detail: impl Into<SharedString>) -> MaintResult {
     MaintResult {
         state,

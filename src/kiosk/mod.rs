@@ -208,6 +208,29 @@ impl KioskUi {
         self.session.borrow().clone()
     }
 
+    /// Keeps the status state's `session_active` up to date (checked every 250 ms): true while
+    /// a visitor is on any screen but the attract screen (browsing, or doing a service). The
+    /// device supervisor never cuts a device's power while it is set. Keep the timer alive as
+    /// long as the window.
+    pub fn report_session(&self, state: crate::status::StatusState) -> slint::Timer {
+        let timer = slint::Timer::default();
+        let weak = self.window.as_weak();
+        let mut last = None;
+        timer.start(
+            slint::TimerMode::Repeated,
+            Duration::from_millis(250),
+            move || {
+                let Some(w) = weak.upgrade() else { return };
+                let active = w.global::<AppState>().get_screen() != crate::ui::Screen::Attract;
+                if last != Some(active) {
+                    last = Some(active);
+                    state.set_session_active(active);
+                }
+            },
+        );
+        timer
+    }
+
     /// Registers what happens when the visitor presses "start" on a service (the flow engine).
     pub fn on_start(&self, f: impl Fn(&str) + 'static) {
         *self.start_hook.borrow_mut() = Some(Box::new(f));
@@ -258,7 +281,11 @@ impl KioskUi {
         }
         s.go(ScreenId::Home);
         match spec.screen {
-            ScreenId::Attract => s.go(ScreenId::Attract),
+            // The maintenance screen lies over the attract screen; `maintenance::preview` below
+            // fills it with sample data.
+            ScreenId::Attract | ScreenId::Maintenance | ScreenId::MaintenancePin => {
+                s.go(ScreenId::Attract)
+            }
             ScreenId::Home => {}
             ScreenId::Category => s.open_category(spec.category.as_deref().unwrap_or("")),
             ScreenId::Search => {
@@ -288,6 +315,7 @@ impl KioskUi {
             }
         }
         adapters::apply_all(&self.window, catalog, &s);
+        maintenance::preview(&self.window, spec.screen);
         Ok(())
     }
 
@@ -494,6 +522,7 @@ pub fn run_window(
     options: Options,
     flow: Option<FlowContext>,
     maintenance: Option<MaintenanceContext>,
+    status: Option<crate::status::StatusState>,
 ) -> Result<(), KioskError> {
     #[cfg(not(feature = "linuxkms"))]
     {
@@ -515,6 +544,8 @@ pub fn run_window(
     // and device events; without them "start" only logs.
     let _flow = flow.map(|ctx| FlowUi::attach(&ui, ctx));
     let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));
+    // `session_active` on the status endpoint, and what the device supervisor waits for.
+    let _session = status.map(|s| ui.report_session(s));
     if fullscreen {
         ui.window().window().set_fullscreen(true);
     }

@@ -19,6 +19,11 @@ pub enum ScreenId {
     Detail,
     /// Doing a service, step by step (`kiosk::flow`; not a screenshot target on its own).
     Flow,
+    /// The technician's maintenance panel over the attract screen (`kiosk::maintenance`; a
+    /// screenshot shows it with sample data, masked as on a kiosk).
+    Maintenance,
+    /// The maintenance screen's PIN pad.
+    MaintenancePin,
 }
 
 impl ScreenId {
@@ -31,6 +36,10 @@ impl ScreenId {
         ScreenId::Detail,
     ];
 
+    /// The technician's screens, for `zizhu screenshot --screen` (not a visitor's, so not in
+    /// [`ScreenId::ALL`], whose targets follow the visitor's size rules).
+    pub const TECHNICIAN: [ScreenId; 2] = [ScreenId::Maintenance, ScreenId::MaintenancePin];
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -40,12 +49,22 @@ impl ScreenId {
             ScreenId::Search => "search",
             ScreenId::Detail => "detail",
             ScreenId::Flow => "flow",
+            ScreenId::Maintenance => "maintenance",
+            ScreenId::MaintenancePin => "maintenance-pin",
         }
     }
 
-    /// Parses a command-line name.
+    /// Parses a command-line name (a visitor's screen or a technician's).
     pub fn parse(s: &str) -> Option<ScreenId> {
-        ScreenId::ALL.into_iter().find(|x| x.name() == s)
+        ScreenId::ALL
+            .into_iter()
+            .chain(ScreenId::TECHNICIAN)
+            .find(|x| x.name() == s)
+    }
+
+    /// Whether this is one of the technician's screens (over the attract screen).
+    pub fn is_technician(self) -> bool {
+        ScreenId::TECHNICIAN.contains(&self)
     }
 }
 
@@ -264,6 +283,19 @@ mod tests {
         s.lang = Lang::En;
         s.reset(Lang::Zh, false);
         assert_eq!(s, Session::new(Lang::Zh, false));
+    }
+
+    #[test]
+    fn screen_names_round_trip() {
+        for s in ScreenId::ALL.into_iter().chain(ScreenId::TECHNICIAN) {
+            assert_eq!(ScreenId::parse(s.name()), Some(s));
+        }
+        assert_eq!(
+            ScreenId::parse("maintenance-pin"),
+            Some(ScreenId::MaintenancePin)
+        );
+        assert!(ScreenId::Maintenance.is_technician() && !ScreenId::Home.is_technician());
+        assert_eq!(ScreenId::parse("flow"), None);
     }
 
     #[test]

@@ -235,6 +235,14 @@ pub fn render(r: &StatusReport, started_unix: i64) -> String {
     for (kind, n) in &c.errors {
         o.sample("zizhu_errors_total", &[("kind", kind)], n);
     }
+    o.family(
+        "zizhu_device_power_cycles_total",
+        "counter",
+        "Devices power-cycled through their GPIO relay after they stopped answering.",
+    );
+    for (device, n) in &c.power_cycles {
+        o.sample("zizhu_device_power_cycles_total", &[("device", device)], n);
+    }
     o.0
 }
 
@@ -248,7 +256,12 @@ mod tests {
         let s = StatusState::new("MZ-0042", "梅江区\"邮政\"支局");
         s.set_paper(Paper::Out);
         s.service_completed("社保");
+        s.has_relay("idcard");
+        s.power_cycled("printer");
         let text = render(&s.snapshot(), s.started_unix());
+        assert!(text.contains("# TYPE zizhu_device_power_cycles_total counter"));
+        assert!(text.contains("zizhu_device_power_cycles_total{device=\"idcard\"} 0"));
+        assert!(text.contains("zizhu_device_power_cycles_total{device=\"printer\"} 1"));
         assert!(text.ends_with('\n'));
         assert!(text.contains("zizhu_printer_paper{state=\"out\"} 1"));
         assert!(text.contains("site=\"梅江区\\\"邮政\\\"支局\""));

@@ -123,6 +123,10 @@ pub struct Counters {
     /// Errors by kind (`device`, `platform`, `journal`, …).
     #[serde(default)]
     pub errors: BTreeMap<String, u64>,
+    /// Power cycles through a GPIO relay, by device (`idcard`, `printer`); a device with a relay
+    /// is listed from the start with 0.
+    #[serde(default)]
+    pub power_cycles: BTreeMap<String, u64>,
 }
 
 /// Free space of the file system holding the kiosk's data.
@@ -452,6 +456,40 @@ impl StatusState {
             .errors
             .entry(kind.to_string())
             .or_default() += 1;
+    }
+
+    /// Lists a device that has a power relay, with no power cycle yet (so the counter exists).
+    pub fn has_relay(&self, device: &str) {
+        self.write()
+            .counters
+            .power_cycles
+            .entry(device.to_string())
+            .or_default();
+    }
+
+    /// Counts one power cycle of `device` through its relay.
+    pub fn power_cycled(&self, device: &str) {
+        *self
+            .write()
+            .counters
+            .power_cycles
+            .entry(device.to_string())
+            .or_default() += 1;
+    }
+
+    /// One device's health as reported (none for a device never reported).
+    pub fn device(&self, device: &str) -> Option<DeviceHealth> {
+        self.read().devices.get(device).cloned()
+    }
+
+    /// Whether a citizen's session is active.
+    pub fn session_active(&self) -> bool {
+        self.read().session_active
+    }
+
+    /// The printer's paper as last reported.
+    pub fn paper(&self) -> Paper {
+        self.read().paper
     }
 
     /// Start time of the runtime (Unix seconds).
