@@ -142,18 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .spawn(move || rt.health_loop(&stop))?
     };
     // The flow screens get the platform client, the journal, the printer and the device events.
-    let printer: Option<crate::kiosk::flow::PrintFn> = runtime.printer.is_some().then(|| {
-        let rt = runtime.clone();
-        Box::new(
-            move |r: &zizhu_drivers::printer::Receipt| match &rt.printer {
-                Some(p) => p
-                    .print(r, zizhu_drivers::printer::Mode::Raster)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-                None => Err("no printer".into()),
-            },
-        ) as crate::kiosk::flow::PrintFn
-    });
+    let printer = crate::kiosk::flow::runtime_printer(&runtime);
     // Device events go to the flow, or to the maintenance screen while it is open.
     let maintenance_open = Arc::new(AtomicBool::new(false));
     let (flow_rx, maint_rx) = crate::runtime::route_events(rx, maintenance_open.clone())?;

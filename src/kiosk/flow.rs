@@ -40,6 +40,20 @@ use crate::ui::{
 /// Prints a receipt (queues it on the printer worker); the error is a plain reason.
 pub type PrintFn = Box<dyn Fn(&Receipt) -> Result<(), String>>;
 
+/// The runtime's receipt printer as a [`PrintFn`] (raster mode), when it has one.
+pub fn runtime_printer(rt: &Arc<crate::runtime::Runtime>) -> Option<PrintFn> {
+    rt.printer.is_some().then(|| {
+        let rt = rt.clone();
+        Box::new(move |r: &Receipt| match &rt.printer {
+            Some(p) => p
+                .print(r, zizhu_drivers::printer::Mode::Raster)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            None => Err("no printer".into()),
+        }) as PrintFn
+    })
+}
+
 /// What the flow screens need from the runtime.
 pub struct FlowContext {
     /// The platform (flow backend, identity codes).

@@ -119,18 +119,7 @@ impl MaintenanceContext {
             }
             g
         });
-        let printer: Option<PrintFn> = rt.printer.is_some().then(|| {
-            let rt = rt.clone();
-            Box::new(
-                move |r: &zizhu_drivers::printer::Receipt| match &rt.printer {
-                    Some(p) => p
-                        .print(r, zizhu_drivers::printer::Mode::Raster)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    None => Err("no printer".into()),
-                },
-            ) as PrintFn
-        });
+        let printer = super::flow::runtime_printer(rt);
         MaintenanceContext {
             gate,
             journal: Some(rt.journal.clone()),
