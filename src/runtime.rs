@@ -775,6 +775,31 @@ impl Runtime {
                     since_trust = since_trust.saturating_add(step);
                 }
             });
+            // History is pruned once at start and then daily (journal::Retention).
+            scope.spawn(|| {
+                let day = Duration::from_secs(86_400);
+                let mut since = day;
+                while running() {
+                    if since >= day {
+                        match self.journal.prune(
+                            &crate::journal::Retention::default(),
+                            crate::journal::now_ms(),
+                        ) {
+                            Ok(p) => tracing::info!(
+                                outbox = p.outbox,
+                                device_events = p.device_events,
+                                transactions = p.transactions,
+                                audit = p.audit,
+                                "journal history pruned"
+                            ),
+                            Err(e) => tracing::warn!("journal prune: {e}"),
+                        }
+                        since = Duration::ZERO;
+                    }
+                    std::thread::sleep(step);
+                    since = since.saturating_add(step);
+                }
+            });
             while running() {
                 let _ = crate::systemd::notify_watchdog();
                 match self.journal.counts() {

@@ -831,6 +831,75 @@ impl Journal {
             params![before],
         )?)
     }
+
+    /// Applies `r` at `now` (Unix ms) in one transaction: delivered outbox rows, device events,
+    /// transaction lines and audit lines older than their retention are deleted, so the SD card
+    /// never fills with history. Undelivered outbox rows are never touched. Returns what went.
+    pub fn prune(&self, r: &Retention, now: i64) -> Result<Pruned> {
+        let day = 86_400_000i64;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let outbox = tx.execute(
+            "DELETE FROM outbox WHERE state = 'done' AND updated_at < ?1",
+            params![now - i64::from(r.outbox_done_days) * day],
+        )?;
+        let device_events = tx.execute(
+            "DELETE FROM device_events WHERE at < ?1",
+            params![now - i64::from(r.device_event_days) * day],
+        )?;
+        let transactions = tx.execute(
+            "DELETE FROM transactions WHERE at < ?1",
+            params![now - i64::from(r.transaction_days) * day],
+        )?;
+        let audit = tx.execute(
+            "DELETE FROM audit WHERE at < ?1",
+            params![now - i64::from(r.audit_days) * day],
+        )?;
+        tx.commit()?;
+        Ok(Pruned {
+            outbox,
+            device_events,
+            transactions,
+            audit,
+        })
+    }
+}
+
+/// How long the journal keeps history, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Delivered outbox rows (their sealed personal part is already gone).
+    pub outbox_done_days: u32,
+    /// Device health changes.
+    pub device_event_days: u32,
+    /// Transaction lines (masked ID and salted hash): the kiosk's own record of what it did.
+    pub transaction_days: u32,
+    /// Audit lines (maintenance actions, power cycles).
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            outbox_done_days: 30,
+            device_event_days: 90,
+            transaction_days: 365,
+            audit_days: 365,
+        }
+    }
+}
+
+/// What [`Journal::prune`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Delivered outbox rows.
+    pub outbox: usize,
+    /// Device events.
+    pub device_events: usize,
+    /// Transaction lines.
+    pub transactions: usize,
+    /// Audit lines.
+    pub audit: usize,
 }
 
 fn row_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
@@ -859,6 +928,54 @@ fn row_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prune_keeps_recent_history_and_every_undelivered_item() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::open(dir.path()).expect("open");
+        let meta = RequestMeta {
+            subject: None,
+            elicense: vec![],
+            face_check_id: None,
+            commitment_accepted: true,
+            lang: Lang::Zh,
+        };
+        let secret = RequestSecret {
+            id_number: None,
+            subject_token: None,
+            fields: vec![],
+        };
+        let done = j
+            .enqueue_request("k-done", "svc", &meta, &secret, 0)
+            .unwrap();
+        j.mark_done(done, None).unwrap();
+        let waiting = j
+            .enqueue_request("k-wait", "svc", &meta, &secret, 0)
+            .unwrap();
+        j.device_event("printer", "offline", Some("paper end"))
+            .unwrap();
+        j.audit("runtime", "power_cycle", Some("printer")).unwrap();
+        j.record_transaction("svc", "completed", None).unwrap();
+        let r = Retention::default();
+        // Nothing is old yet.
+        assert_eq!(j.prune(&r, now_ms()).unwrap(), Pruned::default());
+        // 40 days on: the delivered row goes, the rest stays.
+        let day = 86_400_000;
+        let p = j.prune(&r, now_ms() + 40 * day).unwrap();
+        assert_eq!((p.outbox, p.device_events, p.audit), (1, 0, 0), "{p:?}");
+        assert!(j.item(done).unwrap().is_none());
+        // Two years on: all history goes, the undelivered request stays.
+        let p = j.prune(&r, now_ms() + 730 * day).unwrap();
+        assert_eq!(
+            (p.device_events, p.transactions, p.audit),
+            (1, 1, 1),
+            "{p:?}"
+        );
+        assert!(
+            j.item(waiting).unwrap().is_some(),
+            "undelivered items are never pruned"
+        );
+    }
 
     #[test]
     fn migrations_validate() {
