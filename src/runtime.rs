@@ -621,10 +621,32 @@ impl Runtime {
             grace_secs = policy.grace.as_secs(),
             "device supervisor: power-cycling devices that stay offline"
         );
+        // Cycles before a restart still count (the audit trail has them), so a kiosk that
+        // restarts does not cut a device's power again at once.
+        let mut supervisor = Supervisor::new(policy);
+        let now_ms = crate::journal::now_ms();
+        let now = std::time::Instant::now();
+        match self.journal.audit_log(200) {
+            Ok(log) => {
+                for e in log.iter().filter(|e| e.action == "power_cycle") {
+                    let device = e
+                        .detail
+                        .as_deref()
+                        .and_then(|d| relays.iter().map(|r| r.0).find(|name| d.starts_with(name)));
+                    if let Some(device) = device {
+                        let ago = Duration::from_millis((now_ms - e.at).max(0) as u64);
+                        if ago < policy.max_interval {
+                            supervisor.remember_cycle(device, ago, now);
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("audit trail not read for the supervisor: {e}"),
+        }
         let job = SupervisorLoop {
             gpio,
             relays,
-            supervisor: Supervisor::new(policy),
+            supervisor,
             state: self.state.clone(),
             journal: self.journal.clone(),
             stop: self.stop.clone(),

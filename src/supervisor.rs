@@ -111,6 +111,20 @@ impl Supervisor {
         &self.policy
     }
 
+    /// Remembers a cycle of `device` that happened `ago` before `now` (read back from the audit
+    /// trail at start), so a restart does not reopen the backoff: the next cycle waits at least
+    /// the shortest interval from then.
+    pub fn remember_cycle(&mut self, device: &str, ago: Duration, now: Instant) {
+        let Some(at) = now.checked_sub(ago) else {
+            return;
+        };
+        let t = self.devices.entry(device.to_string()).or_default();
+        if t.last_cycle.is_none_or(|l| l < at) {
+            t.last_cycle = Some(at);
+            t.wait = self.policy.min_interval;
+        }
+    }
+
     /// One look at `device` at `now`: whether it is offline (in a way a power cycle may cure)
     /// and whether a session is active. Returns what to do; a [`Decision::Cycle`] is recorded as
     /// done.
@@ -170,6 +184,24 @@ mod tests {
 
     fn sup() -> (Supervisor, Instant) {
         (Supervisor::new(Policy::default()), Instant::now())
+    }
+
+    #[test]
+    fn a_cycle_before_a_restart_still_counts() {
+        let (mut s, t0) = sup();
+        s.remember_cycle("printer", 300 * S, t0);
+        // Offline past the grace, but the last cycle was 300 s + 61 s ago: wait for 600 s.
+        s.step("printer", true, false, t0);
+        assert_eq!(
+            s.step("printer", true, false, t0 + 61 * S),
+            Decision::Backoff {
+                until: t0 + 300 * S
+            }
+        );
+        assert!(matches!(
+            s.step("printer", true, false, t0 + 300 * S),
+            Decision::Cycle { .. }
+        ));
     }
 
     #[test]
