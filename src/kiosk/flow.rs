@@ -83,8 +83,9 @@ const GOODBYE: Duration = Duration::from_secs(6);
 const MAX_INPUT: usize = 40;
 /// Working days offered for appointments.
 const SLOT_DAYS: usize = 5;
-/// Candidates shown for the pinyin typed (one row of big keys).
+/// Candidates shown for the pinyin typed (one row of big keys; fewer, larger in elderly mode).
 const CANDIDATES: usize = 8;
+const CANDIDATES_ELDERLY: usize = 6;
 /// Appointment times per row (elderly mode: fewer, larger).
 const SLOT_COLUMNS: usize = 3;
 
@@ -1441,7 +1442,8 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     a.set_chinese(chinese);
                     a.set_pinyin(s.pinyin.as_str().into());
                     a.set_candidates(model(if chinese {
-                        crate::ime::candidates(&s.pinyin, CANDIDATES)
+                        let n = if s.elderly { CANDIDATES_ELDERLY } else { CANDIDATES };
+                        crate::ime::candidates(&s.pinyin, n)
                             .into_iter()
                             .map(|c| SharedString::from(c.to_string()))
                             .collect()
