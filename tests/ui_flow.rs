@@ -102,6 +102,7 @@ fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
             events: Some(rx),
             kiosk_id: "TEST".into(),
             verifier: Some(Arc::new(Mutex::new(demo_verifier()))),
+            sim: None,
         },
     );
     Rig {
@@ -628,4 +629,83 @@ fn el1_codes_at_the_identify_step() {
     for l in labels(r.w()) {
         assert!(!l.contains(&id), "full ID number on screen: {l}");
     }
+}
+
+/// The simulated kiosk (`zizhu run` without a config) as a person trying it on a workstation
+/// sees it: the "simulated devices" buttons drive the in-process simulators, and what follows
+/// goes through the real drivers, the verifier and the demo platform.
+#[test]
+fn simulation_buttons_play_the_card_the_code_and_the_phone() {
+    use zizhu::config::Config;
+    use zizhu::runtime::{Overrides, Runtime};
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::simulation();
+    config.data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let rt = Arc::new(Runtime::start(config, &Overrides::default(), tx).expect("runtime"));
+    let ui = KioskUi::new(Options::default()).unwrap();
+    ui.window().show().unwrap();
+    let flow = FlowUi::attach(
+        &ui,
+        FlowContext {
+            client: rt.client.clone(),
+            journal: Some(rt.journal.clone()),
+            printer: zizhu::kiosk::flow::runtime_printer(&rt),
+            events: Some(rx),
+            kiosk_id: "SIM".into(),
+            verifier: Some(rt.verifier.clone()),
+            sim: Some(zizhu::kiosk::flow::sim_hooks(&rt)),
+        },
+    );
+    let (dtx, _drx) = mpsc::channel();
+    let r = Rig {
+        ui,
+        flow,
+        tx: dtx,
+        printer: None,
+        _platform: None,
+        _dir: dir,
+    };
+    // A card on the simulated reader identifies the citizen.
+    r.start("ps-idcard-lost");
+    assert!(shows(r.w(), "模拟设备（仅演示，真机不显示）"));
+    press(r.w(), "放置样例身份证");
+    r.wait_for("手机号码");
+    press(r.w(), "首页");
+    // The e-ID code from the "phone" is verified on the kiosk (EL1) and skips the face check.
+    r.start("hf-appointment");
+    press(r.w(), "出示电子身份码");
+    r.wait_for("区政务服务中心");
+    press(r.w(), "首页");
+    // A card for a face-check service: the "phone" passes the face check.
+    r.start("ss-insured-cert-print");
+    press(r.w(), "放置样例身份证");
+    r.wait_for("请用粤省事扫码刷脸");
+    for _ in 0..50 {
+        if r.flow.qr_link().is_some() {
+            break;
+        }
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(100));
+    }
+    press(r.w(), "模拟手机：完成刷脸");
+    let mut step = None;
+    for _ in 0..100 {
+        step = r.flow.step();
+        if step.is_some_and(|s| s != zizhu::flow::Step::FaceCheck) {
+            break;
+        }
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        matches!(
+            step,
+            Some(zizhu::flow::Step::Form | zizhu::flow::Step::Confirm)
+        ),
+        "the face check passed: {step:?}"
+    );
+    drop(r);
+    drop(rt);
 }

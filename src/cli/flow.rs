@@ -151,26 +151,6 @@ fn code_verifier(client: &Client, roots: &[String]) -> anyhow::Result<crate::eli
     Ok(v)
 }
 
-/// Opens a link as the citizen's phone would (payment, face check).
-fn open_link(url: &str) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .get(url)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "opening {url}: HTTP {}",
-            r.status()
-        );
-        Ok(())
-    })
-}
-
 fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let Some(service) = catalog.service(&a.item) else {
@@ -265,7 +245,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    let opener = |url: &str| open_link(url);
+    let opener = |url: &str| crate::platform::demo::open_link(url);
     let script = Script {
         identity,
         fields: given,

@@ -153,6 +153,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         events: Some(flow_rx),
         kiosk_id: runtime.config.kiosk_id.clone(),
         verifier: Some(runtime.verifier.clone()),
+        sim: runtime
+            .config
+            .simulation
+            .then(|| crate::kiosk::flow::sim_hooks(&runtime)),
     };
     let maintenance =
         crate::kiosk::MaintenanceContext::from_runtime(&runtime, Some(maint_rx), maintenance_open);

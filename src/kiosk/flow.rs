@@ -69,6 +69,17 @@ pub struct FlowContext {
     /// The e-licence verifier for scanned `EL1:`/`ET1:` codes; without one every code goes to
     /// the platform.
     pub verifier: Option<Arc<Mutex<Verifier>>>,
+    /// Simulation mode only: what the on-screen "simulated devices" buttons do.
+    pub sim: Option<SimHooks>,
+}
+
+/// What the simulation buttons on the flow screens do (simulation mode only): they drive the
+/// simulated devices, so the events reach the flow through the real drivers.
+pub struct SimHooks {
+    /// Place a sample card on the simulated reader (taking off one already there first).
+    pub place_card: Box<dyn Fn()>,
+    /// Show an identity code from the "phone" to the simulated scanner.
+    pub show_code: Box<dyn Fn()>,
 }
 
 /// How often the UI thread looks for worker results and device events.
@@ -88,6 +99,53 @@ const CANDIDATES: usize = 8;
 const CANDIDATES_ELDERLY: usize = 6;
 /// Appointment times per row (elderly mode: fewer, larger).
 const SLOT_COLUMNS: usize = 3;
+
+/// The simulation buttons of the flow screens: they drive the in-process simulated reader and
+/// scanner, so what follows goes through the real drivers and the real flow.
+pub fn sim_hooks(rt: &Arc<crate::runtime::Runtime>) -> SimHooks {
+    let card = rt.clone();
+    let code = rt.clone();
+    SimHooks {
+        place_card: Box::new(move || {
+            let rt = card.clone();
+            let _ = std::thread::Builder::new()
+                .name("sim-card".into())
+                .spawn(move || {
+                    if let Some(reader) = &rt.sims.idcard {
+                        // Off the reader first, so the placement is a new one.
+                        reader.remove();
+                        std::thread::sleep(std::time::Duration::from_millis(700));
+                        reader.place(0);
+                    }
+                });
+        }),
+        show_code: Box::new(move || {
+            let rt = code.clone();
+            let _ = std::thread::Builder::new()
+                .name("sim-code".into())
+                .spawn(move || {
+                    let Some(card) = zizhu_drivers::idcard::card::samples().into_iter().next()
+                    else {
+                        return;
+                    };
+                    let req = crate::platform::api::DemoCodeRequest {
+                        id_number: card.id_number.clone(),
+                        licence: "identity".into(),
+                        kind: crate::platform::api::DemoCodeKind::Presentation,
+                        alg: None,
+                    };
+                    match rt.client.demo_code(&req) {
+                        Ok(c) => {
+                            if let Some(scanner) = &rt.sims.scanner {
+                                scanner.scan(&c.payload);
+                            }
+                        }
+                        Err(e) => tracing::warn!("simulated identity code: {e}"),
+                    }
+                });
+        }),
+    }
+}
 
 /// What a worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +235,7 @@ struct Inner {
     events: Option<Receiver<DeviceEvent>>,
     kiosk_id: String,
     verifier: Option<Arc<Mutex<Verifier>>>,
+    sim: Option<SimHooks>,
     state: RefCell<State>,
     done_tx: Sender<Done>,
     done_rx: Receiver<Done>,
@@ -202,12 +261,16 @@ impl FlowUi {
             events: ctx.events,
             kiosk_id: ctx.kiosk_id,
             verifier: ctx.verifier,
+            sim: ctx.sim,
             state: RefCell::new(State::default()),
             done_tx,
             done_rx,
             goodbye: slint::Timer::default(),
         });
         clear_adapter(ui.window());
+        ui.window()
+            .global::<FlowAdapter>()
+            .set_simulation(inner.sim.is_some());
         let i = inner.clone();
         ui.on_start(move |id| i.start(id));
         wire(ui.window(), &inner);
@@ -421,6 +484,7 @@ pub fn render_flow_png(
             events: None,
             kiosk_id: "SCREENSHOT".into(),
             verifier: None,
+            sim: None,
         },
     );
     flow.preview(id, step).map_err(err)?;
@@ -531,6 +595,8 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
         i.run(Job::Evaluate, |f, c, o| f.evaluate(None, Vec::new(), c, o));
     }));
     a.on_end_visit(on(|i| i.end_visit(true)));
+    let i = inner.clone();
+    a.on_simulate(move |what| i.simulate(what.as_str()));
     let i = inner.clone();
     a.on_attach_licences(move |yes| {
         i.change(|s| {
@@ -818,6 +884,35 @@ impl Inner {
                         w.global::<FlowAdapter>().invoke_end_visit();
                     }
                 });
+        }
+    }
+
+    /// A simulation button: a device or the citizen's phone played (simulation mode only).
+    fn simulate(&self, what: &str) {
+        let Some(sim) = &self.sim else {
+            return;
+        };
+        match what {
+            "card" => (sim.place_card)(),
+            "code" => (sim.show_code)(),
+            "phone" => {
+                let Some(url) = self.state.borrow().qr.as_ref().map(|(u, _)| u.clone()) else {
+                    return;
+                };
+                // The phone opens the link the QR code carries; the poll then sees the result.
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("sim-phone".into())
+                        .spawn(move || {
+                            if let Err(e) = crate::platform::demo::open_link(&url) {
+                                tracing::warn!("simulated phone: {e:#}");
+                            }
+                        });
+                if let Err(e) = spawned {
+                    tracing::warn!("simulated phone: {e}");
+                }
+            }
+            other => tracing::debug!("unknown simulation action {other}"),
         }
     }
 
@@ -1442,7 +1537,11 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     a.set_chinese(chinese);
                     a.set_pinyin(s.pinyin.as_str().into());
                     a.set_candidates(model(if chinese {
-                        let n = if s.elderly { CANDIDATES_ELDERLY } else { CANDIDATES };
+                        let n = if s.elderly {
+                            CANDIDATES_ELDERLY
+                        } else {
+                            CANDIDATES
+                        };
                         crate::ime::candidates(&s.pinyin, n)
                             .into_iter()
                             .map(|c| SharedString::from(c.to_string()))

@@ -31,7 +31,7 @@ pub mod headless;
 pub mod maintenance;
 pub mod session;
 
-pub use flow::{FlowContext, FlowUi};
+pub use flow::{FlowContext, FlowUi, SimHooks};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
 pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};

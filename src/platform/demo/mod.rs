@@ -1162,6 +1162,28 @@ async fn slots(
     Ok(Json(data::slots(s, date)))
 }
 
+/// Opens a link as the citizen's phone would (a payment or face-check page of this demo
+/// platform): one GET, success when it answers 2xx. For `zizhu flow run --sample` and the
+/// simulated kiosk's "phone" button.
+pub fn open_link(url: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "opening {url}: HTTP {}",
+            r.status()
+        );
+        Ok(())
+    })
+}
+
 /// What a demo ticket reference stands for: hex of `<licence-type>:<id number>` (or that text).
 pub fn ticket_content(reference: &str) -> Option<(String, String)> {
     let text = hex::decode(reference.trim())
