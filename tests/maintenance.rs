@@ -20,43 +20,7 @@ use zizhu::runtime::{route_events, DeviceEvent, Overrides, Runtime};
 use zizhu::ui::{AppState, KioskWindow, MaintAdapter, MaintStage, Screen};
 
 use crate::util;
-
-fn settle() {
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(0));
-}
-
-/// Every accessible label and value on screen.
-fn labels(w: &KioskWindow) -> Vec<String> {
-    w.root_element()
-        .query_descendants()
-        .find_all()
-        .into_iter()
-        .flat_map(|e| [e.accessible_label(), e.accessible_value()])
-        .flatten()
-        .map(|s| s.to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-fn shows(w: &KioskWindow, text: &str) -> bool {
-    ElementHandle::find_by_accessible_label(w, text)
-        .next()
-        .is_some()
-}
-
-fn press(w: &KioskWindow, label: &str) {
-    let hits: Vec<_> = ElementHandle::find_by_accessible_label(w, label)
-        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .collect();
-    assert_eq!(
-        hits.len(),
-        1,
-        "expected one button labelled {label:?}; on screen: {:?}",
-        labels(w)
-    );
-    hits[0].invoke_accessible_default_action();
-    settle();
-}
+use crate::util::screen::{labels, press, settle, shows};
 
 fn type_pin(w: &KioskWindow, pin: &str) {
     for c in pin.chars() {

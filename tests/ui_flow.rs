@@ -7,7 +7,8 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+use crate::util::screen::{labels, press, settle, shows};
+use i_slint_backend_testing::{AccessibleRole, ElementRoot};
 use slint::{ComponentHandle, Model};
 use zizhu::catalog::Catalog;
 use zizhu::elicense::{self, store::MemoryStore, Verifier};
@@ -166,43 +167,6 @@ impl Rig {
             press(self.w(), &c.to_string());
         }
     }
-}
-
-fn settle() {
-    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(0));
-}
-
-fn press(w: &KioskWindow, label: &str) {
-    let hits: Vec<_> = ElementHandle::find_by_accessible_label(w, label)
-        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .collect();
-    assert_eq!(
-        hits.len(),
-        1,
-        "expected one button labelled {label:?}; on screen: {:?}",
-        labels(w)
-    );
-    hits[0].invoke_accessible_default_action();
-    settle();
-}
-
-fn shows(w: &KioskWindow, text: &str) -> bool {
-    ElementHandle::find_by_accessible_label(w, text)
-        .next()
-        .is_some()
-}
-
-/// Every accessible label and value on screen.
-fn labels(w: &KioskWindow) -> Vec<String> {
-    w.root_element()
-        .query_descendants()
-        .find_all()
-        .into_iter()
-        .flat_map(|e| [e.accessible_label(), e.accessible_value()])
-        .flatten()
-        .map(|s| s.to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 fn open(url: &str) {

@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests: run the real `zizhu` binary, temporary directories.
 #![allow(dead_code)]
+pub mod screen;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
