@@ -2,7 +2,9 @@
 //! (`shebao`), pinyin initials (`sbcx` finds 社保 query services), and English words. Results rank
 //! exact > prefix > initials > contains > fuzzy, then by how often the service is used, then by
 //! catalog order. Everything that can be is computed once when the catalog loads, so a keystroke
-//! costs a few comparisons per service.
+//! costs a few comparisons per service: besides the lowercase forms, each service keeps a letter
+//! mask per form (pinyin, initials, English name, English words, keywords), and a test that
+//! needs a letter a form lacks is skipped without looking at the string.
 //!
 //! Pinyin comes from the `pinyin` crate (the most common reading of each character, from the
 //! Unicode Unihan data); hand-written tables would miss rare characters.
@@ -48,6 +50,20 @@ struct Entry {
     /// Which ASCII letters and digits appear in any of the ASCII forms: a query with two or
     /// more characters outside it cannot match at all (one could still be a typo).
     mask: u64,
+    /// `char_mask` of `py`, of `initials`, of `en`, of all `en_words` together, of every
+    /// keyword's `py` together and of every keyword's `initials` together. A string can equal,
+    /// start with, contain or have as a subsequence a query only if its mask covers the query's.
+    py_mask: u64,
+    initials_mask: u64,
+    en_mask: u64,
+    words_mask: u64,
+    kw_py_mask: u64,
+    kw_initials_mask: u64,
+}
+
+/// Whether every bit of `query` is in `form`.
+fn covers(form: u64, query: u64) -> bool {
+    query & !form == 0
 }
 
 /// Bit per ASCII letter and digit of `s`; everything else shares the top bit.
@@ -147,15 +163,24 @@ impl Index {
                     );
                 }
                 en_words.dedup();
-                let mut mask = char_mask(&py) | char_mask(&initials) | char_mask(&en);
-                for w in &en_words {
-                    mask |= char_mask(w);
-                }
-                for k in &kws {
-                    mask |= char_mask(&k.py) | char_mask(&k.initials);
-                }
+                let words_mask = en_words.iter().fold(0, |m, w| m | char_mask(w));
+                let kw_py_mask = kws.iter().fold(0, |m, k| m | char_mask(&k.py));
+                let kw_initials_mask = kws.iter().fold(0, |m, k| m | char_mask(&k.initials));
+                let (py_mask, initials_mask, en_mask) =
+                    (char_mask(&py), char_mask(&initials), char_mask(&en));
                 Entry {
-                    mask,
+                    mask: py_mask
+                        | initials_mask
+                        | en_mask
+                        | words_mask
+                        | kw_py_mask
+                        | kw_initials_mask,
+                    py_mask,
+                    initials_mask,
+                    en_mask,
+                    words_mask,
+                    kw_py_mask,
+                    kw_initials_mask,
                     zh: s.zh.clone(),
                     py,
                     initials,
@@ -179,7 +204,8 @@ impl Index {
         } else {
             self.search_ascii(&q.to_ascii_lowercase())
         };
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        // Positions are unique, so this order is total and an unstable sort gives the same result.
+        hits.sort_unstable_by_key(|&(kind, rank, pos)| (kind, std::cmp::Reverse(rank), pos));
         hits.into_iter()
             .map(|(kind, _, pos)| Hit { pos, kind })
             .collect()
@@ -195,7 +221,7 @@ impl Index {
                 Some(MatchKind::Prefix)
             } else if e.zh.contains(&q) || e.keywords.iter().any(|k| k.zh.contains(&q)) {
                 Some(MatchKind::Contains)
-            } else if is_subsequence(q.chars(), e.zh.chars()) {
+            } else if is_subsequence(&q, &e.zh) {
                 Some(MatchKind::Fuzzy)
             } else {
                 None
@@ -209,46 +235,62 @@ impl Index {
 
     fn search_ascii(&self, q: &str) -> Vec<(MatchKind, u8, usize)> {
         let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-        let words: Vec<&str> = q.split_whitespace().collect();
+        let words: Vec<(&str, u64)> = q.split_whitespace().map(|w| (w, char_mask(w))).collect();
         let qmask = char_mask(&compact);
+        // `q` keeps its inner whitespace: a tab (unlike a space) has a bit of its own.
+        let qmask_full = char_mask(q);
+        let long = compact.len() >= 2;
+        // The typo rule needs every word to have at least 4 letters.
+        let typo_possible = words.iter().all(|(w, _)| w.len() >= 4);
+        let typo = |e: &Entry| {
+            typo_possible
+                && words.iter().all(|&(w, m)| {
+                    // One edit leaves at most one letter of `w` outside the word it matches.
+                    (m & !e.words_mask).count_ones() <= 1
+                        && e.en_words.iter().any(|ew| within_one_edit(w, ew))
+                })
+        };
         let mut out = Vec::new();
         for (pos, e) in self.entries.iter().enumerate() {
             let missing = (qmask & !e.mask).count_ones();
             if missing >= 2 {
                 continue;
             }
+            let in_py = covers(e.py_mask, qmask);
+            let in_initials = covers(e.initials_mask, qmask);
+            let in_en = covers(e.en_mask, qmask_full);
+            let in_kw_initials = long && covers(e.kw_initials_mask, qmask);
             let kind = if missing == 1 {
                 // Only a typo (one wrong letter) can still match.
-                words
-                    .iter()
-                    .all(|w| w.len() >= 4 && e.en_words.iter().any(|ew| within_one_edit(w, ew)))
-                    .then_some(MatchKind::Fuzzy)
-            } else if e.py == compact || e.initials == compact || e.en == q {
+                typo(e).then_some(MatchKind::Fuzzy)
+            } else if (in_py && e.py == compact)
+                || (in_initials && e.initials == compact)
+                || (in_en && e.en == q)
+            {
                 Some(MatchKind::Exact)
-            } else if e.py.starts_with(&compact)
-                || e.en.starts_with(q)
-                || e.keywords.iter().any(|k| k.py == compact)
+            } else if (in_py && e.py.starts_with(&compact))
+                || (in_en && e.en.starts_with(q))
+                || (covers(e.kw_py_mask, qmask) && e.keywords.iter().any(|k| k.py == compact))
             {
                 Some(MatchKind::Prefix)
-            } else if compact.len() >= 2
-                && (e.initials.contains(&compact)
-                    || e.keywords.iter().any(|k| k.initials == compact))
+            } else if long
+                && ((in_initials && contains(&e.initials, &compact))
+                    || (in_kw_initials && e.keywords.iter().any(|k| k.initials == compact)))
             {
                 Some(MatchKind::Initials)
-            } else if (compact.len() >= 2 && e.py.contains(&compact))
-                || words
-                    .iter()
-                    .all(|w| e.en_words.iter().any(|ew| ew.starts_with(w)))
+            } else if (long && in_py && contains(&e.py, &compact))
+                || (covers(e.words_mask, qmask)
+                    && words
+                        .iter()
+                        .all(|(w, _)| e.en_words.iter().any(|ew| ew.starts_with(w))))
             {
                 Some(MatchKind::Contains)
-            } else if (compact.len() >= 2 && is_subsequence(compact.chars(), e.initials.chars()))
-                || (compact.len() >= 2
+            } else if (long && in_initials && is_subsequence(&compact, &e.initials))
+                || (in_kw_initials
                     && e.keywords
                         .iter()
-                        .any(|k| is_subsequence(compact.chars(), k.initials.chars())))
-                || words
-                    .iter()
-                    .all(|w| w.len() >= 4 && e.en_words.iter().any(|ew| within_one_edit(w, ew)))
+                        .any(|k| is_subsequence(&compact, &k.initials)))
+                || typo(e)
             {
                 Some(MatchKind::Fuzzy)
             } else {
@@ -262,7 +304,48 @@ impl Index {
     }
 }
 
-fn is_subsequence(mut needle: impl Iterator<Item = char>, hay: impl Iterator<Item = char>) -> bool {
+/// Whether `needle` occurs in `hay`; byte by byte, which for the short forms searched here is
+/// faster than `str::contains` (whose searcher is built for long texts).
+fn contains(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    match needle.first() {
+        None => true,
+        Some(&first) => {
+            needle.len() <= hay.len()
+                && hay
+                    .windows(needle.len())
+                    .any(|w| w[0] == first && w == needle)
+        }
+    }
+}
+
+/// Whether the characters of `needle` appear in `hay` in order (gaps allowed).
+fn is_subsequence(needle: &str, hay: &str) -> bool {
+    if needle.is_ascii() {
+        // ASCII bytes never occur inside a multi-byte character, so bytes give the same answer.
+        let (needle, hay) = (needle.as_bytes(), hay.as_bytes());
+        if needle.len() > hay.len() {
+            return false;
+        }
+        let mut it = needle.iter().peekable();
+        for b in hay {
+            match it.peek() {
+                Some(&&w) if w == *b => {
+                    it.next();
+                }
+                Some(_) => {}
+                None => return true,
+            }
+        }
+        return it.peek().is_none();
+    }
+    is_subsequence_chars(needle.chars(), hay.chars())
+}
+
+fn is_subsequence_chars(
+    mut needle: impl Iterator<Item = char>,
+    hay: impl Iterator<Item = char>,
+) -> bool {
     let mut want = needle.next();
     for c in hay {
         match want {
@@ -350,6 +433,50 @@ mod tests {
         assert!(hits.len() >= 5);
         assert!(ids("pensoin").iter().any(|(_, k)| *k == MatchKind::Fuzzy));
         assert!(ids("zzzzqqq").is_empty());
+    }
+
+    /// The letter masks and byte-wise tests only skip work: for every query of the snapshot the
+    /// hits, their kinds and their order are those of the code before them.
+    #[test]
+    fn search_results_unchanged() {
+        const BEFORE: &str = include_str!("search_snapshot.txt");
+        let c = Catalog::builtin();
+        let mut n = 0;
+        for line in BEFORE.lines().filter(|l| !l.starts_with('#')) {
+            let Some((query, expected)) = line.split_once('|') else {
+                panic!("bad snapshot line {line:?}");
+            };
+            let got: Vec<String> = c
+                .search(query)
+                .into_iter()
+                .map(|h| {
+                    let kind = match h.kind {
+                        MatchKind::Exact => 'E',
+                        MatchKind::Prefix => 'P',
+                        MatchKind::Initials => 'I',
+                        MatchKind::Contains => 'C',
+                        MatchKind::Fuzzy => 'F',
+                    };
+                    format!("{}:{kind}", c.services()[h.pos].id)
+                })
+                .collect();
+            let expected: Vec<&str> = expected.split_whitespace().collect();
+            assert_eq!(got, expected, "query {query:?}");
+            n += 1;
+        }
+        assert!(n >= 20, "{n} queries");
+    }
+
+    #[test]
+    fn subsequences_and_substrings() {
+        assert!(is_subsequence("sbcx", "sbgrcxdy"));
+        assert!(!is_subsequence("sbcx", "sbx"));
+        assert!(is_subsequence("", "abc"));
+        assert!(is_subsequence("社查", "社保查询"));
+        assert!(!is_subsequence("查社", "社保查询"));
+        assert!(contains("shebaochaxun", "baocha"));
+        assert!(!contains("shebao", "shebaochaxun"));
+        assert!(contains("abc", ""));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Fills the Slint adapter globals (`HomeAdapter`, `ListAdapter`, `SearchAdapter`,
 //! `DetailAdapter`, `AppState`) from the catalog and the [`Session`]. Only what a change touches
-//! is refilled, so a keystroke rebuilds the search results and nothing else.
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+//! is refilled, so a keystroke updates the search results and nothing else; and the results are
+//! updated in place (see [`update_rows`]), so only the rows that changed are repainted.
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::session::{ScreenId, Session};
 use crate::catalog::{Catalog, Lang, Service};
@@ -204,11 +205,41 @@ pub fn apply_search(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
         .map(|h| service_item(catalog, &catalog.services()[h.pos], s.lang))
         .collect();
     search.set_query(s.query.as_str().to_uppercase().into());
-    search.set_results(model(results));
+    update_rows(&search.get_results(), results, |m| search.set_results(m));
     search.set_total(hits.len() as i32);
     search.set_page(page as i32 + 1);
     search.set_pages(pages as i32);
     search.set_digits(s.digits);
+}
+
+/// Makes the rows of `current` equal to `rows` without replacing the model when it is a
+/// [`VecModel`]: rows that are already equal are left alone, changed rows are set in place, and
+/// only the difference in length is pushed or removed. A new model would make Slint destroy and
+/// re-create every row and repaint all of them; this way a keystroke that changes one result
+/// repaints one row. (Slint's own property setters already skip equal values, so the scalar
+/// properties next to the model need no such care.) Any other model is replaced by a
+/// `VecModel`, which later calls then update in place.
+fn update_rows<T: Clone + PartialEq + 'static>(
+    current: &ModelRc<T>,
+    rows: Vec<T>,
+    replace: impl FnOnce(ModelRc<T>),
+) {
+    let Some(vec) = current.as_any().downcast_ref::<VecModel<T>>() else {
+        replace(model(rows));
+        return;
+    };
+    let old = vec.row_count();
+    for (i, row) in rows.iter().enumerate().take(old) {
+        if vec.row_data(i).as_ref() != Some(row) {
+            vec.set_row_data(i, row.clone());
+        }
+    }
+    for i in (rows.len()..old).rev() {
+        vec.remove(i);
+    }
+    for row in rows.into_iter().skip(old) {
+        vec.push(row);
+    }
 }
 
 /// The detail screen for the session's service.

@@ -31,6 +31,7 @@ pub struct HeadlessKiosk {
     ui: KioskUi,
     window: Rc<MinimalSoftwareWindow>,
     buffer: Vec<Rgb8Pixel>,
+    last_area: u64,
 }
 
 impl HeadlessKiosk {
@@ -49,6 +50,7 @@ impl HeadlessKiosk {
             ui,
             window,
             buffer: vec![Rgb8Pixel::new(0, 0, 0); (WIDTH * HEIGHT) as usize],
+            last_area: 0,
         })
     }
 
@@ -73,6 +75,7 @@ impl HeadlessKiosk {
         slint::platform::update_timers_and_animations();
         let buffer = &mut self.buffer;
         let mut size = (0, 0);
+        let mut area = 0;
         self.window.draw_if_needed(|r| {
             if full {
                 r.set_repaint_buffer_type(RepaintBufferType::NewBuffer);
@@ -81,10 +84,21 @@ impl HeadlessKiosk {
             if full {
                 r.set_repaint_buffer_type(RepaintBufferType::ReusedBuffer);
             }
+            area = region
+                .iter()
+                .map(|(_, s)| u64::from(s.width) * u64::from(s.height))
+                .sum();
             let s = region.bounding_box_size();
             size = (s.width, s.height);
         });
+        self.last_area = area;
         size
+    }
+
+    /// Pixels repainted by the last `render` (the sum of the repainted boxes, at most three;
+    /// their bounding box, which `render` returns, may be much larger).
+    pub fn last_repaint_area(&self) -> u64 {
+        self.last_area
     }
 
     /// The frame buffer, row by row, 1080 pixels a row.
