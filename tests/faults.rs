@@ -18,12 +18,18 @@ fn id_number() -> String {
     zizhu_drivers::idcard::card::with_check_char("44140219800101001")
 }
 
-/// A submit service that needs no face check (so the platform is first called at the submit).
+/// A submit service that needs no face check and takes no e-licences (so the platform is first
+/// called at the submit).
 fn submit_service() -> &'static Service {
     Catalog::builtin()
         .services()
         .iter()
-        .find(|s| s.output == Output::Submit && s.auth != Auth::IdCardFace && s.auth != Auth::None)
+        .find(|s| {
+            s.output == Output::Submit
+                && s.auth != Auth::IdCardFace
+                && s.auth != Auth::None
+                && s.elicense.is_empty()
+        })
         .expect("a submit service without face check")
 }
 
