@@ -381,11 +381,14 @@ impl SupervisorLoop {
             let session = self.state.session_active();
             for (device, relay) in self.relays.clone() {
                 let health = self.state.device(device);
-                // Out of paper needs hands, not a power cycle.
+                // Out of paper or an open cover needs hands, not a power cycle: the printer
+                // still answers. A jammed cutter or an "unrecoverable error" may clear with one.
+                let needs_hands = device == "printer"
+                    && (self.state.paper() == Paper::Out || self.state.cover_open());
                 let offline = health
                     .as_ref()
                     .is_some_and(|h| h.state == DeviceState::Offline)
-                    && !(device == "printer" && self.state.paper() == Paper::Out);
+                    && !needs_hands;
                 match self
                     .supervisor
                     .step(device, offline, session, Instant::now())
@@ -929,13 +932,16 @@ fn pump_printer(
                 state.printed();
                 let _ = ui.send(DeviceEvent::Printed);
             }
-            PrinterEvent::Status(s) => state.set_paper(if s.paper_end {
-                Paper::Out
-            } else if s.paper_near_end {
-                Paper::NearEnd
-            } else {
-                Paper::Ok
-            }),
+            PrinterEvent::Status(s) => {
+                state.set_cover_open(s.cover_open);
+                state.set_paper(if s.paper_end {
+                    Paper::Out
+                } else if s.paper_near_end {
+                    Paper::NearEnd
+                } else {
+                    Paper::Ok
+                })
+            }
             PrinterEvent::Health(h) => log.report(&h),
         }
     }

@@ -259,6 +259,18 @@ fn a_silent_printer_is_power_cycled_once_and_never_during_a_session() {
         "a relay device is counted from the start"
     );
 
+    // An open cover is for a person to close (the printer still answers): no power is cut.
+    sim.set_fault(Fault::CoverOpen);
+    wait_until("the printer offline with its cover open", || {
+        device_is(&rt, "printer", DeviceState::Offline)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(gpio.switches(Relay::Printer).is_empty());
+    sim.set_fault(Fault::None);
+    wait_until("the printer ok with its cover closed", || {
+        device_is(&rt, "printer", DeviceState::Ok)
+    });
+
     // A citizen is using the kiosk when the printer falls silent: no power is cut.
     rt.state.set_session_active(true);
     sim.set_fault(Fault::Silence);

@@ -195,6 +195,7 @@ struct Inner {
     session_active: bool,
     devices: BTreeMap<String, DeviceHealth>,
     paper: Paper,
+    cover_open: bool,
     outbox_depth: u64,
     outbox_oldest_unix: Option<i64>,
     last_contact_unix: Option<i64>,
@@ -295,6 +296,7 @@ impl StatusState {
             session_active: false,
             devices,
             paper: Paper::Unknown,
+            cover_open: false,
             outbox_depth: 0,
             outbox_oldest_unix: None,
             last_contact_unix: None,
@@ -490,6 +492,16 @@ impl StatusState {
     /// The printer's paper as last reported.
     pub fn paper(&self) -> Paper {
         self.read().paper
+    }
+
+    /// Records whether the printer reports its cover open (it answers: a person must close it).
+    pub fn set_cover_open(&self, open: bool) {
+        self.write().cover_open = open;
+    }
+
+    /// Whether the printer last reported its cover open.
+    pub fn cover_open(&self) -> bool {
+        self.read().cover_open
     }
 
     /// Start time of the runtime (Unix seconds).
