@@ -378,7 +378,9 @@ impl SupervisorLoop {
     fn run(mut self) {
         let mut waiting = std::collections::HashSet::new();
         while !self.stop.load(Ordering::SeqCst) {
-            let session = self.state.session_active();
+            // A citizen's visit, or a technician testing the devices on the maintenance screen:
+            // nobody's device loses power under their hands.
+            let session = self.state.session_active() || self.state.screen() == "maintenance";
             for (device, relay) in self.relays.clone() {
                 let health = self.state.device(device);
                 // Out of paper or an open cover needs hands, not a power cycle: the printer

@@ -281,8 +281,14 @@ fn a_silent_printer_is_power_cycled_once_and_never_during_a_session() {
     assert!(gpio.switches(Relay::Printer).is_empty());
     assert!(rt.journal.audit_log(10).unwrap().is_empty());
 
-    // The session ends: the relay goes off, then on.
+    // A technician on the maintenance screen counts too.
     rt.state.set_session_active(false);
+    rt.state.set_screen("maintenance");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(gpio.switches(Relay::Printer).is_empty());
+
+    // The session ends: the relay goes off, then on.
+    rt.state.set_screen("attract");
     wait_until("a power cycle", || gpio.switches(Relay::Printer).len() >= 2);
     assert_eq!(gpio.switches(Relay::Printer), vec![false, true]);
     assert!(gpio.switches(Relay::Reader).is_empty());

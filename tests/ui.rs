@@ -661,8 +661,14 @@ fn a_visitor_on_screen_is_a_session_on_the_status_state() {
         .expect("home");
     step();
     assert!(state.session_active());
+    assert_eq!(
+        state.snapshot().screen,
+        "home",
+        "the status names the screen"
+    );
     ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Attract))
         .expect("attract");
     step();
     assert!(!state.session_active());
+    assert_eq!(state.snapshot().screen, "attract");
 }

@@ -208,8 +208,9 @@ impl KioskUi {
         self.session.borrow().clone()
     }
 
-    /// Keeps the status state's `session_active` up to date (checked every 250 ms): true while
-    /// a visitor is on any screen but the attract screen (browsing, or doing a service). The
+    /// Keeps the status state's `session_active` and `screen` up to date (checked every
+    /// 250 ms): a session is active while a visitor is on any screen but the attract screen
+    /// (browsing, or doing a service). The
     /// device supervisor never cuts a device's power while it is set. Keep the timer alive as
     /// long as the window.
     pub fn report_session(&self, state: crate::status::StatusState) -> slint::Timer {
@@ -221,10 +222,21 @@ impl KioskUi {
             Duration::from_millis(250),
             move || {
                 let Some(w) = weak.upgrade() else { return };
-                let active = w.global::<AppState>().get_screen() != crate::ui::Screen::Attract;
-                if last != Some(active) {
-                    last = Some(active);
-                    state.set_session_active(active);
+                let screen = w.global::<AppState>().get_screen();
+                if last != Some(screen) {
+                    last = Some(screen);
+                    use crate::ui::Screen;
+                    state.set_session_active(screen != Screen::Attract);
+                    // The screen's name for /v1/status (the maintenance screen, an overlay on
+                    // the attract screen, names itself).
+                    state.set_screen(match screen {
+                        Screen::Attract => "attract",
+                        Screen::Home => "home",
+                        Screen::Category => "category",
+                        Screen::Search => "search",
+                        Screen::Detail => "detail",
+                        Screen::Flow => "flow",
+                    });
                 }
             },
         );

@@ -489,6 +489,11 @@ impl StatusState {
         self.read().session_active
     }
 
+    /// The screen shown now (`attract`, `maintenance`, …).
+    pub fn screen(&self) -> String {
+        self.read().screen.clone()
+    }
+
     /// The printer's paper as last reported.
     pub fn paper(&self) -> Paper {
         self.read().paper
