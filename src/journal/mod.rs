@@ -351,10 +351,38 @@ fn load_keys(path: &Path) -> Result<Keys> {
     })
 }
 
-/// Applies the migrations not yet applied (each in its own transaction with its
-/// `user_version`).
+/// Runs `f` again (up to 5 s) while SQLite says the database is busy or locked.
+fn retry_busy<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(
+                JournalError::Sql(rusqlite::Error::SqliteFailure(e, _))
+                | JournalError::Migration {
+                    source: rusqlite::Error::SqliteFailure(e, _),
+                    ..
+                },
+            ) if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) && start.elapsed() < std::time::Duration::from_secs(5) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Applies the migrations not yet applied, each in its own `BEGIN IMMEDIATE` transaction that
+/// reads `user_version` again before applying, so two processes opening the same journal at
+/// once (the kiosk and `zizhu flow run --data-dir`) never apply one migration twice: the second
+/// waits for the first (busy timeout) and then finds it done.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = |c: &Connection| -> rusqlite::Result<i64> {
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+    };
+    let found = version(conn)?;
     if found > MIGRATIONS.len() as i64 {
         return Err(JournalError::Newer {
             found,
@@ -362,7 +390,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         });
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if version(&tx)? > i as i64 {
+            // Another process applied it meanwhile.
+            continue;
+        }
         tx.execute_batch(sql)
             .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
             .map_err(|source| JournalError::Migration { name, source })?;
@@ -426,11 +458,16 @@ impl Journal {
         let keys = load_keys(key)?;
         let mut conn = Connection::open(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Switching a new database to WAL, and migrating it, can meet another process doing the
+        // same at that moment; SQLite then answers "busy" at once for the mode switch. Retry.
+        retry_busy(|| {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(Into::into)
+        })?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        migrate(&mut conn)?;
+        retry_busy(|| migrate(&mut conn))?;
         Ok(Journal {
             conn: Mutex::new(conn),
             keys,
@@ -975,6 +1012,31 @@ mod tests {
             j.item(waiting).unwrap().is_some(),
             "undelivered items are never pruned"
         );
+    }
+
+    #[test]
+    fn journals_opened_at_once_by_two_parties_migrate_once() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("tmp");
+            // The key file first, as a kiosk's first start makes it.
+            drop(Journal::open_files(
+                &dir.path().join("warm.db"),
+                &dir.path().join(KEY_FILE),
+            ));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let (dir, barrier) = (dir.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Journal::open(&dir).map(|_| ())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().expect("thread").expect("both open the journal");
+            }
+        }
     }
 
     #[test]
