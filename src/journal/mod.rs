@@ -763,23 +763,35 @@ impl Journal {
         Ok(())
     }
 
+    /// Runs a `… LIMIT ?1` query and maps its rows: the shape of every "latest lines" reader.
+    fn latest<T>(
+        &self,
+        sql: &str,
+        limit: usize,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(sql)?;
+        let rows = st.query_map(params![limit as i64], row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// The latest transaction-log lines, newest first.
     pub fn transactions(&self, limit: usize) -> Result<Vec<Transaction>> {
-        let c = self.conn();
-        let mut st = c.prepare_cached(
+        self.latest(
             "SELECT at, service_id, outcome, id_masked, id_hash FROM transactions
              ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map(params![limit as i64], |r| {
-            Ok(Transaction {
-                at: r.get(0)?,
-                service_id: r.get(1)?,
-                outcome: r.get(2)?,
-                id_masked: r.get(3)?,
-                id_hash: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            limit,
+            |r| {
+                Ok(Transaction {
+                    at: r.get(0)?,
+                    service_id: r.get(1)?,
+                    outcome: r.get(2)?,
+                    id_masked: r.get(3)?,
+                    id_hash: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// Records a device health change.
@@ -793,19 +805,18 @@ impl Journal {
 
     /// The latest device health changes, newest first.
     pub fn device_events(&self, limit: usize) -> Result<Vec<DeviceEventEntry>> {
-        let c = self.conn();
-        let mut st = c.prepare_cached(
+        self.latest(
             "SELECT at, device, state, detail FROM device_events ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map(params![limit as i64], |r| {
-            Ok(DeviceEventEntry {
-                at: r.get(0)?,
-                device: r.get(1)?,
-                state: r.get(2)?,
-                detail: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            limit,
+            |r| {
+                Ok(DeviceEventEntry {
+                    at: r.get(0)?,
+                    device: r.get(1)?,
+                    state: r.get(2)?,
+                    detail: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Records a technician or operator action.
@@ -819,19 +830,18 @@ impl Journal {
 
     /// The latest audit lines, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let c = self.conn();
-        let mut st = c.prepare_cached(
+        self.latest(
             "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map(params![limit as i64], |r| {
-            Ok(AuditEntry {
-                at: r.get(0)?,
-                actor: r.get(1)?,
-                action: r.get(2)?,
-                detail: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            limit,
+            |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    detail: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// The latest problems, newest first: outbox items the platform refused for good or that
@@ -839,8 +849,7 @@ impl Journal {
     /// ids, times and the error texts (which hold no personal data: the outbox keeps none in
     /// clear) come back; screens still pass the texts through `status::scrub`.
     pub fn recent_errors(&self, limit: usize) -> Result<Vec<ErrorEntry>> {
-        let c = self.conn();
-        let mut st = c.prepare_cached(
+        self.latest(
             "SELECT updated_at, 'outbox', kind || ' ' || CASE state WHEN 'failed' THEN 'failed'
                     ELSE 'retrying' END, service_id, last_error
              FROM outbox WHERE state = 'failed' OR (state <> 'done' AND last_error IS NOT NULL)
@@ -848,25 +857,17 @@ impl Journal {
              SELECT at, 'device', device || ' ' || state, '', detail
              FROM device_events WHERE state <> 'ok'
              ORDER BY 1 DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map(params![limit as i64], |r| {
-            Ok(ErrorEntry {
-                at: r.get(0)?,
-                source: r.get(1)?,
-                what: r.get(2)?,
-                service_id: r.get(3)?,
-                error: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// Deletes confirmed outbox rows older than `before` (Unix ms); returns how many.
-    pub fn prune_done(&self, before: i64) -> Result<usize> {
-        Ok(self.conn().execute(
-            "DELETE FROM outbox WHERE state = 'done' AND updated_at < ?1",
-            params![before],
-        )?)
+            limit,
+            |r| {
+                Ok(ErrorEntry {
+                    at: r.get(0)?,
+                    source: r.get(1)?,
+                    what: r.get(2)?,
+                    service_id: r.get(3)?,
+                    error: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// Applies `r` at `now` (Unix ms) in one transaction: delivered outbox rows, device events,
