@@ -121,11 +121,13 @@ pub fn identify(
                 });
             }
             let token = p.subject_token().ok_or(CodeError::NoSubject)?.to_string();
+            // The issuer already masks the holder's number; masking again keeps at most 6 + 4
+            // characters whatever it sent.
             let id = Identity::from_code(
                 p.licence
                     .holder_id
                     .as_deref()
-                    .map(elicense_mask)
+                    .map(zizhu_drivers::privacy::mask)
                     .unwrap_or_default(),
                 p.licence.holder_name.clone(),
                 Some(token),
@@ -145,10 +147,4 @@ pub fn identify(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The issuer already masks the holder's number; masking again keeps at most 6 + 4 characters
-/// whatever the issuer sent.
-fn elicense_mask(s: &str) -> String {
-    zizhu_drivers::privacy::mask(s)
 }

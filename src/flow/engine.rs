@@ -756,19 +756,53 @@ impl<'a> Flow<'a> {
         Ok(self.step)
     }
 
-    /// One step back (commitment → form, slot → commitment or form, confirm → the step before
-    /// it). Values stay; an accepted commitment must be accepted again. Steps with nothing
-    /// before them inside the visit refuse.
-    pub fn back(&mut self) -> Result<Step, FlowError> {
+    /// The step [`Flow::back`] would go to, if any.
+    fn previous_step(&self) -> Option<Step> {
         let has_form = !self.service.fields.is_empty();
-        let prev = match self.step {
+        Some(match self.step {
             Step::Commitment if has_form => Step::Form,
             Step::Slot if self.service.commitment => Step::Commitment,
             Step::Slot if has_form => Step::Form,
             Step::Confirm if self.service.output == Output::Appointment => Step::Slot,
             Step::Confirm if self.service.commitment => Step::Commitment,
             Step::Confirm if has_form => Step::Form,
-            other => return Err(FlowError::WrongStep(other)),
+            _ => return None,
+        })
+    }
+
+    /// Whether [`Flow::back`] would move (the screen offers 上一步 only then).
+    pub fn can_go_back(&self) -> bool {
+        self.previous_step().is_some()
+    }
+
+    /// Chooses the first free slot on the first of the next `days` working days after `today`
+    /// that has one (headless runs and previews; a citizen picks on screen).
+    pub fn choose_first_free_slot(
+        &mut self,
+        backend: &dyn Backend,
+        today: chrono::NaiveDate,
+        days: usize,
+    ) -> Result<Step, FlowError> {
+        for day in Flow::slot_days(today, days) {
+            self.load_slots(backend, &day.format("%Y-%m-%d").to_string())?;
+            let free = self
+                .slots
+                .iter()
+                .find(|s| s.available)
+                .map(|s| s.slot_id.clone());
+            if let Some(id) = free {
+                return self.choose_slot(&id);
+            }
+        }
+        Err(FlowError::SlotGone)
+    }
+
+    /// One step back (commitment → form, slot → commitment or form, confirm → the step before
+    /// it). Values stay; an accepted commitment must be accepted again. Steps with nothing
+    /// before them inside the visit refuse.
+    pub fn back(&mut self) -> Result<Step, FlowError> {
+        let Some(prev) = self.previous_step() else {
+            return Err(FlowError::WrongStep(self.step));
         };
         if matches!(prev, Step::Commitment | Step::Form) {
             self.consent = false;

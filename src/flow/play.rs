@@ -204,27 +204,15 @@ fn steps(
     }
     if flow.step() == Step::Slot {
         let today = chrono::Local::now().date_naive();
-        for day in Flow::slot_days(today, 10) {
-            let day = day.format("%Y-%m-%d").to_string();
-            flow.load_slots(backend, &day).map_err(|e| ("slot", e))?;
-            let free = flow
-                .slots()
-                .iter()
-                .find(|s| s.available)
-                .map(|s| s.slot_id.clone());
-            if let Some(id) = free {
-                flow.choose_slot(&id).map_err(|e| ("slot", e))?;
-                break;
-            }
-        }
-        match flow.chosen_slot() {
-            Some(s) => t.screen.push(format!(
+        flow.choose_first_free_slot(backend, today, 10)
+            .map_err(|e| ("slot", e))?;
+        if let Some(s) = flow.chosen_slot() {
+            t.screen.push(format!(
                 "{}: {} {}",
                 lang.pick("预约时段", "Appointment"),
                 s.start.replace('T', " "),
                 s.office
-            )),
-            None => return Err(("slot", FlowError::SlotGone)),
+            ));
         }
     }
     flow.confirm(backend, outbox).map_err(|e| ("submit", e))?;

@@ -397,21 +397,11 @@ impl FlowUi {
                     }
                     Step::Commitment => flow.commit(true),
                     Step::Licences => flow.attach_licences(true),
-                    Step::Slot => {
-                        let today = chrono::Local::now().date_naive();
-                        let mut chosen = Err(FlowError::SlotGone);
-                        for day in Flow::slot_days(today, SLOT_DAYS) {
-                            let day = day.format("%Y-%m-%d").to_string();
-                            flow.load_slots(&*client, &day)
-                                .map_err(|e| e.message(service, lang))?;
-                            let free = flow.slots().iter().find(|s| s.available).cloned();
-                            if let Some(slot) = free {
-                                chosen = flow.choose_slot(&slot.slot_id);
-                                break;
-                            }
-                        }
-                        chosen
-                    }
+                    Step::Slot => flow.choose_first_free_slot(
+                        &*client,
+                        chrono::Local::now().date_naive(),
+                        SLOT_DAYS,
+                    ),
                     Step::Confirm => {
                         flow.confirm(&*client, journal.as_deref().map(|j| j as &dyn Outbox))
                     }
@@ -546,7 +536,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     }));
     a.on_next_field(on(Inner::next_field));
     let i = inner.clone();
-    a.on_commit(move |yes| i.commit(yes));
+    a.on_commit(move |yes| i.act(|f| f.commit(yes)));
     a.on_confirm(on(|i| {
         i.run(Job::Confirm, |f, c, o| f.confirm(c, o));
     }));
@@ -598,17 +588,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_simulate(move |what| i.simulate(what.as_str()));
     let i = inner.clone();
-    a.on_attach_licences(move |yes| {
-        i.change(|s| {
-            let lang = s.lang;
-            if let Some(flow) = s.flow.as_mut() {
-                match flow.attach_licences(yes) {
-                    Ok(_) => s.error.clear(),
-                    Err(e) => s.error = e.message(flow.service(), lang),
-                }
-            }
-        })
-    });
+    a.on_attach_licences(move |yes| i.act(|f| f.attach_licences(yes)));
     a.on_back(on(|i| {
         i.change(|s| {
             if let Some(flow) = s.flow.as_mut() {
@@ -626,17 +606,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_pick_day(move |d| i.load_slots(d.to_string()));
     let i = inner.clone();
-    a.on_pick_slot(move |id| {
-        i.change(|s| {
-            let lang = s.lang;
-            if let Some(flow) = s.flow.as_mut() {
-                match flow.choose_slot(id.as_str()) {
-                    Ok(_) => s.error.clear(),
-                    Err(e) => s.error = e.message(flow.service(), lang),
-                }
-            }
-        })
-    });
+    a.on_pick_slot(move |id| i.act(|f| f.choose_slot(id.as_str())));
     let i = inner.clone();
     a.on_pick_candidate(move |c| {
         let c = c.to_string();
@@ -1143,11 +1113,13 @@ impl Inner {
         });
     }
 
-    fn commit(&self, yes: bool) {
+    /// A step the visitor's press takes at once (no platform call): on refusal its plain message
+    /// is shown and the flow stays where it is.
+    fn act(&self, f: impl FnOnce(&mut Flow<'static>) -> Result<Step, FlowError>) {
         self.change(|s| {
             let lang = s.lang;
             if let Some(flow) = s.flow.as_mut() {
-                match flow.commit(yes) {
+                match f(flow) {
                     Ok(_) => s.error.clear(),
                     Err(e) => s.error = e.message(flow.service(), lang),
                 }
@@ -1410,21 +1382,7 @@ fn apply(w: &KioskWindow, s: &mut State) {
             Step::Done => FlowStep::Goodbye,
         }
     });
-    let back_flow_probe = || {
-        // Whether `back` would move: the same rule as Flow::back, without moving.
-        let has_form = !service.fields.is_empty();
-        match step {
-            Step::Commitment => has_form,
-            Step::Slot => service.commitment || has_form,
-            Step::Confirm => {
-                service.output == crate::catalog::Output::Appointment
-                    || service.commitment
-                    || has_form
-            }
-            _ => false,
-        }
-    };
-    a.set_can_back(back_flow_probe());
+    a.set_can_back(flow.can_go_back());
     match step {
         Step::Licences => {
             a.set_licences(model(
