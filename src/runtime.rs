@@ -105,14 +105,6 @@ pub struct Runtime {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// A pinned root key from the config (hex SEC1): P-256 or SM2, whichever curve it lies on.
-fn root_key(hex_key: &str) -> anyhow::Result<elicense::PublicKey> {
-    let bytes = hex::decode(hex_key).context("elicense.root_keys: not hex")?;
-    elicense::PublicKey::from_sec1(elicense::Alg::Es256, &bytes)
-        .or_else(|_| elicense::PublicKey::from_sec1(elicense::Alg::Sm2, &bytes))
-        .map_err(|e| anyhow::anyhow!("elicense.root_keys: not a P-256 or SM2 public key: {e}"))
-}
-
 /// The e-licence store (trust list, replay cache) in the journal database, on its own connection
 /// (the verifier serialises its use behind its mutex; WAL lets it and the journal work side by
 /// side). A separate `elicense.sqlite` left by an earlier version is imported once and renamed
@@ -494,15 +486,12 @@ impl Runtime {
             Some(u) => (None, u.clone()),
             None => {
                 let db = config.data_dir.join("demo-platform.sqlite");
-                // The demo platform serves a trust list signed by the demo root; its sequence
-                // is the minute it was made, so each start is newer than the one stored.
-                let now = chrono::Utc::now().timestamp();
+                // The demo platform serves a trust list signed by the demo root (newer at
+                // each start than the one stored).
                 let opts = demo::DemoOptions {
                     db: Some(db),
-                    trust_list: Some(elicense::demo::trust_list(
-                        (now / 60) as u64,
-                        now,
-                        7 * 86_400,
+                    trust_list: Some(elicense::demo::current_trust_list(
+                        chrono::Utc::now().timestamp(),
                     )?),
                     ..Default::default()
                 };
@@ -542,7 +531,11 @@ impl Runtime {
             config
                 .elicense_root_keys
                 .iter()
-                .map(|h| root_key(h))
+                .map(|h| {
+                    elicense::PublicKey::from_sec1_hex(h).map_err(|e| {
+                        anyhow::anyhow!("elicense.root_keys: not a P-256 or SM2 public key: {e}")
+                    })
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?
         } else if config.simulation {
             elicense::demo::roots()?
@@ -771,6 +764,23 @@ impl Runtime {
         self.state.set_trust_list_issued(issued);
     }
 
+    /// Deletes journal history past its retention (see [`crate::journal::Retention`]).
+    fn prune_journal(&self) {
+        match self.journal.prune(
+            &crate::journal::Retention::default(),
+            crate::journal::now_ms(),
+        ) {
+            Ok(p) => tracing::info!(
+                outbox = p.outbox,
+                device_events = p.device_events,
+                transactions = p.transactions,
+                audit = p.audit,
+                "journal history pruned"
+            ),
+            Err(e) => tracing::warn!("journal prune: {e}"),
+        }
+    }
+
     /// The health loop: READY once, then watchdog pings and platform reachability, until
     /// `stop` is set. Runs on the calling thread.
     pub fn health_loop(&self, stop: &AtomicBool) {
@@ -780,13 +790,19 @@ impl Runtime {
         let running = || !stop.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst);
         let step = Duration::from_millis(250);
         std::thread::scope(|scope| {
-            // Platform checks can block for the client's timeouts: they get their own thread so
-            // the watchdog pings below never wait for the network.
+            // Platform checks can block for the client's timeouts: they (and the daily journal
+            // pruning) get their own thread so the watchdog pings below never wait for them.
             scope.spawn(|| {
                 // The first trust-list download and ping happen right after READY, so a slow
                 // or unreachable platform never delays start-up.
-                let (mut since_ping, mut since_trust) = (Duration::MAX, Duration::MAX);
+                // History is pruned at start too, then daily (journal::Retention).
+                let (mut since_ping, mut since_trust, mut since_prune) =
+                    (Duration::MAX, Duration::MAX, Duration::MAX);
                 while running() {
+                    if since_prune >= Duration::from_secs(86_400) {
+                        self.prune_journal();
+                        since_prune = Duration::ZERO;
+                    }
                     if since_ping >= Duration::from_secs(30) {
                         if self.client.ping().is_ok() {
                             self.state.platform_contact_ok();
@@ -800,31 +816,7 @@ impl Runtime {
                     std::thread::sleep(step);
                     since_ping = since_ping.saturating_add(step);
                     since_trust = since_trust.saturating_add(step);
-                }
-            });
-            // History is pruned once at start and then daily (journal::Retention).
-            scope.spawn(|| {
-                let day = Duration::from_secs(86_400);
-                let mut since = day;
-                while running() {
-                    if since >= day {
-                        match self.journal.prune(
-                            &crate::journal::Retention::default(),
-                            crate::journal::now_ms(),
-                        ) {
-                            Ok(p) => tracing::info!(
-                                outbox = p.outbox,
-                                device_events = p.device_events,
-                                transactions = p.transactions,
-                                audit = p.audit,
-                                "journal history pruned"
-                            ),
-                            Err(e) => tracing::warn!("journal prune: {e}"),
-                        }
-                        since = Duration::ZERO;
-                    }
-                    std::thread::sleep(step);
-                    since = since.saturating_add(step);
+                    since_prune = since_prune.saturating_add(step);
                 }
             });
             while running() {

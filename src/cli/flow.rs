@@ -116,25 +116,18 @@ pub fn sample_card(name: &str) -> Option<zizhu_drivers::idcard::card::CardData> 
 /// demo roots by default), replay kept in memory. Without a usable list, EL1 codes go to the
 /// platform, as on the kiosk.
 fn code_verifier(client: &Client, roots: &[String]) -> anyhow::Result<crate::elicense::Verifier> {
-    use crate::elicense::{demo, store::MemoryStore, Alg, PublicKey, Verifier};
+    use crate::elicense::{demo, store::MemoryStore, PublicKey, Verifier};
     let roots = if roots.is_empty() {
         demo::roots()?
     } else {
         roots
             .iter()
             .map(|h| {
-                hex::decode(h.trim())
-                    .ok()
-                    .and_then(|b| {
-                        PublicKey::from_sec1(Alg::Es256, &b)
-                            .or_else(|_| PublicKey::from_sec1(Alg::Sm2, &b))
-                            .ok()
-                    })
-                    .ok_or_else(|| {
-                        anyhow::Error::new(crate::error::UsageError(format!(
-                            "--elicense-root {h:.16}…: not a hex P-256 or SM2 public key"
-                        )))
-                    })
+                PublicKey::from_sec1_hex(h).map_err(|_| {
+                    anyhow::Error::new(crate::error::UsageError(format!(
+                        "--elicense-root {h:.16}…: not a hex P-256 or SM2 public key"
+                    )))
+                })
             })
             .collect::<anyhow::Result<Vec<_>>>()?
     };

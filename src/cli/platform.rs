@@ -100,15 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::fs::read(p).with_context(|| format!("reading the trust list {}", p.display()))?,
         ),
         None if args.no_trust_list => None,
-        None => {
-            // Its sequence is the minute it was made, so a restarted platform serves a newer one.
-            let now = chrono::Utc::now().timestamp();
-            Some(crate::elicense::demo::trust_list(
-                (now / 60) as u64,
-                now,
-                7 * 86_400,
-            )?)
-        }
+        None => Some(crate::elicense::demo::current_trust_list(
+            chrono::Utc::now().timestamp(),
+        )?),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -84,6 +84,14 @@ pub enum PublicKey {
 }
 
 impl PublicKey {
+    /// Reads a hex SEC1 uncompressed point on whichever curve it lies, P-256 or SM2 (pinned root
+    /// keys in the config and on the command line say no algorithm).
+    pub fn from_sec1_hex(hex_key: &str) -> Result<PublicKey, Error> {
+        let bytes = hex::decode(hex_key.trim())
+            .map_err(|_| Error::KeyFile("public key is not hex".into()))?;
+        PublicKey::from_sec1(Alg::Es256, &bytes).or_else(|_| PublicKey::from_sec1(Alg::Sm2, &bytes))
+    }
+
     /// Reads a SEC1 uncompressed point (65 bytes, `04…`).
     pub fn from_sec1(alg: Alg, bytes: &[u8]) -> Result<PublicKey, Error> {
         if bytes.len() != 65 || bytes[0] != 0x04 {
