@@ -373,19 +373,6 @@ fn identity_presentation(subject_token: &str, iat: i64) -> String {
     .unwrap()
 }
 
-fn demo_verifier() -> zizhu::elicense::Verifier {
-    use zizhu::elicense::{self, store::MemoryStore, Verifier};
-    let mut v = Verifier::from_store(
-        elicense::demo::roots().unwrap(),
-        Box::new(MemoryStore::default()),
-    )
-    .unwrap();
-    let now = chrono::Utc::now();
-    let list = elicense::demo::trust_list(1, now.timestamp() - 60, 7 * 86_400).unwrap();
-    v.install_trust_list(&list, now).unwrap();
-    v
-}
-
 #[test]
 fn el1_identity_presentation_identifies_offline_once() {
     use zizhu::flow::codes::{self, CodeError, Route};
@@ -400,7 +387,7 @@ fn el1_identity_presentation_identifies_offline_once() {
         .subject_token;
     let now = chrono::Utc::now();
     let code = identity_presentation(&token, now.timestamp());
-    let verifier = demo_verifier();
+    let verifier = util::demo_verifier();
     let (identity, route) = codes::identify(&code, Some(&verifier), &client, now).unwrap();
     assert_eq!(route, Route::Offline);
     assert_eq!(identity.subject_token.as_deref(), Some(token.as_str()));
@@ -433,7 +420,7 @@ fn el1_identity_presentation_identifies_offline_once() {
     assert_eq!(again.code(), "elicense.replayed");
     assert!(again.message(Lang::Zh).chars().any(|c| c > '\u{2e80}'));
     // A presentation without the token, or of another licence, does not identify.
-    let other = demo_verifier(); // a fresh replay cache
+    let other = util::demo_verifier(); // a fresh replay cache
     let no_token = identity_presentation("", now.timestamp());
     assert!(matches!(
         codes::identify(&no_token, Some(&other), &client, now),

@@ -11,7 +11,6 @@ use crate::util::screen::{labels, press, settle, shows};
 use i_slint_backend_testing::{AccessibleRole, ElementRoot};
 use slint::{ComponentHandle, Model};
 use zizhu::catalog::Catalog;
-use zizhu::elicense::{self, store::MemoryStore, Verifier};
 use zizhu::journal::Journal;
 use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
 use zizhu::platform::{demo, Client, ClientConfig};
@@ -19,20 +18,6 @@ use zizhu::runtime::DeviceEvent;
 use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
 use zizhu_drivers::idcard::card::{samples, CardData, CardRead};
 use zizhu_drivers::printer;
-
-/// The kiosk's verifier as a simulated kiosk has it: the demo roots pinned, the demo platform's
-/// trust list installed, replay kept in memory.
-fn demo_verifier() -> Verifier {
-    let mut v = Verifier::from_store(
-        elicense::demo::roots().unwrap(),
-        Box::new(MemoryStore::default()),
-    )
-    .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let list = elicense::demo::trust_list(1, now - 60, 7 * 86_400).unwrap();
-    v.install_trust_list(&list, chrono::Utc::now()).unwrap();
-    v
-}
 
 struct Rig {
     ui: KioskUi,
@@ -102,7 +87,7 @@ fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
             printer: print,
             events: Some(rx),
             kiosk_id: "TEST".into(),
-            verifier: Some(Arc::new(Mutex::new(demo_verifier()))),
+            verifier: Some(Arc::new(Mutex::new(crate::util::demo_verifier()))),
             sim: None,
         },
     );

@@ -43,3 +43,18 @@ pub fn stderr(o: &Output) -> String {
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
+
+/// A kiosk's e-licence verifier as a simulated kiosk has it: the demo roots pinned, the demo
+/// platform's trust list installed, replay kept in memory.
+pub fn demo_verifier() -> zizhu::elicense::Verifier {
+    use zizhu::elicense::{self, store::MemoryStore, Verifier};
+    let mut v = Verifier::from_store(
+        elicense::demo::roots().expect("demo roots"),
+        Box::new(MemoryStore::default()),
+    )
+    .expect("verifier");
+    let now = chrono::Utc::now();
+    let list = elicense::demo::trust_list(1, now.timestamp() - 60, 7 * 86_400).expect("list");
+    v.install_trust_list(&list, now).expect("installed");
+    v
+}
