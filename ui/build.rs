@@ -20,7 +20,7 @@ fn main() {
         .collect();
     entries.sort();
     let slint = icon_paths(&entries);
-    std::fs::write(out.join("icon-paths.slint"), slint).expect("writing icon-paths.slint");
+    write_generated(&out.join("icon-paths.slint"), &slint, &entries);
 
     let debug = std::env::var("PROFILE").as_deref() == Ok("debug");
     let config = slint_build::CompilerConfiguration::new()
@@ -30,6 +30,29 @@ fn main() {
         .with_bundled_translations("translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
     slint_build::compile_with_config("app.slint", config).expect("compiling ui/app.slint");
+}
+
+/// Writes a generated file that the Slint compiler will include, without making the next build
+/// rerun this script.
+///
+/// `slint_build` declares every file it includes as `rerun-if-changed`, this one too. Cargo reruns
+/// the script when such a file is newer than the script's last start, and a file written during
+/// the run always is. So the file is written only when its text changes, and its modification
+/// time is set back to that of its newest source icon.
+fn write_generated(path: &Path, text: &str, sources: &[PathBuf]) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).expect("writing icon-paths.slint");
+    }
+    let newest = sources
+        .iter()
+        .filter_map(|s| std::fs::metadata(s).and_then(|m| m.modified()).ok())
+        .max()
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(newest))
+        .expect("setting the time of icon-paths.slint");
 }
 
 /// One `IconPath` component whose `commands` pick the icon by name.
