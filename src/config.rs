@@ -464,7 +464,7 @@ impl Config {
     pub fn build_info_path(&self) -> PathBuf {
         match &self.build_info_file {
             Some(p) => p.clone(),
-            None if self.simulation => self.data_dir.join(crate::image::BUILD_INFO_FILE),
+            None if self.simulation => self.data_dir.join(crate::maintenance::BUILD_INFO_NAME),
             None => PathBuf::from(crate::maintenance::BUILD_INFO_FILE),
         }
     }

@@ -39,6 +39,8 @@ pub const GESTURE_WINDOW: Duration = Duration::from_secs(3);
 pub const IDLE: Duration = Duration::from_secs(120);
 /// Default path of the first-boot provisioning error (see `crate::image::provision`).
 pub const PROVISION_ERROR_FILE: &str = "/var/lib/zizhu/provision-error";
+/// Name of the build-information file the image recipe writes on the config partition.
+pub const BUILD_INFO_NAME: &str = "zizhu-build.toml";
 /// Default path of the image's build information (the config partition, mounted at /boot/zizhu).
 pub const BUILD_INFO_FILE: &str = "/boot/zizhu/zizhu-build.toml";
 

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 /// Name of the provisioning file on the image's config (first FAT) partition.
 pub const PROVISION_FILE: &str = "zizhu-provision.toml";
 /// Name of the build-information file the recipe writes on the config partition.
-pub const BUILD_INFO_FILE: &str = "zizhu-build.toml";
+pub const BUILD_INFO_FILE: &str = crate::maintenance::BUILD_INFO_NAME;
 
 /// Everything that can go wrong with images, provisioning and flashing.
 ///
