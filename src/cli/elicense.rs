@@ -556,7 +556,7 @@ fn demo_code(a: DemoCodeArgs) -> anyhow::Result<ExitCode> {
         return usage(format!(
             "--id-number {}: not a valid ID number ({why}); give a synthetic one such as \
              11010519491231002X",
-            elicense::mask(id)
+            zizhu_drivers::privacy::mask(id)
         ));
     }
     if let Some(alg) = &a.alg {

@@ -249,7 +249,7 @@ pub fn render(r: &StatusReport, started_unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::StatusState;
+    use crate::StatusState;
 
     #[test]
     fn every_family_has_help_and_type() {

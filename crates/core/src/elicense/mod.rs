@@ -15,9 +15,9 @@
 //! # Integration points (stable)
 //! - **Flow engine, identify step.** Build one [`Verifier`] at start-up and keep it:
 //!   ```no_run
-//!   # fn demo(roots: Vec<zizhu::elicense::PublicKey>, db: &std::path::Path, scanned: &str)
-//!   #     -> Result<(), zizhu::elicense::Error> {
-//!   use zizhu::elicense::{store::SqliteStore, Verified, Verifier};
+//!   # fn demo(roots: Vec<zizhu_core::elicense::PublicKey>, db: &std::path::Path, scanned: &str)
+//!   #     -> Result<(), zizhu_core::elicense::Error> {
+//!   use zizhu_core::elicense::{store::SqliteStore, Verified, Verifier};
 //!   let verifier = Verifier::from_store(roots, Box::new(SqliteStore::open(db)?))?;
 //!   match verifier.verify(scanned, chrono::Utc::now()) {
 //!       Ok(Verified::Presentation(p)) => { /* p.licence: type, identifier, masked holder */ }
@@ -47,14 +47,12 @@
 pub mod claims;
 pub mod codec;
 pub mod crypto;
-pub mod demo;
 pub mod error;
 pub mod issue;
 pub mod lid;
 pub mod store;
 pub mod trust;
 pub mod types;
-pub mod vectors;
 pub mod verify;
 
 pub use claims::{Field, Licence};

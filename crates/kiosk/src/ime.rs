@@ -41,7 +41,7 @@ fn rank(c: char) -> u32 {
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let charset = include_str!("../ui/fonts/charset.txt");
+        let charset = include_str!("../../../ui/fonts/charset.txt");
         let mut by_syllable: BTreeMap<String, Vec<char>> = BTreeMap::new();
         for c in charset.chars() {
             let Some(readings) = c.to_pinyin_multi() else {
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn every_candidate_is_in_the_font() {
-        let charset = include_str!("../ui/fonts/charset.txt");
+        let charset = include_str!("../../../ui/fonts/charset.txt");
         for s in ["shen", "zhen", "gong", "si", "xiang"] {
             for c in candidates(s, 30) {
                 assert!(charset.contains(c), "{c} for {s}");

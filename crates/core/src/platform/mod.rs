@@ -4,8 +4,8 @@
 //!
 //! # Using it from the flow engine
 //! ```no_run
-//! # fn demo() -> Result<(), zizhu::platform::PlatformError> {
-//! use zizhu::platform::{api, client::{new_key, Client, ClientConfig}};
+//! # fn demo() -> Result<(), zizhu_core::platform::PlatformError> {
+//! use zizhu_core::platform::{api, client::{new_key, Client, ClientConfig}};
 //! let client = Client::new(ClientConfig::new("http://127.0.0.1:8700", "token", "kiosk-1"))?;
 //! // 1. The ID number is exchanged for a subject token before anything is journaled.
 //! let tok = client.subject(&api::SubjectRequest {
@@ -13,7 +13,7 @@
 //!     kind: api::SubjectKind::IdCard,
 //! })?;
 //! // 2. The request (token form) goes to the journal's outbox, then to the platform with the
-//! //    outbox item's idempotency key (`zizhu::journal::Journal::submit` does both).
+//! //    outbox item's idempotency key (`zizhu_core::journal::Journal::submit` does both).
 //! let req = api::ServiceRequest {
 //!     subject: Some(api::Subject::token(tok.subject_token, api::SubjectKind::IdCard, false)),
 //!     fields: Default::default(),
@@ -27,7 +27,6 @@
 //! ```
 pub mod api;
 pub mod client;
-pub mod demo;
 
 pub use api::ApiError;
 pub use client::{Client, ClientConfig, Fetched};

@@ -17,7 +17,7 @@ pub mod search;
 pub use search::{Hit, MatchKind};
 
 /// The catalog shipped in the binary.
-pub const BUILTIN_TOML: &str = include_str!("../../data/catalog.toml");
+pub const BUILTIN_TOML: &str = include_str!("../../../../data/catalog.toml");
 
 /// Display language. Chinese is the default everywhere; English is the second language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

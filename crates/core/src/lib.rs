@@ -1,0 +1,20 @@
+//! The kiosk's core: everything that decides what a visit does, with no UI, no tokio runtime of
+//! its own and no knowledge of the kiosk process, the demo platform or the technician tools.
+//! - [`catalog`]: the service catalog (embedded data, validation, pinyin/English search);
+//! - [`config`]: the one validated kiosk configuration type;
+//! - [`flow`]: the flow engine (identify → form → commitment → platform → result → evaluation);
+//! - [`journal`]: the offline-first SQLite journal, its outbox and its drain;
+//! - [`platform`]: the service platform's API types and the kiosk's client;
+//! - [`elicense`]: e-licence presentations: decoding, verification, trust lists, replay store;
+//! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic;
+//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay.
+//!
+//! docs/architecture.md shows where this crate sits among the others.
+pub mod catalog;
+pub mod config;
+pub mod elicense;
+pub mod flow;
+pub mod journal;
+pub mod maintenance;
+pub mod platform;
+pub mod supervisor;
