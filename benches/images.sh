@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 deb=$1 runs=${2:-3}
-zizhu=${ZIZHU_BIN:-target/deb/zizhu}
+zizhu=${ZIZHU_BIN:-target/deb/zizhu}   # with the technician tools: images/ci leaves that build there
 out=target/images/bench
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 : > /tmp/zizhu-bench-assembly

@@ -7,7 +7,7 @@
 //! - `zizhu-status`: [`status`];
 //! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
-//! - `zizhu-tools`: [`fleet`], [`image`].
+//! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 #[cfg(feature = "ui")]
@@ -20,7 +20,9 @@ pub use zizhu_demo::{elicense, platform};
 pub use zizhu_kiosk::kiosk;
 pub use zizhu_kiosk::{ime, runtime, systemd};
 pub use zizhu_status as status;
-pub use zizhu_tools::{fleet, image};
+#[cfg(feature = "tools")]
+pub use zizhu_tools::fleet;
+pub use zizhu_tools::image;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;

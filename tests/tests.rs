@@ -1,4 +1,5 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
+mod architecture;
 mod catalog;
 mod devices;
 mod elicense;

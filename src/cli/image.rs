@@ -1,30 +1,39 @@
 //! `zizhu image provision|inspect|bmap|first-boot` and `zizhu flash`: the technician's tools for
 //! kiosk OS images (see images/README.md). The work is done in [`crate::image`]; this file parses
 //! arguments, asks before erasing a card, prints results (`--json` for scripts) and maps errors to
-//! exit codes (2 for bad input or a refused device, 1 for failed operations).
+//! exit codes (2 for bad input or a refused device, 1 for failed operations). Without the `tools`
+//! feature (the kiosk's .deb) only `first-boot`, which the kiosk runs, is built.
+#[cfg(feature = "tools")]
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+#[cfg(feature = "tools")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[cfg(feature = "tools")]
 use anyhow::Context;
 
-use crate::image::{
-    self, bmap::Bmap, fat::ConfigPartition, flash, human_bytes, provision, table, PROVISION_FILE,
-};
+#[cfg(feature = "tools")]
+use crate::image::{bmap::Bmap, fat::ConfigPartition, flash, human_bytes, table, PROVISION_FILE};
+use crate::image::{self, provision};
 
 /// Subcommands of `zizhu image`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Write the per-kiosk provisioning file onto an image's (or a card's) config partition.
+    #[cfg(feature = "tools")]
     Provision(ProvisionArgs),
     /// Show an image's partition table, build information and provisioning (token masked).
+    #[cfg(feature = "tools")]
     Inspect(InspectArgs),
     /// Make a block map (.bmap) of an image from its holes, with a SHA-256 per range.
+    #[cfg(feature = "tools")]
     Bmap(BmapArgs),
     /// First boot (run by zizhu-provision.service): apply and delete the provisioning file.
     FirstBoot(FirstBootArgs),
 }
 
+#[cfg(feature = "tools")]
 /// Arguments of `zizhu image provision`.
 #[derive(clap::Args, Debug)]
 pub struct ProvisionArgs {
@@ -59,6 +68,7 @@ pub struct ProvisionArgs {
     pub json: bool,
 }
 
+#[cfg(feature = "tools")]
 /// Arguments of `zizhu image inspect`.
 #[derive(clap::Args, Debug)]
 pub struct InspectArgs {
@@ -69,6 +79,7 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+#[cfg(feature = "tools")]
 /// Arguments of `zizhu image bmap`.
 #[derive(clap::Args, Debug)]
 pub struct BmapArgs {
@@ -126,6 +137,7 @@ pub struct FirstBootArgs {
     pub json: bool,
 }
 
+#[cfg(feature = "tools")]
 /// Arguments of `zizhu flash`.
 #[derive(clap::Args, Debug)]
 pub struct FlashArgs {
@@ -169,13 +181,17 @@ fn lift(e: image::Error) -> anyhow::Error {
 /// Runs `zizhu image`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
+        #[cfg(feature = "tools")]
         Command::Provision(a) => provision_cmd(a),
+        #[cfg(feature = "tools")]
         Command::Inspect(a) => inspect(a),
+        #[cfg(feature = "tools")]
         Command::Bmap(a) => bmap(a),
         Command::FirstBoot(a) => first_boot(a),
     }
 }
 
+#[cfg(feature = "tools")]
 fn read_secret(path: &Path, what: &str) -> anyhow::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(s.trim().to_string()),
@@ -187,6 +203,7 @@ fn read_secret(path: &Path, what: &str) -> anyhow::Result<String> {
     }
 }
 
+#[cfg(feature = "tools")]
 fn provision_cmd(a: ProvisionArgs) -> anyhow::Result<ExitCode> {
     let token = read_secret(&a.enroll_token_file, "enrollment token")?;
     let wifi = match &a.wifi {
@@ -236,6 +253,7 @@ fn provision_cmd(a: ProvisionArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "tools")]
 fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     let t = table::read_path(&a.image).map_err(lift)?;
     let mut files = Vec::new();
@@ -337,6 +355,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "tools")]
 fn bmap(a: BmapArgs) -> anyhow::Result<ExitCode> {
     if a.block_size == 0 || !a.block_size.is_multiple_of(512) {
         return crate::error::usage("--block-size must be a positive multiple of 512");
@@ -388,6 +407,7 @@ fn first_boot(a: FirstBootArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "tools")]
 fn confirm(plan: &flash::Plan) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return crate::error::usage(
@@ -406,6 +426,7 @@ fn confirm(plan: &flash::Plan) -> anyhow::Result<bool> {
     Ok(line.trim().eq_ignore_ascii_case("yes"))
 }
 
+#[cfg(feature = "tools")]
 /// Runs `zizhu flash`.
 pub fn flash(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let Some(max_size) = image::parse_size(&a.max_size) else {

@@ -1,5 +1,5 @@
-//! The `zizhu` command line: one binary, one subcommand per job (see DESIGN.md, "Command-line
-//! surface"). Each subcommand lives in its own file with an `Args` type and a
+//! The `zizhu` command line: one binary, one subcommand per job (the table in README.md,
+//! "Command line"). Each subcommand lives in its own file with an `Args` type and a
 //! `run(Args) -> anyhow::Result<ExitCode>`; this file only dispatches and maps errors to exit codes:
 //! 0 success, 1 the operation failed, 2 bad usage or bad input.
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod catalog;
 pub mod config;
 pub mod elicense;
+#[cfg(feature = "tools")]
 pub mod fleet;
 pub mod flow;
 pub mod idcard;
@@ -66,12 +67,14 @@ pub enum Command {
     #[command(subcommand)]
     Flow(flow::Command),
     /// Poll a fleet of kiosks; write Prometheus targets.
+    #[cfg(feature = "tools")]
     #[command(subcommand)]
     Fleet(fleet::Command),
     /// OS images: provision, inspect.
     #[command(subcommand)]
     Image(image::Command),
     /// Write an image to an SD card (or a file) and verify it.
+    #[cfg(feature = "tools")]
     Flash(image::FlashArgs),
 }
 
@@ -117,8 +120,10 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Elicense(c) => elicense::run(c),
         Command::Platform(a) => platform::run(a),
         Command::Flow(c) => flow::run(c),
+        #[cfg(feature = "tools")]
         Command::Fleet(c) => fleet::run(c),
         Command::Image(c) => image::run(c),
+        #[cfg(feature = "tools")]
         Command::Flash(a) => image::flash(a),
     }
 }

@@ -12,11 +12,16 @@
 //! - [`bmap`]: block maps (bmaptool's v2 XML format) — read, write and create;
 //! - [`target`]: which device a flash may write to (mounted, partition, system disk, size);
 //! - [`flash`]: writing an image with progress, then reading it back and hashing it.
+#[cfg(feature = "workbench")]
 pub mod bmap;
+#[cfg(feature = "workbench")]
 pub mod fat;
+#[cfg(feature = "workbench")]
 pub mod flash;
 pub mod provision;
+#[cfg(feature = "workbench")]
 pub mod table;
+#[cfg(feature = "workbench")]
 pub mod target;
 
 use std::path::PathBuf;

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{fat::ConfigPartition, mask_secret, Error, Result, PROVISION_FILE};
+#[cfg(feature = "workbench")]
+use super::{fat::ConfigPartition, PROVISION_FILE};
+use super::{mask_secret, Error, Result};
 
 /// Version of the provisioning file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -170,6 +172,7 @@ impl Provision {
 
 /// Writes `p` onto the config partition of the image or card at `image`. Refuses to replace an
 /// existing provisioning file unless `force`.
+#[cfg(feature = "workbench")]
 pub fn write_to_image(image: &Path, p: &Provision, force: bool) -> Result<()> {
     p.validate()?;
     let text = p.to_toml()?;
@@ -260,7 +263,7 @@ fn random_token() -> Result<String> {
     fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut b))
         .map_err(|e| Error::io("reading", "/dev/urandom", e))?;
-    Ok(super::bmap::hex(&b))
+    Ok(hex::encode(b))
 }
 
 /// Sets `key` in `[section]` of a TOML document, keeping comments and other keys.
