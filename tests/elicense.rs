@@ -180,7 +180,7 @@ fn every_vector_gives_its_expected_result() {
 }
 
 #[test]
-fn vectors_cover_the_research_note_cases() {
+fn vectors_cover_the_profile_cases() {
     let names: Vec<String> = load().into_iter().map(|(n, _)| n).collect();
     for want in [
         "valid_es256",

@@ -1,7 +1,7 @@
 //! `zizhu flow run`: one service end to end without the UI, against a platform, printing what the
 //! citizen would see. With `--sample` it also plays the citizen's phone: it fills every field not
 //! given with the catalog's example value and opens the payment and face-check links the kiosk
-//! shows (DESIGN.md, "Payments and phone checks in the demo platform").
+//! shows (docs/design.md, "Payments and phone checks in the demo platform").
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;

@@ -76,7 +76,7 @@ pub enum Auth {
     #[serde(rename = "idcard")]
     IdCard,
     /// ID card plus a live face check (met by an identity code from the phone, or the card and a
-    /// face check on the phone; see DESIGN.md "Identification").
+    /// face check on the phone; see docs/design.md, "Identification").
     #[serde(rename = "idcard+face")]
     IdCardFace,
     /// An e-licence or identity presentation code shown from the phone.

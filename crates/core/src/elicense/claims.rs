@@ -1,4 +1,4 @@
-//! CWT claims of presentations and tickets (shared/research/elicense.md §4.2): the standard
+//! CWT claims of presentations and tickets (docs/elicense.md, "Claims"): the standard
 //! claims (iss 1, aud 3, exp 4, nbf 5, iat 6, cti 7) and the private claims `elic` (−65537, the
 //! licence) and `tkt` (−65538, the ticket reference), read from and written to CBOR.
 use ciborium::Value;

@@ -10,7 +10,7 @@ use super::error::Error;
 /// COSE algorithm id of ES256 (ECDSA P-256 with SHA-256), IANA-registered.
 pub const ALG_ES256: i64 = -7;
 /// COSE algorithm id this profile pins for SM2 with SM3. SM2 has no IANA COSE code point; any
-/// value below −65536 is private use. Keep it in this one constant (research note §4.3).
+/// value below −65536 is private use. Keep it in this one constant (docs/elicense.md, "Background").
 pub const ALG_SM2_SM3: i64 = -65601;
 /// SM2 distinguishing ID (GB/T 35276 default). Signer and verifier must agree on it.
 pub const SM2_DISTID: &str = "1234567812345678";

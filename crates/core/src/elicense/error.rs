@@ -2,7 +2,7 @@
 //! a stable code for logs, JSON and tests, and plain Chinese and English messages for the screen.
 use std::fmt;
 
-/// The verification pipeline, in order (shared/research/elicense.md §4.6). A rejection at one step
+/// The verification pipeline, in order (docs/elicense.md, "Verification pipeline"). A rejection at one step
 /// means every earlier step passed; test vectors record the expected outcome per step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 //! Form: `1.2.156.3005.2.<证照类型代码>.<颁发机构代码>.<流水号>.<版本号>.<校验位>`, where the
 //! check character is computed over type + authority + serial + version with the dots removed.
 //! Published identifiers from at least one vendor use a different check variant, so a check
-//! mismatch is a [`Warning`], not a rejection (shared/research/elicense.md §1.2).
+//! mismatch is a [`Warning`], not a rejection (docs/elicense.md, "Background").
 use super::error::{Error, Warning};
 
 /// The 电子证照 root OID every identifier starts with.
@@ -115,8 +115,8 @@ pub fn build(licence_type: &str, issuer: &str, serial: &str, version: &str) -> O
 mod tests {
     use super::*;
 
-    // Identifiers found in public code (shared/research/elicense.md §1.2); the research note shows
-    // the first, the types and issuers of the others are elided there, so only the first is full.
+    // An identifier published in public code, the one known in full (of others only the check
+    // characters and parts were published).
     #[test]
     fn published_identifier_check_character() {
         let lid = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F";

@@ -2,7 +2,7 @@
 //! opaque platform codes — the verifier, the issuer trust list, replay protection, and the
 //! issuing helpers the demo platform and the tools use. No UI types here.
 //!
-//! # Formats (shared/research/elicense.md §4, details in docs/elicense.md)
+//! # Formats (the profile is docs/elicense.md)
 //! - `EL1:` + Base45(zlib(COSE_Sign1(CWT))) — a presentation signed by the platform when the
 //!   citizen taps 亮证, valid ≤ 300 s, with the licence in claim −65537.
 //! - `ET1:` + the same envelope with only a ticket reference in claim −65538, valid ≤ 120 s; the

@@ -1,5 +1,5 @@
 //! The verifier: one scanned text in, a verified presentation, a ticket reference or an opaque
-//! code out, following the pipeline of shared/research/elicense.md §4.6 step by step.
+//! code out, following the pipeline of docs/elicense.md ("Verification pipeline") step by step.
 use chrono::{DateTime, Utc};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

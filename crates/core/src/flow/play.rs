@@ -1,5 +1,5 @@
 //! Plays one whole visit without a UI: the engine driven by given values, with the citizen's
-//! phone played too when asked (opening the payment and face-check links, as DESIGN.md describes
+//! phone played too when asked (opening the payment and face-check links, as docs/design.md describes
 //! for the demo platform). `zizhu flow run` and the end-to-end tests use it; the touchscreen
 //! drives the same [`Flow`] step by step instead.
 use std::collections::BTreeMap;
