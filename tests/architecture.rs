@@ -18,7 +18,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("zizhu-core", &["zizhu-drivers"]),
     ("zizhu-demo", &["zizhu-core", "zizhu-drivers"]),
     ("zizhu-tools", &["zizhu-core", "zizhu-status"]),
-    ("zizhu-kiosk", &["zizhu-core", "zizhu-status", "zizhu-demo", "zizhu-drivers", "zizhu-ui"]),
+    (
+        "zizhu-kiosk",
+        &[
+            "zizhu-core",
+            "zizhu-status",
+            "zizhu-demo",
+            "zizhu-drivers",
+            "zizhu-ui",
+        ],
+    ),
     (
         "zizhu",
         &[
@@ -86,7 +95,9 @@ fn crates_depend_only_along_the_documented_direction() {
     let mut wrong = Vec::new();
     for (krate, deps) in our_graph() {
         let Some(ok) = allowed.get(krate.as_str()) else {
-            wrong.push(format!("{krate} is not in ALLOWED of tests/architecture.rs"));
+            wrong.push(format!(
+                "{krate} is not in ALLOWED of tests/architecture.rs"
+            ));
             continue;
         };
         for d in deps {
@@ -115,7 +126,10 @@ fn the_rule_rejects_a_forbidden_edge() {
         ("zizhu-tools", "zizhu-kiosk"),
         ("zizhu-drivers", "zizhu-core"),
     ] {
-        assert!(!allowed[from].contains(to), "{from} -> {to} must be forbidden");
+        assert!(
+            !allowed[from].contains(to),
+            "{from} -> {to} must be forbidden"
+        );
     }
 }
 
@@ -133,7 +147,12 @@ fn deb_closure() -> BTreeSet<String> {
         .as_array()
         .expect("packages")
         .iter()
-        .map(|p| (p["id"].as_str().expect("id"), p["name"].as_str().expect("name")))
+        .map(|p| {
+            (
+                p["id"].as_str().expect("id"),
+                p["name"].as_str().expect("name"),
+            )
+        })
         .collect();
     let nodes: BTreeMap<&str, &Value> = meta["resolve"]["nodes"]
         .as_array()
@@ -171,7 +190,10 @@ fn deb_closure() -> BTreeSet<String> {
 #[test]
 fn the_kiosk_package_links_none_of_the_tools() {
     let closure = deb_closure();
-    assert!(closure.contains("zizhu-kiosk") && closure.contains("slint"), "{closure:?}");
+    assert!(
+        closure.contains("zizhu-kiosk") && closure.contains("slint"),
+        "{closure:?}"
+    );
     let linked: Vec<&str> = TOOLS_ONLY
         .iter()
         .copied()
@@ -204,7 +226,10 @@ fn the_documented_crate_graph_is_the_real_one() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md");
     let doc = std::fs::read_to_string(&path).expect("docs/architecture.md");
     let start = doc.find(BEGIN).expect("the crate graph's begin marker") + BEGIN.len();
-    let end = start + doc[start..].find(END).expect("the crate graph's end marker");
+    let end = start
+        + doc[start..]
+            .find(END)
+            .expect("the crate graph's end marker");
     let want = mermaid();
     if doc[start..end] == want {
         return;

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 #[cfg(feature = "tools")]
 use anyhow::Context;
 
+use crate::image::{self, provision};
 #[cfg(feature = "tools")]
 use crate::image::{bmap::Bmap, fat::ConfigPartition, flash, human_bytes, table, PROVISION_FILE};
-use crate::image::{self, provision};
 
 /// Subcommands of `zizhu image`.
 #[derive(clap::Subcommand, Debug)]

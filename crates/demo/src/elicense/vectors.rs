@@ -1337,7 +1337,8 @@ mod tests {
     #[test]
     #[ignore = "writes tests/vectors/elicense"]
     fn regenerate_vectors() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/elicense");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/elicense");
         let n = super::generate(&dir).expect("generate");
         assert!(n > 60);
     }
