@@ -17,6 +17,7 @@
 //! data are zeroized when dropped.
 #![deny(missing_docs)]
 
+pub mod backoff;
 pub mod gpio;
 pub mod health;
 pub mod idcard;

@@ -61,40 +61,7 @@ pub fn is_disconnect(e: &io::Error) -> bool {
         || e.raw_os_error() == Some(19) // ENODEV: USB adapter removed
 }
 
-/// Exponential backoff for reopening a port: 100 ms doubling up to 2 s.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    next: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff::new(Duration::from_millis(100), Duration::from_secs(2))
-    }
-}
-
-impl Backoff {
-    /// A backoff from `min` doubling to `max`.
-    pub fn new(min: Duration, max: Duration) -> Self {
-        Backoff {
-            next: min,
-            min,
-            max,
-        }
-    }
-    /// The delay before the next attempt (and doubles the one after).
-    pub fn next_delay(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.max);
-        d
-    }
-    /// Back to the shortest delay (after a successful open).
-    pub fn reset(&mut self) {
-        self.next = self.min;
-    }
-}
+pub use crate::backoff::Backoff;
 
 /// Sleeps `total` in small steps, returning early (with `true`) when `stop()` becomes true.
 pub fn sleep_unless(total: Duration, stop: impl Fn() -> bool) -> bool {
@@ -114,16 +81,6 @@ pub fn sleep_unless(total: Duration, stop: impl Fn() -> bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
-        assert_eq!(b.next_delay(), Duration::from_millis(100));
-        assert_eq!(b.next_delay(), Duration::from_millis(200));
-        assert_eq!(b.next_delay(), Duration::from_millis(350));
-        b.reset();
-        assert_eq!(b.next_delay(), Duration::from_millis(100));
-    }
 
     #[test]
     fn classifies_disconnects() {

@@ -123,15 +123,9 @@ pub struct DrainReport {
 
 /// The delay before attempt `attempts + 1`: `backoff · 2^(attempts−1)`, capped, +0–25 % jitter.
 pub fn backoff(cfg: &DrainConfig, attempts: u32) -> Duration {
-    let exp = attempts.saturating_sub(1).min(20);
-    let d = cfg.backoff.saturating_mul(1u32 << exp).min(cfg.max_backoff);
-    let mut b = [0u8; 1];
-    let frac = if getrandom::fill(&mut b).is_ok() {
-        f64::from(b[0]) / 255.0 * 0.25
-    } else {
-        0.0
-    };
-    d.mul_f64(1.0 + frac)
+    zizhu_drivers::backoff::Backoff::new(cfg.backoff, cfg.max_backoff)
+        .with_jitter(0.25)
+        .delay_for(attempts)
 }
 
 /// One pass over the items due at `now`.

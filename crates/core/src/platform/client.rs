@@ -377,15 +377,18 @@ impl Client {
         } else {
             1
         };
-        let mut delay = self.cfg.backoff;
+        let mut delay = zizhu_drivers::backoff::Backoff::new(
+            self.cfg.backoff,
+            self.cfg.backoff.saturating_mul(8),
+        )
+        .with_jitter(0.25);
         let mut attempt = 1;
         loop {
             let res = self.once_ref(&call).and_then(check_status);
             match res {
                 Err(e) if e.retryable() && attempt < attempts => {
                     tracing::debug!(path = %strip_query(&call.path), attempt, error = %e, "platform call failed; retrying");
-                    std::thread::sleep(jitter(delay));
-                    delay = (delay * 2).min(self.cfg.backoff * 8);
+                    std::thread::sleep(delay.next_delay());
                     attempt += 1;
                 }
                 other => return other,
@@ -491,15 +494,4 @@ fn seg(s: &str) -> String {
 
 fn strip_query(p: &str) -> &str {
     p.split('?').next().unwrap_or(p)
-}
-
-/// Up to +25 % random jitter so many kiosks do not retry in step.
-fn jitter(d: Duration) -> Duration {
-    let mut b = [0u8; 1];
-    let frac = if getrandom::fill(&mut b).is_ok() {
-        f64::from(b[0]) / 255.0 * 0.25
-    } else {
-        0.0
-    };
-    d.mul_f64(1.0 + frac)
 }
