@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::system::Disk;
 use super::system::{self, SystemInfo};
 
 /// Version of the `GET /v1/status` JSON layout; bumped only for incompatible changes.
@@ -127,17 +128,6 @@ pub struct Counters {
     /// is listed from the start with 0.
     #[serde(default)]
     pub power_cycles: BTreeMap<String, u64>,
-}
-
-/// Free space of the file system holding the kiosk's data.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Disk {
-    /// Path measured.
-    pub path: String,
-    /// Bytes available to the runtime.
-    pub free_bytes: u64,
-    /// Size of the file system in bytes.
-    pub size_bytes: u64,
 }
 
 /// `GET /v1/status`: everything an operator needs to know about one kiosk, and nothing about who

@@ -5,7 +5,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::state::Disk;
+use serde::{Deserialize, Serialize};
+
+/// Free space of the file system holding the kiosk's data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Disk {
+    /// Path measured.
+    pub path: String,
+    /// Bytes available to the runtime.
+    pub free_bytes: u64,
+    /// Size of the file system in bytes.
+    pub size_bytes: u64,
+}
 
 /// What [`Cache::get`] returns.
 #[derive(Clone, Debug, Default)]

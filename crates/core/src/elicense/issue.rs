@@ -1,10 +1,9 @@
 //! Issuing presentations and tickets (the platform's side), for the demo platform, the
 //! `zizhu elicense issue` command, test vectors and benchmarks. A real platform signs in its own
 //! HSM; this module shows exactly what it must produce.
-use coset::CoseSign1Builder;
-
 use super::claims::{self, Body, Claims, Licence};
 use super::codec;
+pub use super::cose::sign_cose;
 use super::crypto::SecretKey;
 use super::error::Error;
 
@@ -50,23 +49,6 @@ pub fn random_cti() -> Result<Vec<u8>, Error> {
     let mut b = vec![0u8; 16];
     getrandom::fill(&mut b).map_err(|e| Error::Signing(e.to_string()))?;
     Ok(b)
-}
-
-/// Signs `payload` into a tagged COSE_Sign1 with protected `alg_id` and `kid`. The algorithm id
-/// is taken as given (tests use it to make mismatched codes); the signature is always made with
-/// `key`'s own algorithm, raw r‖s.
-pub fn sign_cose(
-    key: &SecretKey,
-    alg_id: i64,
-    kid: Option<&[u8]>,
-    payload: Vec<u8>,
-) -> Result<Vec<u8>, Error> {
-    let s = CoseSign1Builder::new()
-        .protected(super::trust::protected_header(alg_id, kid))
-        .payload(payload)
-        .try_create_signature(b"", |tbs| key.sign(tbs))?
-        .build();
-    codec::encode_sign1(s)
 }
 
 /// Signs a claims map and wraps it for a QR code with `prefix`.

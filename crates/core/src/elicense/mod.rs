@@ -46,6 +46,7 @@
 //!   [`store::SqliteStore::attach`]. Tools use [`store::SqliteStore::open`] on standalone files.
 pub mod claims;
 pub mod codec;
+pub mod cose;
 pub mod crypto;
 pub mod error;
 pub mod issue;

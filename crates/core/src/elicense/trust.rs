@@ -9,7 +9,6 @@
 //!   6 revoked [bstr(8) first 8 bytes of SHA-256 of a 证照标识]? }
 //! ```
 use ciborium::Value;
-use coset::iana;
 use sha2::{Digest, Sha256};
 
 use super::codec;
@@ -151,7 +150,7 @@ pub fn sign_trust_list(root: &SecretKey, content: &TrustListContent) -> Result<V
         doc.push((ik(6), Value::Array(r)));
     }
     let payload = super::claims::to_cbor(&Value::Map(doc))?;
-    super::issue::sign_cose(
+    super::cose::sign_cose(
         root,
         root.alg().cose_id(),
         Some(&root.public_key().kid()),
@@ -180,7 +179,7 @@ impl TrustList {
         }
         let mal = |e: Error| Error::TrustListMalformed(e.to_string());
         let s = codec::parse_sign1(raw, codec::TRUST_LIST_LIMITS).map_err(mal)?;
-        let alg = super::verify::alg_of(&s.protected.header).map_err(mal)?;
+        let alg = super::cose::alg_of(&s.protected.header).map_err(mal)?;
         let kid = &s.protected.header.key_id;
         let tbs = s.tbs_data(b"");
         let signed = roots.iter().any(|r| {
@@ -417,19 +416,4 @@ pub fn format_root(k: &PublicKey) -> String {
         k.alg().name().to_ascii_lowercase(),
         hex::encode(k.to_sec1())
     )
-}
-
-/// A protected header with `alg` (private-use ids included) and `kid`.
-pub(crate) fn protected_header(alg_id: i64, kid: Option<&[u8]>) -> coset::Header {
-    let mut h = coset::Header {
-        alg: Some(match <iana::Algorithm as iana::EnumI64>::from_i64(alg_id) {
-            Some(a) => coset::RegisteredLabelWithPrivate::Assigned(a),
-            None => coset::RegisteredLabelWithPrivate::PrivateUse(alg_id),
-        }),
-        ..Default::default()
-    };
-    if let Some(kid) = kid {
-        h.key_id = kid.to_vec();
-    }
-    h
 }

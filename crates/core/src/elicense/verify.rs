@@ -200,18 +200,6 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-/// The algorithm named in a protected header, checked against the allow-list.
-pub(crate) fn alg_of(h: &coset::Header) -> Result<Alg, Error> {
-    use coset::iana::EnumI64;
-    use coset::RegisteredLabelWithPrivate as L;
-    let id = match h.alg.as_ref().ok_or(Error::MissingAlgorithm)? {
-        L::Assigned(a) => a.to_i64(),
-        L::PrivateUse(i) => *i,
-        L::Text(t) => return Err(Error::UnknownAlgorithm(format!("{t:?}"))),
-    };
-    Alg::from_cose_id(id).ok_or_else(|| Error::UnknownAlgorithm(id.to_string()))
-}
-
 impl Verifier {
     /// A verifier over a fixed key list (no trust-list updates, no roots).
     pub fn with_keys(keys: Vec<TrustedKey>, store: Box<dyn Store>) -> Verifier {
@@ -322,7 +310,7 @@ impl Verifier {
             }
         };
         // Algorithm.
-        let alg = alg_of(&sign1.protected.header)?;
+        let alg = super::cose::alg_of(&sign1.protected.header)?;
         // Kid.
         if !sign1.unprotected.key_id.is_empty() {
             return Err(Error::UnprotectedKid);

@@ -6,8 +6,8 @@
 //! trust list, implausible clock), goes to the platform as an opaque identity code.
 use chrono::{DateTime, Utc};
 
-use super::engine::{Backend, BackendError, CodeIdentity};
 use super::identity::Identity;
+use super::ports::{Backend, BackendError, CodeIdentity};
 use crate::catalog::Lang;
 use crate::elicense::{self, Verified, Verifier};
 

@@ -10,19 +10,22 @@
 //! Going back one step is possible between the form and confirm ([`Flow::back`]).
 //! ```
 //!
-//! The engine talks to the platform through [`Backend`] and to the journal through [`Outbox`];
+//! The engine talks to the platform through [`Backend`] and to the journal through [`Outbox`]
+//! (both in [`ports`], with the data that crosses them);
 //! the HTTP client and the SQLite journal implement them (see `adapters`).
 pub mod codes;
 pub mod engine;
 pub mod fields;
 pub mod identity;
 pub mod play;
+pub mod ports;
 pub mod receipt;
 pub mod remote;
 
-pub use engine::{
-    Backend, BackendError, CodeIdentity, Document, Evaluation, Flow, FlowError, HeldLicence, Item,
-    Outbox, PayInfo, PollStatus, Reply, ReplyStatus, Slot, Step, SubjectRef, Submission, Table,
-};
+pub use engine::{Flow, FlowError, Step};
 pub use fields::{validate, FieldError};
 pub use identity::{IdentifyError, Identity, Source};
+pub use ports::{
+    Backend, BackendError, CodeIdentity, Document, Evaluation, HeldLicence, Item, Outbox, PayInfo,
+    PollStatus, Reply, ReplyStatus, Slot, SubjectRef, Submission, Table,
+};
