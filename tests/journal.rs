@@ -432,7 +432,7 @@ fn trust_list_and_replay_cache_survive_a_restart_in_the_journal() {
         code
     };
     // No separate file any more: everything is in journal.db.
-    assert!(!dir.path().join(elicense::store::LEGACY_FILE).exists());
+    assert!(!dir.path().join("elicense.sqlite").exists());
     let j = Journal::open(dir.path()).expect("restart");
     let mut v = elicense_verifier(&j);
     match v.trust() {

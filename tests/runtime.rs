@@ -105,58 +105,6 @@ fn paper_end_during_a_print_waits_reports_and_prints_once() {
     assert_eq!(printer.pending(), 0);
 }
 
-#[test]
-fn an_old_elicense_store_is_imported_into_the_journal_once() {
-    use zizhu::elicense::store::{self, Store};
-    use zizhu::elicense::{self, Error, Trust};
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let now = chrono::Utc::now();
-    let code = {
-        // What an earlier version left: its own elicense.sqlite with a list and a used code.
-        let old = store::SqliteStore::open(&data.join(store::LEGACY_FILE)).unwrap();
-        let list = elicense::demo::trust_list(3, now.timestamp() - 60, 7 * 86_400).unwrap();
-        let mut v = elicense::Verifier::from_store(elicense::demo::roots().unwrap(), Box::new(old))
-            .unwrap();
-        v.install_trust_list(&list, now).unwrap();
-        let code = elicense::issue_ticket(
-            &elicense::demo::issuer(elicense::Alg::Es256).unwrap(),
-            b"identity:11010519491231002X",
-            now.timestamp(),
-            120,
-        )
-        .unwrap();
-        v.verify(&code, now).unwrap();
-        code
-    };
-    let start = || {
-        let mut config = Config::simulation();
-        config.data_dir = data.clone();
-        config.idcard = zizhu::config::DeviceBackend::None;
-        config.printer = zizhu::config::DeviceBackend::None;
-        config.scanner = zizhu::config::DeviceBackend::None;
-        let (tx, _rx) = mpsc::channel();
-        Runtime::start(config, &Overrides::default(), tx).expect("runtime")
-    };
-    let rt = start();
-    assert!(!data.join(store::LEGACY_FILE).exists());
-    assert!(data.join(store::IMPORTED_FILE).is_file());
-    {
-        let v = rt.verifier.lock().unwrap();
-        match v.trust() {
-            Trust::List(l) => assert_eq!(l.seq, 3),
-            other => panic!("imported list not in use: {other:?}"),
-        }
-        assert!(matches!(v.verify(&code, now), Err(Error::Replayed)));
-    }
-    drop(rt);
-    // The journal holds it now; a second start imports nothing and keeps it.
-    let rt = start();
-    let j = store::SqliteStore::attach(rt.journal.connect().unwrap()).unwrap();
-    assert_eq!(j.trust_list().unwrap().map(|(seq, _)| seq), Some(3));
-}
-
 /// Waits (up to 30 s) until `pred` holds.
 fn wait_until(what: &str, pred: impl Fn() -> bool) {
     let start = Instant::now();

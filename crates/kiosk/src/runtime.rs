@@ -107,32 +107,13 @@ pub struct Runtime {
 
 /// The e-licence store (trust list, replay cache) in the journal database, on its own connection
 /// (the verifier serialises its use behind its mutex; WAL lets it and the journal work side by
-/// side). A separate `elicense.sqlite` left by an earlier version is imported once and renamed
-/// to `elicense.sqlite.imported`; if that fails the kiosk starts anyway (the trust list is
-/// downloaded again) and the import is retried on the next start.
-fn open_elicense_store(
-    journal: &Journal,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<elicense::store::SqliteStore> {
+/// side).
+fn open_elicense_store(journal: &Journal) -> anyhow::Result<elicense::store::SqliteStore> {
     let conn = journal
         .connect()
         .context("opening the e-licence store in the journal")?;
     let store = elicense::store::SqliteStore::attach(conn)
         .context("opening the e-licence store in the journal")?;
-    let legacy = data_dir.join(elicense::store::LEGACY_FILE);
-    match elicense::store::import_legacy(&legacy, &store, chrono::Utc::now().timestamp()) {
-        Ok(None) => {}
-        Ok(Some(i)) => tracing::info!(
-            trust_list_seq = ?i.trust_list_seq,
-            replay_entries = i.replay_entries,
-            renamed_to = %i.renamed_to.display(),
-            "e-licence store imported into the journal"
-        ),
-        Err(e) => tracing::warn!(
-            file = %legacy.display(),
-            "old e-licence store not imported (retried on the next start): {e}"
-        ),
-    }
     Ok(store)
 }
 
@@ -542,7 +523,7 @@ impl Runtime {
         } else {
             Vec::new()
         };
-        let store = open_elicense_store(&journal, &config.data_dir)?;
+        let store = open_elicense_store(&journal)?;
         let verifier = Arc::new(Mutex::new(Verifier::from_store(roots, Box::new(store))?));
 
         // Status server.

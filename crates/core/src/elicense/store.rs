@@ -7,25 +7,19 @@
 //! `0002_elicense.sql` verbatim). On the kiosk they live in the journal database:
 //! `Journal::connect` gives a second connection to it and [`SqliteStore::attach`] uses it
 //! without creating anything (the migration did). Tools use [`SqliteStore::open`] on a
-//! standalone file, which creates the same tables. [`import_legacy`] moves the state of the
-//! separate `elicense.sqlite` of earlier versions into the journal once. [`MemoryStore`] is for
-//! tools and tests that need no persistence.
+//! standalone file, which creates the same tables. [`MemoryStore`] is for tools and tests that
+//! need no persistence.
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::Error;
 
 /// The tables: the journal migration `0002_elicense.sql`, also run by [`SqliteStore::open`] on
 /// standalone files (every statement is `IF NOT EXISTS`).
 pub const SCHEMA: &str = include_str!("../journal/migrations/0002_elicense.sql");
-
-/// File name of the separate store of earlier versions, in the kiosk's data directory.
-pub const LEGACY_FILE: &str = "elicense.sqlite";
-/// What [`import_legacy`] renames [`LEGACY_FILE`] to once its rows are in the journal.
-pub const IMPORTED_FILE: &str = "elicense.sqlite.imported";
 
 /// What the verifier persists.
 pub trait Store: Send {
@@ -156,118 +150,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// What [`import_legacy`] moved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Imported {
-    /// Sequence number of the trust list taken over, if one was (a list already in the target
-    /// with an equal or higher sequence wins).
-    pub trust_list_seq: Option<u64>,
-    /// Replay entries still live at the time of the import.
-    pub replay_entries: usize,
-    /// Where the old file went.
-    pub renamed_to: PathBuf,
-}
-
-/// Imports the trust list and the live replay entries of a standalone store file (the
-/// `elicense.sqlite` of earlier versions) into `into`, in one transaction, then renames the file
-/// (and any `-wal`/`-shm` companions) to [`IMPORTED_FILE`] next to it so the import happens
-/// once. Returns `None` when there is no such file. On any error nothing is imported and the file
-/// stays where it is (the next start tries again).
-pub fn import_legacy(
-    legacy: &Path,
-    into: &SqliteStore,
-    now: i64,
-) -> Result<Option<Imported>, Error> {
-    if !legacy.is_file() {
-        return Ok(None);
-    }
-    let old = Connection::open_with_flags(
-        legacy,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db)?;
-    let has = |table: &str| -> Result<bool, Error> {
-        old.query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            params![table],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n > 0)
-        .map_err(db)
-    };
-    let trust: Option<(i64, Vec<u8>, i64)> = if has("elicense_trust_list")? {
-        old.query_row(
-            "SELECT seq, raw, stored_at FROM elicense_trust_list WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(db)?
-    } else {
-        None
-    };
-    let replay: Vec<(String, Vec<u8>, i64)> = if has("elicense_replay")? {
-        let mut st = old
-            .prepare("SELECT iss, cti, keep_until FROM elicense_replay WHERE keep_until >= ?1")
-            .map_err(db)?;
-        let rows = st
-            .query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(db)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
-    } else {
-        Vec::new()
-    };
-    // Closing the last connection checkpoints the WAL into the file before it is renamed.
-    old.close().map_err(|(_, e)| db(e))?;
-
-    let tx = into.conn.unchecked_transaction().map_err(db)?;
-    let mut trust_list_seq = None;
-    if let Some((seq, raw, stored_at)) = trust {
-        let changed = tx
-            .execute(
-                "INSERT INTO elicense_trust_list (id, seq, raw, stored_at) VALUES (1, ?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, raw = excluded.raw,
-                 stored_at = excluded.stored_at WHERE elicense_trust_list.seq < excluded.seq",
-                params![seq, raw, stored_at],
-            )
-            .map_err(db)?;
-        if changed == 1 {
-            trust_list_seq = u64::try_from(seq).ok();
-        }
-    }
-    for (iss, cti, keep_until) in &replay {
-        tx.execute(
-            "INSERT INTO elicense_replay (iss, cti, keep_until) VALUES (?1, ?2, ?3)
-             ON CONFLICT (iss, cti) DO UPDATE SET keep_until = excluded.keep_until
-             WHERE elicense_replay.keep_until < excluded.keep_until",
-            params![iss, cti, keep_until],
-        )
-        .map_err(db)?;
-    }
-    tx.commit().map_err(db)?;
-
-    let renamed_to = legacy.with_file_name(IMPORTED_FILE);
-    let rename = |from: &Path, to: &Path| {
-        std::fs::rename(from, to)
-            .map_err(|e| Error::Store(format!("renaming {}: {e}", from.display())))
-    };
-    for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", legacy.display()));
-        if side.exists() {
-            rename(
-                &side,
-                &PathBuf::from(format!("{}{suffix}", renamed_to.display())),
-            )?;
-        }
-    }
-    rename(legacy, &renamed_to)?;
-    Ok(Some(Imported {
-        trust_list_seq,
-        replay_entries: replay.len(),
-        renamed_to,
-    }))
-}
-
 /// An in-memory store (nothing survives the process).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -343,56 +225,6 @@ mod tests {
         let c = Connection::open_in_memory().expect("db");
         c.execute_batch(SCHEMA).expect("schema");
         exercise(&SqliteStore::attach(c).expect("attach"));
-    }
-
-    #[test]
-    fn legacy_file_is_imported_once_and_renamed() {
-        let dir = tempfile::tempdir().expect("dir");
-        let legacy = dir.path().join(LEGACY_FILE);
-        {
-            let old = SqliteStore::open(&legacy).expect("old store");
-            old.save_trust_list(7, b"list-7", 5).expect("list");
-            assert!(old
-                .record_once("GD-DEMO", b"live-cti", 1_000, 10)
-                .expect("ok"));
-            assert!(old.record_once("GD-DEMO", b"dead-cti", 50, 10).expect("ok"));
-        }
-        let target = SqliteStore::with_connection(Connection::open_in_memory().expect("db"))
-            .expect("target");
-        target.save_trust_list(3, b"list-3", 1).expect("older list");
-        let got = import_legacy(&legacy, &target, 100)
-            .expect("import")
-            .expect("a file was there");
-        assert_eq!(got.trust_list_seq, Some(7));
-        assert_eq!(got.replay_entries, 1, "only live entries move");
-        assert_eq!(
-            target.trust_list().expect("ok"),
-            Some((7, b"list-7".to_vec()))
-        );
-        assert!(!target
-            .record_once("GD-DEMO", b"live-cti", 1_000, 200)
-            .expect("ok"));
-        assert!(!legacy.exists());
-        assert!(dir.path().join(IMPORTED_FILE).is_file());
-        assert_eq!(import_legacy(&legacy, &target, 100).expect("again"), None);
-    }
-
-    #[test]
-    fn legacy_import_keeps_a_newer_list() {
-        let dir = tempfile::tempdir().expect("dir");
-        let legacy = dir.path().join(LEGACY_FILE);
-        SqliteStore::open(&legacy)
-            .expect("old")
-            .save_trust_list(2, b"old", 1)
-            .expect("list");
-        let target = SqliteStore::with_connection(Connection::open_in_memory().expect("db"))
-            .expect("target");
-        target.save_trust_list(9, b"new", 1).expect("list");
-        let got = import_legacy(&legacy, &target, 100)
-            .expect("import")
-            .expect("file");
-        assert_eq!(got.trust_list_seq, None);
-        assert_eq!(target.trust_list().expect("ok"), Some((9, b"new".to_vec())));
     }
 
     #[test]
