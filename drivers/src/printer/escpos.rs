@@ -119,10 +119,6 @@ impl Encoder {
     pub fn bold(&mut self, on: bool) -> &mut Self {
         self.raw(&[0x1B, 0x45, u8::from(on)])
     }
-    /// `ESC - n` (0, 1 or 2 dots).
-    pub fn underline(&mut self, n: u8) -> &mut Self {
-        self.raw(&[0x1B, 0x2D, n.min(2)])
-    }
     /// `GS ! n`: width and height multipliers 1..=8.
     pub fn size(&mut self, w: u8, h: u8) -> &mut Self {
         let w = w.clamp(1, 8) - 1;
@@ -148,10 +144,6 @@ impl Encoder {
     /// `ESC d n`.
     pub fn feed_lines(&mut self, n: u8) -> &mut Self {
         self.raw(&[0x1B, 0x64, n])
-    }
-    /// `ESC J n`.
-    pub fn feed_dots(&mut self, n: u8) -> &mut Self {
-        self.raw(&[0x1B, 0x4A, n])
     }
     /// `GS V …`.
     pub fn cut(&mut self, c: Cut) -> &mut Self {

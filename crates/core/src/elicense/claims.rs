@@ -82,8 +82,14 @@ impl std::fmt::Debug for Licence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Licence")
             .field("licence_type", &self.licence_type)
-            .field("identifier", &super::mask(&self.identifier))
-            .field("number", &self.number.as_deref().map(super::mask))
+            .field(
+                "identifier",
+                &zizhu_drivers::privacy::mask(&self.identifier),
+            )
+            .field(
+                "number",
+                &self.number.as_deref().map(zizhu_drivers::privacy::mask),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -65,20 +65,3 @@ pub use verify::{
     MaskedSummary, OpaqueCode, Policy, Presentation, Ticket, Trust, Verified, Verifier,
     SUBJECT_TOKEN_FIELD,
 };
-
-/// Masks personal data for logs and debug output: at most the first 6 and last 4 characters stay.
-pub(crate) fn mask(s: &str) -> String {
-    zizhu_drivers::privacy::mask(s)
-}
-
-fn _unused_mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    let front = (n / 3).min(6);
-    let back = (n / 4).min(4);
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < front || i + back >= n { *c } else { '*' })
-        .collect()
-}

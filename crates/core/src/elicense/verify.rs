@@ -121,7 +121,7 @@ impl Presentation {
             name_zh: zh,
             name_en: en,
             holder: self.licence.holder_name.clone().unwrap_or_default(),
-            identifier: super::mask(&self.licence.identifier),
+            identifier: zizhu_drivers::privacy::mask(&self.licence.identifier),
         }
     }
 }
@@ -167,7 +167,11 @@ pub struct OpaqueCode {
 
 impl std::fmt::Debug for OpaqueCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OpaqueCode({})", super::mask(&self.text))
+        write!(
+            f,
+            "OpaqueCode({})",
+            zizhu_drivers::privacy::mask(&self.text)
+        )
     }
 }
 

@@ -257,7 +257,7 @@ impl<'a> Flow<'a> {
         self.started.elapsed()
     }
 
-    fn expect(&self, step: Step) -> Result<(), FlowError> {
+    fn ensure_step(&self, step: Step) -> Result<(), FlowError> {
         if self.step == step {
             Ok(())
         } else {
@@ -327,14 +327,12 @@ impl<'a> Flow<'a> {
         identity: Identity,
         backend: &dyn Backend,
     ) -> Result<Step, FlowError> {
-        self.expect(Step::Identify)?;
+        self.ensure_step(Step::Identify)?;
         if identity.source == Source::Typed && !self.service.proxy {
             return Err(IdentifyError::TypingNotAllowed.into());
         }
-        if self.service.auth == Auth::ELicense && identity.source == Source::IdCard {
-            // The service needs a licence the card cannot show; the card still identifies, and
-            // the e-licences listed in the catalog are attached from the platform.
-        }
+        // A service that needs a licence the card cannot show (auth `elicense`) still takes the
+        // card to identify; the e-licences listed in the catalog are attached from the platform.
         let needs_face = self.service.auth == Auth::IdCardFace
             && identity.source == Source::IdCard
             && !identity.face_verified;
@@ -352,7 +350,7 @@ impl<'a> Flow<'a> {
 
     /// Polls the phone face check.
     pub fn poll_face_check(&mut self, backend: &dyn Backend) -> Result<Step, FlowError> {
-        self.expect(Step::FaceCheck)?;
+        self.ensure_step(Step::FaceCheck)?;
         let Some((id, _)) = &self.face_check else {
             return Err(FlowError::WrongStep(self.step));
         };
@@ -396,7 +394,7 @@ impl<'a> Flow<'a> {
     /// step (the service then needs paper at a counter). With nothing offered, going on needs no
     /// consent.
     pub fn attach_licences(&mut self, accept: bool) -> Result<Step, FlowError> {
-        self.expect(Step::Licences)?;
+        self.ensure_step(Step::Licences)?;
         if self.offered.is_empty() {
             self.attached.clear();
         } else if accept {
@@ -422,7 +420,7 @@ impl<'a> Flow<'a> {
 
     /// Loads the slots of `day` (`YYYY-MM-DD`) for the office chosen in the form, if any.
     pub fn load_slots(&mut self, backend: &dyn Backend, day: &str) -> Result<Step, FlowError> {
-        self.expect(Step::Slot)?;
+        self.ensure_step(Step::Slot)?;
         let office = self.values.get("office").cloned();
         let slots = backend.slots(&self.service.id, day)?;
         self.slots = slots
@@ -448,7 +446,7 @@ impl<'a> Flow<'a> {
 
     /// Chooses a free slot from the loaded ones.
     pub fn choose_slot(&mut self, slot_id: &str) -> Result<Step, FlowError> {
-        self.expect(Step::Slot)?;
+        self.ensure_step(Step::Slot)?;
         let Some(slot) = self
             .slots
             .iter()
@@ -521,7 +519,7 @@ impl<'a> Flow<'a> {
 
     /// Sets one form value (validated now, so the citizen sees the problem at once).
     pub fn set_field(&mut self, key: &str, value: &str) -> Result<(), FlowError> {
-        self.expect(Step::Form)?;
+        self.ensure_step(Step::Form)?;
         let Some(field) = self.service.field(key) else {
             return Err(FlowError::Fields(vec![(
                 key.to_string(),
@@ -541,7 +539,7 @@ impl<'a> Flow<'a> {
 
     /// Finishes the form: every required field must be filled.
     pub fn finish_form(&mut self) -> Result<Step, FlowError> {
-        self.expect(Step::Form)?;
+        self.ensure_step(Step::Form)?;
         let missing: Vec<(String, FieldError)> = self
             .service
             .fields
@@ -558,7 +556,7 @@ impl<'a> Flow<'a> {
 
     /// Accepts (or declines) the commitment.
     pub fn commit(&mut self, accept: bool) -> Result<Step, FlowError> {
-        self.expect(Step::Commitment)?;
+        self.ensure_step(Step::Commitment)?;
         if !accept {
             return Err(FlowError::NoConsent);
         }
@@ -599,7 +597,7 @@ impl<'a> Flow<'a> {
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
-        self.expect(Step::Confirm)?;
+        self.ensure_step(Step::Confirm)?;
         let sub = self.submission();
         let queueable = self.service.output == Output::Submit;
         if queueable {
@@ -655,7 +653,7 @@ impl<'a> Flow<'a> {
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
-        self.expect(Step::Payment)?;
+        self.ensure_step(Step::Payment)?;
         let order = match self.reply.as_ref().and_then(|r| r.pay.as_ref()) {
             Some(p) => p.order_id.clone(),
             None => return Err(FlowError::WrongStep(self.step)),
@@ -686,7 +684,7 @@ impl<'a> Flow<'a> {
 
     /// From the result to the evaluation.
     pub fn done_with_result(&mut self) -> Result<Step, FlowError> {
-        self.expect(Step::Result)?;
+        self.ensure_step(Step::Result)?;
         self.step = Step::Evaluate;
         Ok(self.step)
     }
@@ -700,7 +698,7 @@ impl<'a> Flow<'a> {
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
-        self.expect(Step::Evaluate)?;
+        self.ensure_step(Step::Evaluate)?;
         if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
             let e = Evaluation {
                 idempotency_key: new_key(),

@@ -227,23 +227,6 @@ impl Client {
         self.post(path, req, Some(key.to_string()))
     }
 
-    /// Sends an already-serialized service request (the outbox drain).
-    pub fn submit_raw(
-        &self,
-        service_id: &str,
-        key: &str,
-        body: Vec<u8>,
-    ) -> Result<api::ServiceResponse> {
-        let path = format!("/v1/services/{}/requests", seg(service_id));
-        self.call_json(Call {
-            method: Method::POST,
-            path,
-            body: Some(body),
-            key: Some(key.to_string()),
-            etag: None,
-        })
-    }
-
     /// `GET /v1/requests/{request_id}`: the current answer (after a payment, say).
     pub fn request(&self, request_id: &str) -> Result<api::ServiceResponse> {
         self.get(format!("/v1/requests/{}", seg(request_id)))
