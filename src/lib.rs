@@ -7,7 +7,8 @@
 //! - [`cli`]: the command-line surface (`zizhu run`, `zizhu catalog …`, …);
 //! - [`kiosk`]: the Slint UI wiring and the headless renderer behind `zizhu screenshot`;
 //! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic;
-//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay.
+//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay;
+//! - [`term`]: the one place that makes device and platform text safe for a terminal.
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 pub mod catalog;
@@ -29,6 +30,7 @@ pub mod runtime;
 pub mod status;
 pub mod supervisor;
 pub mod systemd;
+pub mod term;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;

@@ -43,6 +43,7 @@ fn submission(service_id: &str, key: &str) -> Submission {
     Submission {
         service_id: service_id.into(),
         idempotency_key: key.into(),
+        kiosk_id: "kiosk-journal".into(),
         id_number: ID.into(),
         source: Source::Code,
         subject_token: None,
@@ -73,6 +74,7 @@ fn submit_service() -> String {
 fn evaluation(key: &str) -> zizhu::flow::Evaluation {
     zizhu::flow::Evaluation {
         idempotency_key: key.into(),
+        kiosk_id: "kiosk-journal".into(),
         request_id: "rq_000001".into(),
         service_id: "ss-insured-cert-print".into(),
         level: 4,
@@ -163,7 +165,7 @@ fn drain_delivers_exactly_once_after_the_platform_comes_back() {
     secret.id_number = None;
     secret.subject_token = Some(token);
     let a = j
-        .enqueue_request("req-a", &svc, &meta, &secret, 0)
+        .enqueue_request("req-a", "kiosk-journal", &svc, &meta, &secret, 0)
         .expect("a");
     let b = Outbox::enqueue_request(&j, &submission(&svc, "req-b")).expect("b");
     let e = Outbox::enqueue_evaluation(&j, &evaluation("ev-a")).expect("ev");
@@ -260,6 +262,7 @@ fn drain_worker_empties_the_outbox_once_the_platform_is_reachable() {
     for i in 0..5 {
         j.enqueue_request(
             &format!("worker-{i}"),
+            "kiosk-journal",
             &svc,
             &RequestMeta {
                 subject: Some((SubjectKind::Code, false)),

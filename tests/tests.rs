@@ -1,14 +1,17 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
 mod catalog;
 mod devices;
+mod docs;
 mod elicense;
 mod faults;
 mod fleet;
 mod flows;
+mod hostile;
 mod image;
 mod journal;
 mod maintenance;
 mod platform;
+mod redteam;
 mod runtime;
 mod status;
 mod ui;

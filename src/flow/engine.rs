@@ -229,9 +229,27 @@ pub enum BackendError {
         /// Message, English.
         message_en: String,
     },
-    /// The platform answered something this kiosk does not understand (a bug or version skew).
+    /// The platform answered something this kiosk does not understand (a bug or version skew),
+    /// or refused the kiosk itself (bad token). Nothing was done at the platform.
     #[error("the platform's answer was not understood: {0}")]
     Protocol(String),
+    /// The call went out but its answer was unreadable or too large: the platform may have
+    /// carried it out. Like [`BackendError::Unreachable`], the outcome is unknown; a journaled
+    /// submission stays queued and the outbox learns the answer later.
+    #[error("the platform's answer was lost or unreadable: {0}")]
+    Unanswered(String),
+}
+
+impl BackendError {
+    /// Whether the platform may have carried out the call although no usable answer came back
+    /// (lost, timed out, unreadable, too large, a server error). Only the other errors are known
+    /// to have created nothing, so only they may tell the citizen to try again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Unreachable(_) | BackendError::Unanswered(_)
+        )
+    }
 }
 
 /// A service request as the engine hands it to the platform client and the journal.
@@ -241,6 +259,9 @@ pub struct Submission {
     pub service_id: String,
     /// Idempotency key (one per visit and service; retries reuse it).
     pub idempotency_key: String,
+    /// The kiosk id it is sent under, with the key its idempotency scope at the platform: fixed
+    /// when the submission is made and journaled with it, so every later sender uses it too.
+    pub kiosk_id: String,
     /// Full ID number of the subject (memory and TLS only; the journal stores it encrypted or
     /// not at all, see docs/platform-api.md).
     pub id_number: String,
@@ -280,6 +301,8 @@ impl Drop for Submission {
 pub struct Evaluation {
     /// Idempotency key.
     pub idempotency_key: String,
+    /// The kiosk id it is sent under (see [`Submission::kiosk_id`]).
+    pub kiosk_id: String,
     /// The platform request rated.
     pub request_id: String,
     /// Service id.
@@ -292,7 +315,9 @@ pub struct Evaluation {
 
 /// The platform, as the engine needs it.
 pub trait Backend {
-    /// Sends a service request (idempotent by key).
+    /// The kiosk id new submissions and ratings are made under ([`Submission::kiosk_id`]).
+    fn kiosk_id(&self) -> &str;
+    /// Sends a service request (idempotent by kiosk id and key), under `s.kiosk_id`.
     fn submit(&self, s: &Submission) -> Result<Reply, BackendError>;
     /// Payment status.
     fn payment(&self, order_id: &str) -> Result<PollStatus, BackendError>;
@@ -319,7 +344,7 @@ pub trait Backend {
     fn resolve_code(&self, code: &str) -> Result<CodeIdentity, BackendError>;
     /// Consumes an online e-licence ticket (`ET1:`, single use) and returns its holder.
     fn consume_ticket(&self, reference: &str) -> Result<CodeIdentity, BackendError>;
-    /// Sends a rating (idempotent by key).
+    /// Sends a rating (idempotent by kiosk id and key), under `e.kiosk_id`.
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError>;
 }
 
@@ -331,6 +356,9 @@ pub trait Outbox {
     fn enqueue_evaluation(&self, e: &Evaluation) -> anyhow::Result<i64>;
     /// Marks an outbox item delivered.
     fn mark_done(&self, id: i64) -> anyhow::Result<()>;
+    /// Marks an outbox item refused for good: the platform answered that it did nothing, so the
+    /// item must never be sent again.
+    fn mark_failed(&self, id: i64, reason: &str) -> anyhow::Result<()>;
     /// Adds a line to the transaction log (masked id and salted hash only).
     fn record(
         &self,
@@ -410,7 +438,7 @@ impl FlowError {
             FlowError::Backend(BackendError::Rejected { message_zh, message_en, .. }) => {
                 lang.pick(message_zh, message_en).to_string()
             }
-            FlowError::Backend(BackendError::Unreachable(_)) => lang
+            FlowError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => lang
                 .pick(
                     "暂时连接不上办事系统。请稍后重试，或到窗口办理。",
                     "The service system cannot be reached right now. Try again later, or go to a counter.",
@@ -862,7 +890,7 @@ impl<'a> Flow<'a> {
         Ok(self.step)
     }
 
-    fn submission(&self) -> Submission {
+    fn submission(&self, kiosk_id: &str) -> Submission {
         let (id_number, source, subject_token) = match &self.identity {
             Some(i) => (i.id_number.clone(), i.source, i.subject_token.clone()),
             None => (String::new(), Source::Code, None),
@@ -874,6 +902,7 @@ impl<'a> Flow<'a> {
         Submission {
             service_id: self.service.id.clone(),
             idempotency_key: self.key.clone(),
+            kiosk_id: kiosk_id.to_string(),
             id_number,
             source,
             subject_token,
@@ -886,17 +915,22 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Confirms and calls the platform. The request is journaled first; if the platform cannot
-    /// be reached, a submit service stays queued (the citizen gets the local reference and it is
-    /// delivered later), other services report the problem so the citizen can retry.
+    /// Confirms and calls the platform. An application or booking is journaled first; if no
+    /// usable answer comes back (unreachable, timed out, lost, unreadable, too large: the
+    /// platform may have done it), it stays queued — the citizen gets the local reference and the
+    /// outbox delivers it under the same kiosk id and key — and a refusal marks it failed so it is
+    /// never sent later. Other services report the problem so the citizen can retry (nothing
+    /// is filed by them).
     pub fn confirm(
         &mut self,
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
         self.expect(Step::Confirm)?;
-        let sub = self.submission();
-        let queueable = self.service.output == Output::Submit;
+        let sub = self.submission(backend.kiosk_id());
+        // State-changing services whose outcome must survive a lost answer: an application, a
+        // booking. Journaled first, and "saved" (never "try again") when no usable answer came.
+        let queueable = matches!(self.service.output, Output::Submit | Output::Appointment);
         if queueable {
             if let Some(o) = outbox {
                 let id = o
@@ -921,14 +955,22 @@ impl<'a> Flow<'a> {
                 self.reply = Some(reply);
                 Ok(self.step)
             }
-            Err(BackendError::Unreachable(e)) if queueable && self.outbox_id.is_some() => {
-                tracing::warn!(service = %self.service.id, "platform unreachable, submission queued: {e}");
+            // No usable answer: the platform may hold the application. The citizen is told it is
+            // saved (with the local reference) and the outbox, sending under the same kiosk id
+            // and key, learns the platform's answer; never "try again", which would file twice.
+            Err(e) if e.outcome_unknown() && queueable && self.outbox_id.is_some() => {
+                tracing::warn!(service = %self.service.id, "no usable answer, submission queued: {e}");
                 self.queued = true;
                 self.record(outbox, "queued");
                 self.step = Step::Result;
                 Ok(self.step)
             }
             Err(e) => {
+                // Refused: nothing was created, so the journaled item must never go out later.
+                if let (Some(o), Some(id)) = (outbox, self.outbox_id.take()) {
+                    o.mark_failed(id, &e.to_string())
+                        .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                }
                 self.record(outbox, "failed");
                 Err(e.into())
             }
@@ -999,6 +1041,7 @@ impl<'a> Flow<'a> {
         if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
             let e = Evaluation {
                 idempotency_key: new_key(),
+                kiosk_id: backend.kiosk_id().to_string(),
                 request_id: self
                     .reply
                     .as_ref()

@@ -22,6 +22,9 @@ impl From<PlatformError> for BackendError {
                 }
             }
             (_, ErrorKind::Unavailable) => BackendError::Unreachable(e.to_string()),
+            (PlatformError::Malformed(_) | PlatformError::TooLarge { .. }, _) => {
+                BackendError::Unanswered(e.to_string())
+            }
             _ => BackendError::Protocol(e.to_string()),
         }
     }
@@ -143,6 +146,10 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
 }
 
 impl Backend for Client {
+    fn kiosk_id(&self) -> &str {
+        &self.config().kiosk_id
+    }
+
     fn submit(&self, s: &Submission) -> Result<Reply, BackendError> {
         let token = match &s.subject_token {
             Some(t) => Some(t.clone()),
@@ -163,8 +170,9 @@ impl Backend for Client {
             commitment_accepted: s.commitment_accepted,
             lang: s.lang,
         };
-        Ok(reply(Client::submit(
+        Ok(reply(Client::submit_as(
             self,
+            &s.kiosk_id,
             &s.service_id,
             &s.idempotency_key,
             &req,
@@ -269,8 +277,9 @@ impl Backend for Client {
     }
 
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError> {
-        Client::evaluate(
+        Client::evaluate_as(
             self,
+            &e.kiosk_id,
             &e.idempotency_key,
             &api::Evaluation {
                 request_id: e.request_id.clone(),
