@@ -361,7 +361,7 @@ fn elicense_verifier(j: &Journal) -> zizhu::elicense::Verifier {
 }
 
 #[test]
-fn a_version_1_journal_migrates_to_2_with_its_data_intact() {
+fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join(DB_FILE);
     {
@@ -388,11 +388,13 @@ fn a_version_1_journal_migrates_to_2_with_its_data_intact() {
     let v: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(v, 2);
-    assert_eq!(journal::MIGRATIONS.len(), 2);
+    assert_eq!(v, journal::MIGRATIONS.len() as i64);
+    assert_eq!(journal::MIGRATIONS.len(), 3);
     let due = j.due(LATER, 10).expect("outbox");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].idempotency_key, "v1-key");
+    // Written before 0003 recorded the sending identity: it goes out under the sender's own.
+    assert_eq!(due[0].kiosk_id, None);
     let t = j.transactions(10).expect("log");
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].id_masked.as_deref(), Some("110105********002X"));

@@ -235,6 +235,7 @@ pub fn router(state: Shared) -> Router {
         .route("/demo/face/{check_id}", get(demo_face))
         .route("/demo/elicense", post(demo_elicense))
         .route("/demo/elicense/{id_number}", get(demo_elicense_page))
+        .route("/r/{request_id}", get(no_page))
         .route("/r/{request_id}/{view}", get(result_page))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -1659,6 +1660,21 @@ async fn demo_face(
     ))
 }
 
+/// `/r/{request_id}` without its view token: no such page (as for an unknown id).
+async fn no_page() -> DemoError {
+    not_found_page()
+}
+
+fn not_found_page() -> DemoError {
+    DemoError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "没有这个页面。",
+        "No such page.",
+        false,
+    )
+}
+
 async fn result_page(
     State(st): State<Shared>,
     Path((id, view)): Path<(String, String)>,
@@ -1678,13 +1694,7 @@ async fn result_page(
         k.len() == view.len() && bool::from(k.as_bytes().ct_eq(view.as_bytes()))
     });
     if !same {
-        return Err(DemoError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "没有这个页面。",
-            "No such page.",
-            false,
-        ));
+        return Err(not_found_page());
     }
     let r = load_request(&c, &id)?;
     let mut body = format!(
