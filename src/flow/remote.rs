@@ -154,10 +154,19 @@ impl Backend for Client {
         let token = match &s.subject_token {
             Some(t) => Some(t.clone()),
             None if s.id_number.is_empty() => None,
+            // The token exchange files nothing: when its answer is unreadable the application
+            // has certainly not been sent, so that is a plain failure, not an unknown outcome.
+            // (Unreachable stays unreachable: the application is saved, offline-first.)
             None => Some(
                 self.subject(&api::SubjectRequest {
                     id_number: s.id_number.clone(),
                     kind: s.source.into(),
+                })
+                .map_err(|e| match BackendError::from(e) {
+                    BackendError::Unanswered(m) => {
+                        BackendError::Protocol(format!("subject exchange: {m}"))
+                    }
+                    other => other,
                 })?
                 .subject_token,
             ),
