@@ -14,6 +14,9 @@ use zizhu::flow::{
 struct Instant;
 
 impl Backend for Instant {
+    fn kiosk_id(&self) -> &str {
+        "BENCH-0001"
+    }
     fn submit(&self, s: &Submission) -> Result<Reply, BackendError> {
         Ok(Reply {
             request_id: format!("rq-{}", &s.idempotency_key[..8]),

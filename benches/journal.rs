@@ -53,6 +53,7 @@ fn journal_writes(n: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         let id = j.enqueue_request(
             &format!("bench-{i}"),
+            "BENCH-0001",
             "ss-insured-cert-print",
             &meta,
             &secret,

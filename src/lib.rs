@@ -7,7 +7,8 @@
 //! - `zizhu-status`: [`status`];
 //! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
-//! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
+//! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step);
+//! - [`term`]: the one place that makes device and platform text safe for a terminal.
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 #[cfg(feature = "ui")]
@@ -23,6 +24,8 @@ pub use zizhu_status as status;
 #[cfg(feature = "tools")]
 pub use zizhu_tools::fleet;
 pub use zizhu_tools::image;
+
+pub mod term;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;

@@ -211,23 +211,17 @@ fn typed_number_only_where_the_service_allows_it() {
 
 #[test]
 fn an_expired_card_is_refused_with_a_plain_message() {
-    let platform = demo::spawn("127.0.0.1:0".parse().unwrap(), None).expect("demo platform");
-    // The HK/Macao/Taiwan sample card's validity ended on 2026-01-01.
-    let o = util::run(&[
-        "flow",
-        "run",
-        "--item",
-        "ss-insured-cert-print",
-        "--platform",
-        &platform.url(),
-        "--idcard-sample",
-        "hk-macao-taiwan",
-        "--sample",
-        "--lang",
-        "en",
-    ]);
-    assert_eq!(util::code(&o), 1);
-    assert!(util::stdout(&o).contains("expired"), "{}", util::stdout(&o));
+    // The sample cards are valid around today; the HK/Macao/Taiwan permit (a 5-year term) has
+    // expired ten years from now.
+    let today = chrono::Local::now().date_naive();
+    let card = zizhu::cli::flow::sample_card_at("hk-macao-taiwan", today).unwrap();
+    let later = today + chrono::Days::new(10 * 366);
+    let e = Identity::from_card(&card, later).unwrap_err();
+    assert!(
+        e.message(Lang::En).contains("expired"),
+        "{}",
+        e.message(Lang::En)
+    );
 }
 
 fn demo_client() -> (demo::DemoHandle, Client) {

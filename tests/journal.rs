@@ -43,6 +43,7 @@ fn submission(service_id: &str, key: &str) -> Submission {
     Submission {
         service_id: service_id.into(),
         idempotency_key: key.into(),
+        kiosk_id: "kiosk-journal".into(),
         id_number: ID.into(),
         source: Source::Code,
         subject_token: None,
@@ -73,6 +74,7 @@ fn submit_service() -> String {
 fn evaluation(key: &str) -> zizhu::flow::Evaluation {
     zizhu::flow::Evaluation {
         idempotency_key: key.into(),
+        kiosk_id: "kiosk-journal".into(),
         request_id: "rq_000001".into(),
         service_id: "ss-insured-cert-print".into(),
         level: 4,
@@ -163,7 +165,7 @@ fn drain_delivers_exactly_once_after_the_platform_comes_back() {
     secret.id_number = None;
     secret.subject_token = Some(token);
     let a = j
-        .enqueue_request("req-a", &svc, &meta, &secret, 0)
+        .enqueue_request("req-a", "kiosk-journal", &svc, &meta, &secret, 0)
         .expect("a");
     let b = Outbox::enqueue_request(&j, &submission(&svc, "req-b")).expect("b");
     let e = Outbox::enqueue_evaluation(&j, &evaluation("ev-a")).expect("ev");
@@ -260,6 +262,7 @@ fn drain_worker_empties_the_outbox_once_the_platform_is_reachable() {
     for i in 0..5 {
         j.enqueue_request(
             &format!("worker-{i}"),
+            "kiosk-journal",
             &svc,
             &RequestMeta {
                 subject: Some((SubjectKind::Code, false)),
@@ -358,7 +361,7 @@ fn elicense_verifier(j: &Journal) -> zizhu::elicense::Verifier {
 }
 
 #[test]
-fn a_version_1_journal_migrates_to_2_with_its_data_intact() {
+fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join(DB_FILE);
     {
@@ -385,11 +388,13 @@ fn a_version_1_journal_migrates_to_2_with_its_data_intact() {
     let v: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(v, 2);
-    assert_eq!(journal::MIGRATIONS.len(), 2);
+    assert_eq!(v, journal::MIGRATIONS.len() as i64);
+    assert_eq!(journal::MIGRATIONS.len(), 3);
     let due = j.due(LATER, 10).expect("outbox");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].idempotency_key, "v1-key");
+    // Written before 0003 recorded the sending identity: it goes out under the sender's own.
+    assert_eq!(due[0].kiosk_id, None);
     let t = j.transactions(10).expect("log");
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].id_masked.as_deref(), Some("110105********002X"));

@@ -170,7 +170,11 @@ fn every_service_works_with_sample_values_and_results_match_the_output_kind() {
                 | (Output::Appointment, api::ServiceResult::Appointment(_))
         );
         assert!(kind_ok, "{}: {:?} for {:?}", s.id, r.result, s.output);
-        assert!(r.handoff_url.ends_with(&format!("/r/{}", r.request_id)));
+        assert!(
+            r.handoff_url.contains(&format!("/r/{}/v_", r.request_id)),
+            "{}",
+            r.handoff_url
+        );
     }
     // Deterministic: the same person and service give the same records.
     let s = first(Output::Screen, Auth::IdCard);
@@ -466,6 +470,43 @@ fn result_page_shows_the_reference() {
         "the page must not show the full ID number"
     );
     assert_eq!(raw(d.addr(), "GET", "/r/rq_nope", &[], b"").0, 404);
+    // The page needs its own unguessable view token: the sequential id alone, another
+    // request's token, or a guessed one find nothing.
+    let path = r.handoff_url.split_once("/r/").map(|(_, p)| p).unwrap();
+    assert_eq!(
+        raw(d.addr(), "GET", &format!("/r/{}", r.request_id), &[], b"").0,
+        404
+    );
+    assert_eq!(
+        raw(
+            d.addr(),
+            "GET",
+            &format!("/r/{}/v_00", r.request_id),
+            &[],
+            b""
+        )
+        .0,
+        404
+    );
+    let other = c
+        .submit(
+            &s.id,
+            &new_key().expect("k"),
+            &request(s, Some(subject(&c, SubjectKind::IdCard, false))),
+        )
+        .expect("request");
+    let (_, view) = path.split_once('/').unwrap();
+    assert_eq!(
+        raw(
+            d.addr(),
+            "GET",
+            &format!("/r/{}/{view}", other.request_id),
+            &[],
+            b""
+        )
+        .0,
+        404
+    );
 }
 
 #[test]

@@ -386,3 +386,63 @@ fn real_prometheus_scrapes_three_kiosks() {
     let outbox = prom_query(port, "zizhu_outbox_items{instance=\"PR-0003\"}").unwrap();
     assert_eq!(outbox["data"]["result"][0]["value"][1], "7");
 }
+
+/// Issue 10, defect 3: one address holding hundreds of idle sockets (no request, so the rate
+/// limiter never sees it) must not lock other addresses out. Two loopback source addresses
+/// stand for two clients.
+#[test]
+fn one_address_cannot_take_every_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = Limits {
+        per_client_rps: 0.0,
+        // Idle sockets would otherwise be cut off at the header timeout, hiding the problem.
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    };
+    let per_client = limits.max_connections_per_client;
+    let pool = limits.max_connections;
+    let (handle, _state) = server(limits);
+    let addr = handle.local_addr();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let from = |ip: &str| {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            s.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+            s.connect(addr)
+        };
+        let mut idle = Vec::new();
+        for _ in 0..pool + 20 {
+            idle.push(from("127.0.0.2").await.expect("connect from 127.0.0.2"));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Another client is served at once.
+        let mut other = from("127.0.0.3").await.expect("connect from 127.0.0.3");
+        other
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), other.read_to_end(&mut answer))
+            .await
+            .expect("/healthz answered in time")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        // The flooding address kept only its own share; the server closed the rest.
+        let mut open = 0;
+        for s in &mut idle {
+            let mut b = [0u8; 1];
+            // Still waiting after 20 ms: the server holds it (a closed one reads EOF or a reset).
+            if tokio::time::timeout(Duration::from_millis(20), s.read(&mut b))
+                .await
+                .is_err()
+            {
+                open += 1;
+            }
+        }
+        assert_eq!(open, per_client, "connections left open for 127.0.0.2");
+    });
+}

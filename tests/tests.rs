@@ -2,14 +2,17 @@
 mod architecture;
 mod catalog;
 mod devices;
+mod docs;
 mod elicense;
 mod faults;
 mod fleet;
 mod flows;
+mod hostile;
 mod image;
 mod journal;
 mod maintenance;
 mod platform;
+mod redteam;
 mod runtime;
 mod status;
 mod ui;

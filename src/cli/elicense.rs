@@ -707,17 +707,19 @@ fn report(result: Result<Verified, Error>, json: bool) -> anyhow::Result<ExitCod
         ),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        println!("{}", crate::term::json_pretty(&value)?);
         return Ok(code);
     }
+    // Claims are the code's own text: shown through term::safe.
+    use crate::term::safe;
     match &result {
         Ok(Verified::Presentation(p)) => {
             let name = p
                 .licence_type_name
                 .map_or(String::new(), |(zh, en)| format!(" {zh} ({en})"));
-            println!("valid presentation:{name}");
-            println!("  licence type  {}", p.licence.licence_type);
-            println!("  identifier    {}", p.licence.identifier);
+            println!("valid presentation:{}", safe(&name));
+            println!("  licence type  {}", safe(&p.licence.licence_type));
+            println!("  identifier    {}", safe(&p.licence.identifier));
             for (label, v) in [
                 ("number", &p.licence.number),
                 ("holder", &p.licence.holder_name),
@@ -727,25 +729,30 @@ fn report(result: Result<Verified, Error>, json: bool) -> anyhow::Result<ExitCod
                 ("valid to", &p.licence.valid_to),
             ] {
                 if let Some(v) = v {
-                    println!("  {label:<13} {v}");
+                    println!("  {label:<13} {}", safe(v));
                 }
             }
-            println!("  signed by     {} ({} key {})", p.iss, p.alg.name(), p.kid);
+            println!(
+                "  signed by     {} ({} key {})",
+                safe(&p.iss),
+                p.alg.name(),
+                safe(&p.kid)
+            );
             println!("  valid         {} – {}", fmt_time(p.iat), fmt_time(p.exp));
             for w in &p.warnings {
-                println!("  warning       {w}");
+                println!("  warning       {}", safe(&w.to_string()));
             }
         }
         Ok(Verified::Ticket(t)) => {
             println!(
                 "valid online ticket from {} ({} key {})",
-                t.iss,
+                safe(&t.iss),
                 t.alg.name(),
-                t.kid
+                safe(&t.kid)
             );
             println!(
                 "  reference {} (resolve at the platform; single use)",
-                t.reference
+                safe(&t.reference)
             );
         }
         Ok(Verified::Opaque(_)) => {
@@ -754,7 +761,7 @@ fn report(result: Result<Verified, Error>, json: bool) -> anyhow::Result<ExitCod
             );
         }
         Err(e) => {
-            println!("rejected ({}): {e}", e.code());
+            println!("rejected ({}): {}", e.code(), safe(&e.to_string()));
             println!("  {}", e.message_zh());
             println!("  {}", e.message_en());
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::json;
-use zizhu_drivers::idcard::card::{samples, CardKind};
+use zizhu_drivers::idcard::card::{samples_at, CardKind};
 use zizhu_drivers::printer::receipt::Mode;
 
 use crate::catalog::{Catalog, Lang};
@@ -90,16 +90,30 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The sample card with this name.
+/// The names `--idcard-sample` takes, in the order of the simulator's sample cards.
+pub const SAMPLE_CARDS: [&str; 5] = [
+    "resident",
+    "rare-name",
+    "foreign-2017",
+    "foreign-2023",
+    "hk-macao-taiwan",
+];
+
+/// The sample card with this name, valid today.
 pub fn sample_card(name: &str) -> Option<zizhu_drivers::idcard::card::CardData> {
-    let all = samples();
+    sample_card_at(name, chrono::Local::now().date_naive())
+}
+
+/// The sample card with this name as on `today` (its validity is placed around that day).
+pub fn sample_card_at(
+    name: &str,
+    today: chrono::NaiveDate,
+) -> Option<zizhu_drivers::idcard::card::CardData> {
+    let all = samples_at(today);
+    // The rare-name card is the resident card whose name has a character outside GB 2312.
     let pick = |k: CardKind, rare: bool| {
         all.iter()
-            .find(|c| {
-                c.kind == k
-                    && (c.name.chars().count() > 2 || !rare)
-                    && (rare == c.name.contains('㛃'))
-            })
+            .find(|c| c.kind == k && rare == c.name.contains('㛃'))
             .cloned()
     };
     match name {
@@ -113,10 +127,16 @@ pub fn sample_card(name: &str) -> Option<zizhu_drivers::idcard::card::CardData> 
 }
 
 /// A verifier for `--code`: the platform's trust list checked against the pinned roots (the
-/// demo roots by default), replay kept in memory. Without a usable list, EL1 codes go to the
-/// platform, as on the kiosk.
-fn code_verifier(client: &Client, roots: &[String]) -> anyhow::Result<crate::elicense::Verifier> {
-    use crate::elicense::{demo, store::MemoryStore, PublicKey, Verifier};
+/// demo roots by default). With `--data-dir` the replay cache is the journal's own (the one the
+/// kiosk on that directory uses), so a code accepted once is refused the second time, by this
+/// tool or by the kiosk; without it, replay is kept in memory for this one run. Without a usable
+/// list, EL1 codes go to the platform, as on the kiosk.
+fn code_verifier(
+    client: &Client,
+    roots: &[String],
+    journal: Option<&crate::journal::Journal>,
+) -> anyhow::Result<crate::elicense::Verifier> {
+    use crate::elicense::{demo, store::MemoryStore, store::SqliteStore, PublicKey, Verifier};
     let roots = if roots.is_empty() {
         demo::roots()?
     } else {
@@ -131,7 +151,14 @@ fn code_verifier(client: &Client, roots: &[String]) -> anyhow::Result<crate::eli
             })
             .collect::<anyhow::Result<Vec<_>>>()?
     };
-    let mut v = Verifier::from_store(roots, Box::new(MemoryStore::default()))?;
+    let store: Box<dyn crate::elicense::store::Store> = match journal {
+        Some(j) => Box::new(
+            SqliteStore::attach(j.connect()?)
+                .map_err(|e| anyhow::anyhow!("opening the journal's e-licence store: {e}"))?,
+        ),
+        None => Box::new(MemoryStore::default()),
+    };
+    let mut v = Verifier::from_store(roots, store)?;
     match client.trust_list(None) {
         Ok(crate::platform::Fetched::Fresh { body, .. }) => {
             if let Err(e) = v.install_trust_list(&body, chrono::Utc::now()) {
@@ -155,11 +182,11 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(lang) = Lang::parse(&a.lang) else {
         return usage(format!("unknown language `{}`: use zh or en", a.lang));
     };
-    if !(a.platform.starts_with("http://") || a.platform.starts_with("https://")) {
-        return usage(format!(
-            "`{}` is not a platform URL: use http://HOST:PORT",
-            a.platform
-        ));
+    if let Err(m) = crate::config::check_url(&a.platform) {
+        return usage(format!("--platform: {m}"));
+    }
+    if let Err(m) = crate::config::check_plain(&a.token) {
+        return usage(format!("--token: {m}"));
     }
     let mut given = std::collections::BTreeMap::new();
     for f in &a.fields {
@@ -192,12 +219,20 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
     );
     cfg.timeout = Duration::from_secs(10);
     let client = Client::new(cfg)?;
+    let journal = match &a.data_dir {
+        Some(dir) => Some(
+            crate::journal::Journal::open(dir)
+                .map_err(|e| anyhow::anyhow!("opening the journal in {}: {e}", dir.display()))?,
+        ),
+        None => None,
+    };
     let identity = if service.auth == crate::catalog::Auth::None {
         None
     } else if let Some(name) = &a.idcard_sample {
         let Some(card) = sample_card(name) else {
             return usage(format!(
-                "unknown sample card `{name}`: use resident, rare-name, foreign-2017, foreign-2023 or hk-macao-taiwan"
+                "unknown sample card `{name}`: use one of {}",
+                SAMPLE_CARDS.join(", ")
             ));
         };
         match Identity::from_card(&card, chrono::Local::now().date_naive()) {
@@ -215,7 +250,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return usage(format!("--id-number {}: {}", mask(n), e.message(Lang::En))),
         }
     } else if let Some(code) = &a.code {
-        let verifier = code_verifier(&client, &a.elicense_roots)?;
+        let verifier = code_verifier(&client, &a.elicense_roots, journal.as_ref())?;
         match crate::flow::codes::identify(code, Some(&verifier), &client, chrono::Utc::now()) {
             Ok((id, _route)) => Some(id),
             Err(e) => return refused(a.json, service, &e.message(lang)),
@@ -248,13 +283,6 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
         rate: a.rate,
         elicense_consent: !a.decline_elicense,
     };
-    let journal = match &a.data_dir {
-        Some(dir) => Some(
-            crate::journal::Journal::open(dir)
-                .map_err(|e| anyhow::anyhow!("opening the journal in {}: {e}", dir.display()))?,
-        ),
-        None => None,
-    };
     let outbox = journal.as_ref().map(|j| j as &dyn crate::flow::Outbox);
     let (flow, transcript) = play(service, lang, script, &client, outbox);
     let mut printed = None;
@@ -269,18 +297,19 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
     if a.json {
         println!(
             "{}",
-            json!({
+            crate::term::json(&json!({
                 "service": transcript.service, "completed": transcript.completed(),
                 "queued": transcript.queued,
                 "reference": transcript.reply.as_ref().map(|r| r.reference.clone()),
                 "reply": transcript.reply, "screen": transcript.screen,
                 "error": transcript.failed.as_ref().map(|(step, msg)| json!({"step": step, "message": msg})),
                 "receipt": printed,
-            })
+            }))?
         );
     } else {
+        // Titles, values and messages come from the platform: through term::safe.
         for l in &transcript.screen {
-            println!("{l}");
+            println!("{}", crate::term::safe(l));
         }
         if let Some(p) = &printed {
             println!("{} → {p}", lang.pick("凭条已打印", "Receipt printed"));
@@ -293,7 +322,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
                     "Done. Please take your ID card and receipt."
                 )
             ),
-            Some((_, msg)) => println!("{msg}"),
+            Some((_, msg)) => println!("{}", crate::term::safe(msg)),
         }
     }
     Ok(if transcript.completed() {
@@ -307,10 +336,12 @@ fn refused(json: bool, service: &crate::catalog::Service, msg: &str) -> anyhow::
     if json {
         println!(
             "{}",
-            json!({"service": service.id, "completed": false, "error": {"step": "identify", "message": msg}})
+            crate::term::json(
+                &json!({"service": service.id, "completed": false, "error": {"step": "identify", "message": msg}})
+            )?
         );
     } else {
-        println!("{msg}");
+        println!("{}", crate::term::safe(msg));
     }
     Ok(ExitCode::FAILURE)
 }

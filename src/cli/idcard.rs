@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::term::safe;
 use anyhow::Context;
 use zizhu_drivers::idcard::card::{parse_read_data, CardData, CardRead};
 use zizhu_drivers::idcard::protocol::{decode_frame, parse_hex, SamCode};
@@ -160,12 +161,19 @@ fn print(read: &CardRead, sam_id: Option<&str>, json: bool, unmasked: bool) -> a
             fingerprint_bytes: read.fingerprint.len(),
             sam_id,
         };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
+        writeln!(out, "{}", crate::term::json_pretty(&doc)?)?;
         return Ok(());
     }
+    // Every text field came from the card: shown through term::safe, never raw.
     let c = &read.card;
-    let m = |s: &str| if unmasked { s.to_string() } else { mask(s) };
+    let t = |s: &str| safe(s).into_owned();
+    let m = |s: &str| {
+        if unmasked {
+            t(s)
+        } else {
+            t(&mask(s))
+        }
+    };
     let check = match c.id_number_check {
         zizhu_drivers::idcard::IdCheck::Ok => "check digit ok",
         zizhu_drivers::idcard::IdCheck::Bad => "CHECK DIGIT WRONG",
@@ -178,31 +186,32 @@ fn print(read: &CardRead, sam_id: Option<&str>, json: bool, unmasked: bool) -> a
     if let Some(en) = &c.name_en {
         writeln!(out, "name (en):   {}", m(en))?;
     }
-    writeln!(out, "sex:         {} ({})", c.sex.zh(), c.sex_code)?;
+    writeln!(out, "sex:         {} ({})", c.sex.zh(), t(&c.sex_code))?;
     if let (Some(code), nation) = (&c.nation_code, &c.nation) {
         writeln!(
             out,
-            "nation:      {} ({code})",
-            nation.as_deref().unwrap_or("?")
+            "nation:      {} ({})",
+            t(nation.as_deref().unwrap_or("?")),
+            t(code)
         )?;
     }
     if let Some(n) = &c.nationality {
-        writeln!(out, "nationality: {n}")?;
+        writeln!(out, "nationality: {}", t(n))?;
     }
-    writeln!(out, "birth date:  {}", c.birth_date)?;
+    writeln!(out, "birth date:  {}", t(&c.birth_date))?;
     if let Some(a) = &c.address {
         writeln!(out, "address:     {}", m(a))?;
     }
     writeln!(out, "ID number:   {} ({check})", m(&c.id_number))?;
     if let Some(a) = c.authority.as_ref().or(c.authority_code.as_ref()) {
-        writeln!(out, "authority:   {a}")?;
+        writeln!(out, "authority:   {}", t(a))?;
     }
     let to = if c.valid_long_term {
         "长期 (long-term)".to_string()
     } else {
         c.valid_to.clone().unwrap_or_default()
     };
-    writeln!(out, "valid:       {} – {to}", c.valid_from)?;
+    writeln!(out, "valid:       {} – {}", t(&c.valid_from), t(&to))?;
     for (k, v) in [
         ("pass number", &c.pass_number),
         ("issue count", &c.issue_count),
@@ -211,7 +220,7 @@ fn print(read: &CardRead, sam_id: Option<&str>, json: bool, unmasked: bool) -> a
         ("old permit", &c.old_permit_link),
     ] {
         if let Some(v) = v {
-            writeln!(out, "{:<12} {}", format!("{k}:"), v)?;
+            writeln!(out, "{:<12} {}", format!("{k}:"), t(v))?;
         }
     }
     writeln!(
@@ -223,7 +232,7 @@ fn print(read: &CardRead, sam_id: Option<&str>, json: bool, unmasked: bool) -> a
         writeln!(out, "fingerprint: {} bytes", read.fingerprint.len())?;
     }
     if let Some(s) = sam_id {
-        writeln!(out, "SAM ID:      {s}")?;
+        writeln!(out, "SAM ID:      {}", t(s))?;
     }
     Ok(())
 }

@@ -96,7 +96,8 @@ pub fn main() -> ExitCode {
     match dispatch(cli.command.unwrap_or(Command::Run(run::Args::default()))) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("zizhu: {err:#}");
+            // Error texts may carry a platform's message or a device's text: through term.
+            eprintln!("zizhu: {}", crate::term::safe_lines(&format!("{err:#}")));
             if crate::error::is_usage(&err) {
                 ExitCode::from(2)
             } else {

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
-use anyhow::Context;
-
 use crate::config::{Config, ConfigError};
 use crate::error::usage;
 use crate::runtime::{Overrides, Runtime};
@@ -61,6 +59,20 @@ fn on_signal(stop: Arc<AtomicBool>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether starting failed on the status server's address or token as given (input, not an
+/// operation that failed).
+fn is_status_input(e: &anyhow::Error) -> bool {
+    use crate::status::Error as S;
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<S>(),
+            Some(
+                S::BadListen { .. } | S::TokenWeak { .. } | S::TokenFile { .. } | S::NoToken { .. }
+            )
+        )
+    })
+}
+
 /// Runs the kiosk.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = match &args.config {
@@ -94,7 +106,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status_token_file: args.status_token_file.clone(),
     };
     let (tx, rx) = mpsc::channel();
-    let runtime = Runtime::start(config, &overrides, tx).context("starting the kiosk runtime")?;
+    let runtime = match Runtime::start(config, &overrides, tx) {
+        Ok(r) => r,
+        // A bad --status-listen or token (file) is the user's input: exit 2, naming it.
+        Err(e) if is_status_input(&e) => {
+            return usage(format!(
+                "{e:#}; fix --status-listen / --status-token-file or [status]"
+            ))
+        }
+        Err(e) => return Err(e.context("starting the kiosk runtime")),
+    };
     tracing::info!(
         kiosk = %runtime.config.kiosk_id,
         simulation = runtime.config.simulation,

@@ -70,10 +70,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         match rx.recv() {
             Ok(ScannerEvent::Code(scan)) => {
                 seen += 1;
+                // The scanned text is whatever the code held: never raw to the terminal.
                 if json {
-                    println!("{}", serde_json::to_string(&scan)?);
+                    println!("{}", crate::term::json(&scan)?);
                 } else {
-                    println!("{}", scan.text);
+                    println!("{}", crate::term::safe(&scan.text));
                 }
             }
             Ok(ScannerEvent::Dropped { len }) => {

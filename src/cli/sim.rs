@@ -170,11 +170,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("creating a pty at {}", link.display()))?;
             sim.set_suffix(suffix);
             announce("QR scanner", &link, "each line is scanned");
+            // A code holds bytes, not necessarily UTF-8 (GBK text, binary payloads): each line
+            // of stdin is scanned exactly as given, whatever its bytes.
             let stdin = std::io::stdin();
-            for line in stdin.lock().lines() {
-                let line = line?;
+            for line in stdin.lock().split(b'\n') {
+                let mut line = line.context("reading stdin")?;
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
                 if !line.is_empty() {
-                    sim.scan(&line);
+                    sim.scan_bytes(&line);
                 }
             }
             park()
@@ -189,8 +194,12 @@ fn announce(what: &str, link: &Path, commands: &str) {
 
 fn serve_stdin(mut f: impl FnMut(&[&str]) -> Result<(), String>) -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let line = line?;
+    for line in stdin.lock().split(b'\n') {
+        let line = line.context("reading stdin")?;
+        let Ok(line) = String::from_utf8(line) else {
+            eprintln!("error: not a command (the line is not UTF-8 text)");
+            continue;
+        };
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             [] => {}

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: run the real `zizhu` binary, temporary directories.
 #![allow(dead_code)]
+pub mod proxy;
 pub mod screen;
 
 use std::path::PathBuf;

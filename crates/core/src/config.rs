@@ -172,6 +172,10 @@ pub struct RawStatus {
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
     pub tls_key: Option<PathBuf>,
+    /// Requests per second allowed per client address, on average (default 10; 0 = no limit).
+    pub rate_limit_per_second: Option<f64>,
+    /// Requests a client may send in a burst above the average (default 50).
+    pub rate_limit_burst: Option<f64>,
 }
 
 /// `[elicense]`
@@ -275,6 +279,10 @@ pub struct Config {
     pub status_token: Option<String>,
     /// Status TLS certificate and key.
     pub status_tls: Option<(PathBuf, PathBuf)>,
+    /// Status server: requests per second per client address (0 = no limit).
+    pub status_rate_limit_per_second: f64,
+    /// Status server: burst per client address.
+    pub status_rate_limit_burst: f64,
     /// Pinned e-licence trust-list root keys (hex).
     pub elicense_root_keys: Vec<String>,
     /// E-licence clock skew.
@@ -287,6 +295,38 @@ pub struct Config {
     pub build_info_file: Option<PathBuf>,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
+}
+
+/// Checks a name or id given by a person (config, provisioning file, command line): no control
+/// characters (newlines, tabs, escapes, C1), which would be dropped or acted on somewhere between
+/// the check and the use. The message says what is wrong; the caller names the key.
+pub fn check_plain(value: &str) -> Result<(), String> {
+    match value.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "contains the control character U+{:04X}; remove it (an editor may show it as a line break or nothing at all)",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a platform base URL: no control characters or spaces (URL parsers drop tabs and
+/// newlines silently, so the URL used would not be the one checked), `http://` or `https://`,
+/// and a host. The message says what is wrong; the caller names the key.
+pub fn check_url(value: &str) -> Result<(), String> {
+    check_plain(value)?;
+    if value.contains(' ') {
+        return Err("contains a space; a URL has none (percent-encode it as %20)".into());
+    }
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err(format!(
+            "`{value}` is not an http:// or https:// URL with a host, e.g. https://platform.example/kiosk"
+        )),
+        Err(e) => Err(format!(
+            "`{value}` is not a URL ({e}); use e.g. https://platform.example/kiosk"
+        )),
+    }
 }
 
 fn invalid<T>(key: &str, message: impl Into<String>) -> Result<T, ConfigError> {
@@ -541,8 +581,47 @@ impl Config {
             );
         }
         if let Some(url) = &raw.platform.url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return invalid("platform.url", "use an http:// or https:// URL");
+            if let Err(m) = check_url(url) {
+                return invalid("platform.url", m);
+            }
+        }
+        if let Some(site) = &raw.kiosk.site {
+            if let Err(m) = check_plain(site) {
+                return invalid("kiosk.site", m);
+            }
+        }
+        // Names and ids of files and devices: a control character there is never meant.
+        let paths = [
+            ("platform.token_file", raw.platform.token_file.as_ref()),
+            ("data.dir", raw.data.dir.as_ref()),
+            ("status.token_file", raw.status.token_file.as_ref()),
+            ("status.tls_cert", raw.status.tls_cert.as_ref()),
+            ("status.tls_key", raw.status.tls_key.as_ref()),
+            (
+                "maintenance.provision_error_file",
+                raw.maintenance.provision_error_file.as_ref(),
+            ),
+            (
+                "maintenance.build_info_file",
+                raw.maintenance.build_info_file.as_ref(),
+            ),
+        ];
+        for (key, p) in paths {
+            if let Some(Err(m)) = p.map(|p| check_plain(&p.to_string_lossy())) {
+                return invalid(key, m);
+            }
+        }
+        for (key, d) in [
+            ("devices.idcard.port", &raw.devices.idcard),
+            ("devices.printer.port", &raw.devices.printer),
+            ("devices.scanner.port", &raw.devices.scanner),
+        ] {
+            if let Some(Err(m)) = d
+                .as_ref()
+                .and_then(|d| d.port.as_ref())
+                .map(|p| check_plain(&p.to_string_lossy()))
+            {
+                return invalid(key, m);
             }
         }
         let timeout_ms = raw.platform.timeout_ms.unwrap_or(8000);
@@ -578,9 +657,26 @@ impl Config {
             );
         }
         if let Some(t) = &raw.status.token {
-            if t.len() < 16 {
-                return invalid("status.token", "use at least 16 characters");
+            if t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic()) {
+                return invalid(
+                    "status.token",
+                    "use at least 16 printable ASCII characters without spaces",
+                );
             }
+        }
+        let per_second = raw.status.rate_limit_per_second.unwrap_or(10.0);
+        if !(per_second.is_finite() && (0.0..=10_000.0).contains(&per_second)) {
+            return invalid(
+                "status.rate_limit_per_second",
+                "use between 0 (no limit) and 10000 requests per second per client (default 10)",
+            );
+        }
+        let burst = raw.status.rate_limit_burst.unwrap_or(50.0);
+        if !(burst.is_finite() && (1.0..=100_000.0).contains(&burst)) {
+            return invalid(
+                "status.rate_limit_burst",
+                "use between 1 and 100000 requests (default 50)",
+            );
         }
         let status_tls = match (raw.status.tls_cert, raw.status.tls_key) {
             (Some(c), Some(k)) => Some((c, k)),
@@ -638,6 +734,8 @@ impl Config {
             status_token_file: raw.status.token_file,
             status_token: raw.status.token,
             status_tls,
+            status_rate_limit_per_second: per_second,
+            status_rate_limit_burst: burst,
             elicense_root_keys: raw.elicense.root_keys,
             elicense_skew: Duration::from_secs(skew),
             maintenance_pin_hash: raw.maintenance.pin_hash.map(|h| h.trim().to_string()),

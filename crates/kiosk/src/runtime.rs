@@ -105,6 +105,19 @@ pub struct Runtime {
     threads: Vec<JoinHandle<()>>,
 }
 
+/// Where the in-process demo platform keeps its store in simulation mode: the directory
+/// `NAME-demo-platform` beside the data directory `NAME`, outside the kiosk's own files.
+pub fn demo_platform_db(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "zizhu".into());
+    let parent = data_dir.parent().unwrap_or(std::path::Path::new("."));
+    parent
+        .join(format!("{name}-demo-platform"))
+        .join("demo-platform.sqlite")
+}
+
 /// The e-licence store (trust list, replay cache) in the journal database, on its own connection
 /// (the verifier serialises its use behind its mutex; WAL lets it and the journal work side by
 /// side).
@@ -466,7 +479,18 @@ impl Runtime {
         let (demo, platform_url) = match &config.platform_url {
             Some(u) => (None, u.clone()),
             None => {
-                let db = config.data_dir.join("demo-platform.sqlite");
+                // The demo platform's store holds full synthetic ID numbers, like a real
+                // platform's: it lives beside the kiosk's data directory, never inside it (the
+                // kiosk's own files hold no full ID number).
+                let db = demo_platform_db(&config.data_dir);
+                std::fs::create_dir_all(db.parent().unwrap_or(&config.data_dir)).with_context(
+                    || {
+                        format!(
+                            "creating the demo platform's directory for {}",
+                            db.display()
+                        )
+                    },
+                )?;
                 // The demo platform serves a trust list signed by the demo root (newer at
                 // each start than the one stored).
                 let opts = demo::DemoOptions {
@@ -533,7 +557,8 @@ impl Runtime {
             token: config.status_token.clone(),
             tls_cert: config.status_tls.as_ref().map(|t| t.0.clone()),
             tls_key: config.status_tls.as_ref().map(|t| t.1.clone()),
-            ..Default::default()
+            rate_limit_per_second: Some(config.status_rate_limit_per_second),
+            rate_limit_burst: Some(config.status_rate_limit_burst),
         };
         let (scfg, generated) = status::resolve_config(
             overrides.status_listen.as_deref(),

@@ -137,6 +137,9 @@ pub struct Limits {
     pub per_client_burst: f64,
     /// Open connections at most; further ones are closed at once.
     pub max_connections: usize,
+    /// Open connections at most from one client (one IPv4 address, one IPv6 /64); further ones
+    /// from it are closed at once, so one client can never take the whole pool above.
+    pub max_connections_per_client: usize,
     /// Time a client has to send a request's headers (slow clients are cut off).
     pub header_timeout: std::time::Duration,
     /// Longest life of one connection (keep-alive included).
@@ -151,6 +154,7 @@ impl Default for Limits {
             per_client_rps: 10.0,
             per_client_burst: 50.0,
             max_connections: 256,
+            max_connections_per_client: 16,
             header_timeout: std::time::Duration::from_secs(5),
             connection_lifetime: std::time::Duration::from_secs(120),
             max_head_bytes: 16 * 1024,

@@ -1,6 +1,6 @@
 //! The HTTP side of the status server: the axum [`router`], bearer-token check in constant time,
 //! per-client rate limiting, and the accept loop ([`serve`]) with bounded headers, header timeouts,
-//! connection limits and optional TLS. [`spawn`] runs it all on a thread of its own.
+//! connection limits (in all and per client) and optional TLS. [`spawn`] runs it all on a thread of its own.
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -53,6 +53,63 @@ impl Limiter {
         } else {
             Err(Duration::from_secs_f64((1.0 - *tokens) / self.rate))
         }
+    }
+}
+
+/// Open connections per client, so one address cannot fill the server's whole pool (the rate
+/// limiter counts requests; an idle socket makes none).
+#[derive(Debug, Default)]
+struct PerClient {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One counted connection; uncounted when dropped.
+struct ClientSlot {
+    table: Arc<PerClient>,
+    key: IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The client an address belongs to: the address itself for IPv4, its /64 for IPv6 (one host
+/// has a whole /64 to pick from).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+impl PerClient {
+    /// A slot for `ip`, or `None` when it already holds `max`.
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientSlot> {
+        let key = client_key(ip);
+        let mut map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(key).or_insert(0);
+        if *n >= max.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            table: self.clone(),
+            key,
+        })
     }
 }
 
@@ -273,6 +330,7 @@ pub async fn serve(
     let limits = Arc::new(config.limits.clone());
     let app = router(state, config.token.clone(), &limits);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let per_client = Arc::new(PerClient::default());
     tokio::pin!(shutdown);
     loop {
         let (stream, addr) = tokio::select! {
@@ -286,6 +344,13 @@ pub async fn serve(
                     continue;
                 }
             },
+        };
+        // Per client first: a client at its own limit is turned away without touching the
+        // shared pool, which therefore always has room for the others.
+        let Some(client_slot) = per_client.take(addr.ip(), limits.max_connections_per_client)
+        else {
+            tracing::debug!(peer = %addr, "status client at its connection limit; closing");
+            continue;
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::debug!(peer = %addr, "status server at its connection limit; closing");
@@ -307,6 +372,7 @@ pub async fn serve(
                 }
             }
             drop(slot);
+            drop(client_slot);
         });
     }
     Ok(())

@@ -631,8 +631,23 @@ fn some(s: &str) -> Option<String> {
 }
 
 /// Synthetic sample cards, one per kind plus one with a rare name character (no real persons):
-/// the simulator's default cards and the test fixtures.
+/// the simulator's default cards and the test fixtures. Their validity is placed around today
+/// ([`samples_at`]), so a sample card never expires.
 pub fn samples() -> Vec<CardData> {
+    samples_at(chrono::Local::now().date_naive())
+}
+
+/// The first of the month `years` before (negative) or after `today`, as `YYYY-MM-DD`.
+fn years_from(today: chrono::NaiveDate, years: i32) -> String {
+    use chrono::Datelike;
+    let d =
+        chrono::NaiveDate::from_ymd_opt(today.year() + years, today.month(), 1).unwrap_or(today);
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The sample cards as on `today`: each valid from a few years before to a few years after it
+/// (the term of its kind of card), everything else fixed.
+pub fn samples_at(today: chrono::NaiveDate) -> Vec<CardData> {
     let resident = CardData {
         kind: CardKind::Resident,
         name: "李华".into(),
@@ -643,7 +658,7 @@ pub fn samples() -> Vec<CardData> {
         address: some("广东省广州市天河区体育西路1号"),
         id_number: "11010519491231002X".into(),
         authority: some("广州市公安局天河分局"),
-        valid_from: "2015-01-01".into(),
+        valid_from: years_from(today, -11),
         valid_long_term: true,
         ..CardData::default()
     };
@@ -656,8 +671,8 @@ pub fn samples() -> Vec<CardData> {
         address: some("广东省深圳市福田区福华三路100号"),
         id_number: with_check_char("44030419900101123"),
         authority: some("深圳市公安局福田分局"),
-        valid_from: "2020-06-01".into(),
-        valid_to: some("2040-06-01"),
+        valid_from: years_from(today, -5),
+        valid_to: Some(years_from(today, 15)),
         valid_long_term: false,
         ..resident.clone()
     };
@@ -670,8 +685,8 @@ pub fn samples() -> Vec<CardData> {
         id_number: "USA310080010101".into(),
         nationality: some("USA"),
         birth_date: "1980-01-01".into(),
-        valid_from: "2017-05-01".into(),
-        valid_to: some("2027-05-01"),
+        valid_from: years_from(today, -5),
+        valid_to: Some(years_from(today, 5)),
         card_version: some("01"),
         authority_code: some("1100"),
         ..CardData::default()
@@ -686,8 +701,8 @@ pub fn samples() -> Vec<CardData> {
         birth_date: "1985-01-01".into(),
         id_number: "932682198501010017".into(),
         authority: some("国家移民管理局"),
-        valid_from: "2023-12-01".into(),
-        valid_to: some("2033-12-01"),
+        valid_from: years_from(today, -2),
+        valid_to: Some(years_from(today, 8)),
         nationality: some("RUS"),
         ..CardData::default()
     };
@@ -700,8 +715,8 @@ pub fn samples() -> Vec<CardData> {
         address: some("广东省珠海市香洲区情侣中路2号"),
         id_number: with_check_char("81000019950315124"),
         authority: some("珠海市公安局"),
-        valid_from: "2021-01-01".into(),
-        valid_to: some("2026-01-01"),
+        valid_from: years_from(today, -2),
+        valid_to: Some(years_from(today, 3)),
         pass_number: some("H12345678"),
         issue_count: some("01"),
         ..CardData::default()
@@ -851,10 +866,30 @@ mod tests {
 
     #[test]
     fn expiry() {
-        let s = &samples()[4];
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let s = &samples_at(d("2023-01-15"))[4];
+        assert_eq!(s.valid_to.as_deref(), Some("2026-01-01"));
         assert!(!s.is_expired(d("2025-12-31")));
         assert!(s.is_expired(d("2026-01-02")));
         assert!(!samples()[0].is_expired(d("2099-01-01")));
+    }
+
+    #[test]
+    fn samples_are_valid_on_any_day() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for today in ["2026-12-03", "2031-12-03", "2040-02-29", "2099-12-31"] {
+            for c in samples_at(d(today)) {
+                assert!(
+                    !c.is_expired(d(today)),
+                    "{} on {today}",
+                    c.valid_to.unwrap()
+                );
+                let block = encode_text(&c).unwrap();
+                assert_eq!(parse_text(&block).unwrap().valid_from, c.valid_from);
+            }
+        }
+        // Today's samples are valid today.
+        let today = chrono::Local::now().date_naive();
+        assert!(samples().iter().all(|c| !c.is_expired(today)));
     }
 }

@@ -59,7 +59,7 @@ impl CodeError {
                 message_en,
                 ..
             }) => lang.pick(message_zh, message_en).to_string(),
-            CodeError::Backend(BackendError::Unreachable(_)) => lang
+            CodeError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => lang
                 .pick(
                     "暂时无法联网核验这个码。请放置身份证办理，或稍后再试。",
                     "This code cannot be checked online right now. Place your ID card, or try again later.",
@@ -81,7 +81,9 @@ impl CodeError {
             CodeError::NotIdentity { .. } => "identify.not_identity",
             CodeError::NoSubject => "identify.no_subject",
             CodeError::Backend(BackendError::Rejected { .. }) => "identify.refused",
-            CodeError::Backend(BackendError::Unreachable(_)) => "identify.unreachable",
+            CodeError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => {
+                "identify.unreachable"
+            }
             CodeError::Backend(BackendError::Protocol(_)) => "identify.protocol",
         }
     }

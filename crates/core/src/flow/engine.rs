@@ -115,7 +115,7 @@ impl FlowError {
             FlowError::Backend(BackendError::Rejected { message_zh, message_en, .. }) => {
                 lang.pick(message_zh, message_en).to_string()
             }
-            FlowError::Backend(BackendError::Unreachable(_)) => lang
+            FlowError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => lang
                 .pick(
                     "暂时连接不上办事系统。请稍后重试，或到窗口办理。",
                     "The service system cannot be reached right now. Try again later, or go to a counter.",
@@ -565,7 +565,7 @@ impl<'a> Flow<'a> {
         Ok(self.step)
     }
 
-    fn submission(&self) -> Submission {
+    fn submission(&self, kiosk_id: &str) -> Submission {
         let (id_number, source, subject_token) = match &self.identity {
             Some(i) => (i.id_number.clone(), i.source, i.subject_token.clone()),
             None => (String::new(), Source::Code, None),
@@ -577,6 +577,7 @@ impl<'a> Flow<'a> {
         Submission {
             service_id: self.service.id.clone(),
             idempotency_key: self.key.clone(),
+            kiosk_id: kiosk_id.to_string(),
             id_number,
             source,
             subject_token,
@@ -589,17 +590,22 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Confirms and calls the platform. The request is journaled first; if the platform cannot
-    /// be reached, a submit service stays queued (the citizen gets the local reference and it is
-    /// delivered later), other services report the problem so the citizen can retry.
+    /// Confirms and calls the platform. An application or booking is journaled first; if no
+    /// usable answer comes back (unreachable, timed out, lost, unreadable, too large: the
+    /// platform may have done it), it stays queued — the citizen gets the local reference and the
+    /// outbox delivers it under the same kiosk id and key — and a refusal marks it failed so it is
+    /// never sent later. Other services report the problem so the citizen can retry (nothing
+    /// is filed by them).
     pub fn confirm(
         &mut self,
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
         self.ensure_step(Step::Confirm)?;
-        let sub = self.submission();
-        let queueable = self.service.output == Output::Submit;
+        let sub = self.submission(backend.kiosk_id());
+        // State-changing services whose outcome must survive a lost answer: an application, a
+        // booking. Journaled first, and "saved" (never "try again") when no usable answer came.
+        let queueable = matches!(self.service.output, Output::Submit | Output::Appointment);
         if queueable {
             if let Some(o) = outbox {
                 let id = o
@@ -624,14 +630,22 @@ impl<'a> Flow<'a> {
                 self.reply = Some(reply);
                 Ok(self.step)
             }
-            Err(BackendError::Unreachable(e)) if queueable && self.outbox_id.is_some() => {
-                tracing::warn!(service = %self.service.id, "platform unreachable, submission queued: {e}");
+            // No usable answer: the platform may hold the application. The citizen is told it is
+            // saved (with the local reference) and the outbox, sending under the same kiosk id
+            // and key, learns the platform's answer; never "try again", which would file twice.
+            Err(e) if e.outcome_unknown() && queueable && self.outbox_id.is_some() => {
+                tracing::warn!(service = %self.service.id, "no usable answer, submission queued: {e}");
                 self.queued = true;
                 self.record(outbox, "queued");
                 self.step = Step::Result;
                 Ok(self.step)
             }
             Err(e) => {
+                // Refused: nothing was created, so the journaled item must never go out later.
+                if let (Some(o), Some(id)) = (outbox, self.outbox_id.take()) {
+                    o.mark_failed(id, &e.to_string())
+                        .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                }
                 self.record(outbox, "failed");
                 Err(e.into())
             }
@@ -702,6 +716,7 @@ impl<'a> Flow<'a> {
         if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
             let e = Evaluation {
                 idempotency_key: new_key(),
+                kiosk_id: backend.kiosk_id().to_string(),
                 request_id: self
                     .reply
                     .as_ref()

@@ -59,7 +59,16 @@ fn poll(
 ) -> Result<Step, FlowError> {
     let start = Instant::now();
     loop {
-        let s = f()?;
+        // A poll is a read: an answer lost or unreadable says nothing about the payment or the
+        // face check, so it is asked again until `wait` is over, not reported as a failure.
+        let s = match f() {
+            Ok(s) => s,
+            Err(FlowError::Backend(e)) if e.outcome_unknown() && start.elapsed() <= wait => {
+                tracing::debug!("poll answer lost, asking again: {e}");
+                waiting
+            }
+            Err(e) => return Err(e),
+        };
         if s != waiting || start.elapsed() > wait {
             return Ok(s);
         }

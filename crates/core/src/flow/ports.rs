@@ -199,9 +199,27 @@ pub enum BackendError {
         /// Message, English.
         message_en: String,
     },
-    /// The platform answered something this kiosk does not understand (a bug or version skew).
+    /// The platform answered something this kiosk does not understand (a bug or version skew),
+    /// or refused the kiosk itself (bad token). Nothing was done at the platform.
     #[error("the platform's answer was not understood: {0}")]
     Protocol(String),
+    /// The call went out but its answer was unreadable or too large: the platform may have
+    /// carried it out. Like [`BackendError::Unreachable`], the outcome is unknown; a journaled
+    /// submission stays queued and the outbox learns the answer later.
+    #[error("the platform's answer was lost or unreadable: {0}")]
+    Unanswered(String),
+}
+
+impl BackendError {
+    /// Whether the platform may have carried out the call although no usable answer came back
+    /// (lost, timed out, unreadable, too large, a server error). Only the other errors are known
+    /// to have created nothing, so only they may tell the citizen to try again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Unreachable(_) | BackendError::Unanswered(_)
+        )
+    }
 }
 
 /// A service request as the engine hands it to the platform client and the journal.
@@ -211,6 +229,9 @@ pub struct Submission {
     pub service_id: String,
     /// Idempotency key (one per visit and service; retries reuse it).
     pub idempotency_key: String,
+    /// The kiosk id it is sent under, with the key its idempotency scope at the platform: fixed
+    /// when the submission is made and journaled with it, so every later sender uses it too.
+    pub kiosk_id: String,
     /// Full ID number of the subject (memory and TLS only; the journal stores it encrypted or
     /// not at all, see docs/platform-api.md).
     pub id_number: String,
@@ -250,6 +271,8 @@ impl Drop for Submission {
 pub struct Evaluation {
     /// Idempotency key.
     pub idempotency_key: String,
+    /// The kiosk id it is sent under (see [`Submission::kiosk_id`]).
+    pub kiosk_id: String,
     /// The platform request rated.
     pub request_id: String,
     /// Service id.
@@ -262,7 +285,9 @@ pub struct Evaluation {
 
 /// The platform, as the engine needs it.
 pub trait Backend {
-    /// Sends a service request (idempotent by key).
+    /// The kiosk id new submissions and ratings are made under ([`Submission::kiosk_id`]).
+    fn kiosk_id(&self) -> &str;
+    /// Sends a service request (idempotent by kiosk id and key), under `s.kiosk_id`.
     fn submit(&self, s: &Submission) -> Result<Reply, BackendError>;
     /// Payment status.
     fn payment(&self, order_id: &str) -> Result<PollStatus, BackendError>;
@@ -289,7 +314,7 @@ pub trait Backend {
     fn resolve_code(&self, code: &str) -> Result<CodeIdentity, BackendError>;
     /// Consumes an online e-licence ticket (`ET1:`, single use) and returns its holder.
     fn consume_ticket(&self, reference: &str) -> Result<CodeIdentity, BackendError>;
-    /// Sends a rating (idempotent by key).
+    /// Sends a rating (idempotent by kiosk id and key), under `e.kiosk_id`.
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError>;
 }
 
@@ -301,6 +326,9 @@ pub trait Outbox {
     fn enqueue_evaluation(&self, e: &Evaluation) -> anyhow::Result<i64>;
     /// Marks an outbox item delivered.
     fn mark_done(&self, id: i64) -> anyhow::Result<()>;
+    /// Marks an outbox item refused for good: the platform answered that it did nothing, so the
+    /// item must never be sent again.
+    fn mark_failed(&self, id: i64, reason: &str) -> anyhow::Result<()>;
     /// Adds a line to the transaction log (masked id and salted hash only).
     fn record(
         &self,

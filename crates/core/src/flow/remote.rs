@@ -22,6 +22,9 @@ impl From<PlatformError> for BackendError {
                 }
             }
             (_, ErrorKind::Unavailable) => BackendError::Unreachable(e.to_string()),
+            (PlatformError::Malformed(_) | PlatformError::TooLarge { .. }, _) => {
+                BackendError::Unanswered(e.to_string())
+            }
             _ => BackendError::Protocol(e.to_string()),
         }
     }
@@ -143,14 +146,27 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
 }
 
 impl Backend for Client {
+    fn kiosk_id(&self) -> &str {
+        &self.config().kiosk_id
+    }
+
     fn submit(&self, s: &Submission) -> Result<Reply, BackendError> {
         let token = match &s.subject_token {
             Some(t) => Some(t.clone()),
             None if s.id_number.is_empty() => None,
+            // The token exchange files nothing: when its answer is unreadable the application
+            // has certainly not been sent, so that is a plain failure, not an unknown outcome.
+            // (Unreachable stays unreachable: the application is saved, offline-first.)
             None => Some(
                 self.subject(&api::SubjectRequest {
                     id_number: s.id_number.clone(),
                     kind: s.source.into(),
+                })
+                .map_err(|e| match BackendError::from(e) {
+                    BackendError::Unanswered(m) => {
+                        BackendError::Protocol(format!("subject exchange: {m}"))
+                    }
+                    other => other,
                 })?
                 .subject_token,
             ),
@@ -163,8 +179,9 @@ impl Backend for Client {
             commitment_accepted: s.commitment_accepted,
             lang: s.lang,
         };
-        Ok(reply(Client::submit(
+        Ok(reply(Client::submit_as(
             self,
+            &s.kiosk_id,
             &s.service_id,
             &s.idempotency_key,
             &req,
@@ -269,8 +286,9 @@ impl Backend for Client {
     }
 
     fn evaluate(&self, e: &Evaluation) -> Result<(), BackendError> {
-        Client::evaluate(
+        Client::evaluate_as(
             self,
+            &e.kiosk_id,
             &e.idempotency_key,
             &api::Evaluation {
                 request_id: e.request_id.clone(),

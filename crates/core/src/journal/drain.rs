@@ -37,9 +37,16 @@ fn outcome(e: crate::platform::PlatformError) -> Outcome {
 
 impl Deliver for Client {
     fn deliver(&self, item: &OutboxItem, secret: Option<&RequestSecret>) -> Outcome {
+        // The identity the item was written under, never this process's own: a kiosk whose id
+        // changed, or another process draining the journal, must not re-scope it at the platform.
+        let kiosk_id = item.kiosk_id.as_deref().unwrap_or(&self.config().kiosk_id);
         match item.kind {
             ItemKind::Evaluation => {
-                match self.evaluate_raw(&item.idempotency_key, item.payload.as_bytes().to_vec()) {
+                match self.evaluate_raw_as(
+                    kiosk_id,
+                    &item.idempotency_key,
+                    item.payload.as_bytes().to_vec(),
+                ) {
                     Ok(ack) => Outcome::Delivered(Some(ack.evaluation_id)),
                     Err(e) => outcome(e),
                 }
@@ -80,7 +87,7 @@ impl Deliver for Client {
                     commitment_accepted: meta.commitment_accepted,
                     lang: meta.lang,
                 };
-                match self.submit(&item.service_id, &item.idempotency_key, &req) {
+                match self.submit_as(kiosk_id, &item.service_id, &item.idempotency_key, &req) {
                     Ok(r) => Outcome::Delivered(Some(r.request_id)),
                     Err(e) => outcome(e),
                 }

@@ -44,6 +44,7 @@ impl Outbox for Journal {
         Ok(Journal::enqueue_request(
             self,
             &s.idempotency_key,
+            &s.kiosk_id,
             &s.service_id,
             &meta,
             &secret,
@@ -61,6 +62,7 @@ impl Outbox for Journal {
         Ok(Journal::enqueue_evaluation(
             self,
             &e.idempotency_key,
+            &e.kiosk_id,
             &ev,
             ONLINE_GRACE_MS,
         )?)
@@ -68,6 +70,10 @@ impl Outbox for Journal {
 
     fn mark_done(&self, id: i64) -> anyhow::Result<()> {
         Ok(Journal::mark_done(self, id, None)?)
+    }
+
+    fn mark_failed(&self, id: i64, reason: &str) -> anyhow::Result<()> {
+        Ok(Journal::mark_failed(self, id, reason)?)
     }
 
     fn record(

@@ -40,6 +40,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_elicense",
         include_str!("migrations/0002_elicense.sql"),
     ),
+    (
+        "0003_outbox_identity",
+        include_str!("migrations/0003_outbox_identity.sql"),
+    ),
 ];
 
 /// What went wrong with the journal.
@@ -242,6 +246,10 @@ pub struct OutboxItem {
     pub kind: ItemKind,
     /// The idempotency key sent with every attempt.
     pub idempotency_key: String,
+    /// The kiosk id every attempt is sent under (`X-Kiosk-Id`), fixed when the item was written:
+    /// the platform's idempotency scope is this id and the key together. `None` only for items
+    /// written before migration 0003 (sent under the sender's own id).
+    pub kiosk_id: Option<String>,
     /// The service.
     pub service_id: String,
     /// Clear JSON ([`RequestMeta`] or the evaluation).
@@ -549,10 +557,13 @@ impl Journal {
 
     /// Writes a service request to the outbox before it is sent; returns its row id. The same
     /// idempotency key twice returns the first row (nothing new is written).
+    /// `kiosk_id` is the identity the item is sent under by every sender, whoever sends it.
     /// `delay_ms` is how long the drain worker leaves it to the caller's own first attempt.
+    #[allow(clippy::too_many_arguments)]
     pub fn enqueue_request(
         &self,
         key: &str,
+        kiosk_id: &str,
         service_id: &str,
         meta: &RequestMeta,
         secret: &RequestSecret,
@@ -567,6 +578,7 @@ impl Journal {
         self.insert(
             ItemKind::Request,
             key,
+            kiosk_id,
             service_id,
             &payload,
             Some(sealed),
@@ -574,10 +586,12 @@ impl Journal {
         )
     }
 
-    /// Writes an evaluation to the outbox (no personal data in it); returns its row id.
+    /// Writes an evaluation to the outbox (no personal data in it); returns its row id. Like a
+    /// request, it is sent under `kiosk_id` by every sender.
     pub fn enqueue_evaluation(
         &self,
         key: &str,
+        kiosk_id: &str,
         ev: &crate::platform::api::Evaluation,
         delay_ms: i64,
     ) -> Result<i64> {
@@ -586,6 +600,7 @@ impl Journal {
         self.insert(
             ItemKind::Evaluation,
             key,
+            kiosk_id,
             &ev.service_id,
             &payload,
             None,
@@ -593,10 +608,12 @@ impl Journal {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn insert(
         &self,
         kind: ItemKind,
         key: &str,
+        kiosk_id: &str,
         service_id: &str,
         payload: &str,
         sealed: Option<Vec<u8>>,
@@ -616,8 +633,8 @@ impl Journal {
         }
         c.execute(
             "INSERT INTO outbox (kind, idempotency_key, service_id, payload, sealed, state,
-                                 attempts, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?7)",
+                                 attempts, next_attempt_at, created_at, updated_at, kiosk_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?7, ?8)",
             params![
                 kind.as_str(),
                 key,
@@ -625,7 +642,8 @@ impl Journal {
                 payload,
                 sealed,
                 now + delay_ms.max(0),
-                now
+                now,
+                kiosk_id
             ],
         )?;
         Ok(c.last_insert_rowid())
@@ -676,7 +694,7 @@ impl Journal {
         let c = self.conn();
         let mut st = c.prepare_cached(
             "SELECT id, kind, idempotency_key, service_id, payload, sealed IS NOT NULL, state,
-                    attempts, next_attempt_at, last_error, platform_ref, created_at
+                    attempts, next_attempt_at, last_error, platform_ref, created_at, kiosk_id
              FROM outbox WHERE state IN ('queued', 'sent') AND next_attempt_at <= ?1
              ORDER BY id LIMIT ?2",
         )?;
@@ -689,7 +707,7 @@ impl Journal {
         let c = self.conn();
         Ok(c.query_row(
             "SELECT id, kind, idempotency_key, service_id, payload, sealed IS NOT NULL, state,
-                    attempts, next_attempt_at, last_error, platform_ref, created_at
+                    attempts, next_attempt_at, last_error, platform_ref, created_at, kiosk_id
              FROM outbox WHERE id = ?1",
             params![id],
             row_item,
@@ -960,6 +978,7 @@ fn row_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         last_error: r.get(9)?,
         platform_ref: r.get(10)?,
         created_at: r.get(11)?,
+        kiosk_id: r.get(12)?,
     })
 }
 
@@ -984,11 +1003,11 @@ mod tests {
             fields: vec![],
         };
         let done = j
-            .enqueue_request("k-done", "svc", &meta, &secret, 0)
+            .enqueue_request("k-done", "K-1", "svc", &meta, &secret, 0)
             .unwrap();
         j.mark_done(done, None).unwrap();
         let waiting = j
-            .enqueue_request("k-wait", "svc", &meta, &secret, 0)
+            .enqueue_request("k-wait", "K-1", "svc", &meta, &secret, 0)
             .unwrap();
         j.device_event("printer", "offline", Some("paper end"))
             .unwrap();
@@ -1062,10 +1081,10 @@ mod tests {
             lang: Lang::Zh,
         };
         let id = j
-            .enqueue_request("k1", "svc", &meta, &secret, 0)
+            .enqueue_request("k1", "K-1", "svc", &meta, &secret, 0)
             .expect("enqueue");
         assert_eq!(
-            j.enqueue_request("k1", "svc", &meta, &secret, 0)
+            j.enqueue_request("k1", "K-1", "svc", &meta, &secret, 0)
                 .expect("again"),
             id
         );
@@ -1103,13 +1122,13 @@ mod tests {
             fields: vec![],
         };
         let a = j
-            .enqueue_request("a", "svc-a", &meta, &secret, 0)
+            .enqueue_request("a", "K-1", "svc-a", &meta, &secret, 0)
             .expect("a");
         let b = j
-            .enqueue_request("b", "svc-b", &meta, &secret, 0)
+            .enqueue_request("b", "K-1", "svc-b", &meta, &secret, 0)
             .expect("b");
         let _c = j
-            .enqueue_request("c", "svc-c", &meta, &secret, 0)
+            .enqueue_request("c", "K-1", "svc-c", &meta, &secret, 0)
             .expect("c");
         j.mark_failed(a, "refused: 422").expect("failed");
         j.mark_retry(b, "timeout", 0).expect("retry");

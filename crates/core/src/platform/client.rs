@@ -110,6 +110,8 @@ struct Call {
     body: Option<Vec<u8>>,
     key: Option<String>,
     etag: Option<String>,
+    /// The `X-Kiosk-Id` to send instead of the configured one (an outbox item's own).
+    kiosk_id: Option<String>,
 }
 
 impl Call {
@@ -129,6 +131,11 @@ impl Client {
     /// Builds a client. Fails on a bad URL or if the runtime cannot start.
     pub fn new(cfg: ClientConfig) -> Result<Client> {
         let base = cfg.base_url.trim_end_matches('/').to_string();
+        // The URL parser would drop tabs and newlines silently: the URL used must be the one
+        // that was checked, so such a URL is refused here too, whatever checked it before.
+        if let Err(m) = crate::config::check_url(&base) {
+            return Err(PlatformError::Setup(format!("platform URL: {m}")));
+        }
         let parsed = url::Url::parse(&base)
             .map_err(|e| PlatformError::Setup(format!("platform URL `{base}`: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -171,6 +178,7 @@ impl Client {
             body: None,
             key: None,
             etag: etag.map(str::to_string),
+            kiosk_id: None,
         })?;
         if raw.status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -191,6 +199,7 @@ impl Client {
             body: None,
             key: None,
             etag: etag.map(str::to_string),
+            kiosk_id: None,
         })?;
         if raw.status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -223,8 +232,29 @@ impl Client {
         key: &str,
         req: &api::ServiceRequest,
     ) -> Result<api::ServiceResponse> {
+        self.submit_as(&self.cfg.kiosk_id.clone(), service_id, key, req)
+    }
+
+    /// [`Client::submit`] under an explicit kiosk id: the one the outbox item was written
+    /// under, which with the key is the platform's idempotency scope, whoever sends it.
+    pub fn submit_as(
+        &self,
+        kiosk_id: &str,
+        service_id: &str,
+        key: &str,
+        req: &api::ServiceRequest,
+    ) -> Result<api::ServiceResponse> {
         let path = format!("/v1/services/{}/requests", seg(service_id));
-        self.post(path, req, Some(key.to_string()))
+        let body = serde_json::to_vec(req)
+            .map_err(|e| PlatformError::Setup(format!("encoding the request: {e}")))?;
+        self.call_json(Call {
+            method: Method::POST,
+            path,
+            body: Some(body),
+            key: Some(key.to_string()),
+            etag: None,
+            kiosk_id: Some(kiosk_id.to_string()),
+        })
     }
 
     /// `GET /v1/requests/{request_id}`: the current answer (after a payment, say).
@@ -287,17 +317,35 @@ impl Client {
 
     /// `POST /v1/evaluations` with the caller's idempotency key.
     pub fn evaluate(&self, key: &str, ev: &api::Evaluation) -> Result<api::EvaluationAck> {
-        self.post("/v1/evaluations".into(), ev, Some(key.into()))
+        self.evaluate_as(&self.cfg.kiosk_id.clone(), key, ev)
     }
 
-    /// Sends an already-serialized evaluation (the outbox drain).
-    pub fn evaluate_raw(&self, key: &str, body: Vec<u8>) -> Result<api::EvaluationAck> {
+    /// [`Client::evaluate`] under an explicit kiosk id (see [`Client::submit_as`]).
+    pub fn evaluate_as(
+        &self,
+        kiosk_id: &str,
+        key: &str,
+        ev: &api::Evaluation,
+    ) -> Result<api::EvaluationAck> {
+        let body = serde_json::to_vec(ev)
+            .map_err(|e| PlatformError::Setup(format!("encoding the request: {e}")))?;
+        self.evaluate_raw_as(kiosk_id, key, body)
+    }
+
+    /// Sends an already-serialized evaluation under an explicit kiosk id (the outbox drain).
+    pub fn evaluate_raw_as(
+        &self,
+        kiosk_id: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<api::EvaluationAck> {
         self.call_json(Call {
             method: Method::POST,
             path: "/v1/evaluations".into(),
             body: Some(body),
             key: Some(key.into()),
             etag: None,
+            kiosk_id: Some(kiosk_id.to_string()),
         })
     }
 
@@ -315,6 +363,7 @@ impl Client {
             body: None,
             key: None,
             etag: None,
+            kiosk_id: None,
         };
         let raw = self.once(call)?;
         check_status(raw).map(|_| ())
@@ -327,6 +376,7 @@ impl Client {
             body: None,
             key: None,
             etag: None,
+            kiosk_id: None,
         })
     }
 
@@ -344,6 +394,7 @@ impl Client {
             body: Some(body),
             key,
             etag: None,
+            kiosk_id: None,
         })
     }
 
@@ -389,7 +440,10 @@ impl Client {
             .http
             .request(call.method.clone(), &url)
             .bearer_auth(&self.cfg.token)
-            .header(api::KIOSK_ID, &self.cfg.kiosk_id)
+            .header(
+                api::KIOSK_ID,
+                call.kiosk_id.as_deref().unwrap_or(&self.cfg.kiosk_id),
+            )
             .header(header::ACCEPT, "application/json");
         if let Some(k) = &call.key {
             rb = rb.header(api::IDEMPOTENCY_KEY, k);

@@ -47,7 +47,13 @@ pub enum PlatformError {
     Timeout,
     /// The platform answered with an error (see `error.code`; docs/platform-api.md lists them).
     /// Show `error.message_zh/en`; retry only if `error.retryable`.
-    #[error("platform error {status} {}: {}", error.code, error.message_en)]
+    // The code and message are the platform's own text: shown through term::safe, so logs and
+    // terminals never receive its control characters raw.
+    #[error(
+        "platform error {status} {}: {}",
+        crate::term::safe(&error.code),
+        crate::term::safe(&error.message_en)
+    )]
     Api {
         /// HTTP status.
         status: u16,

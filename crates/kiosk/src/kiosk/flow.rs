@@ -28,7 +28,7 @@ use super::KioskUi;
 use crate::catalog::{Catalog, Field, FieldKind, Lang};
 use crate::elicense::Verifier;
 use crate::flow::engine::REASONS;
-use crate::flow::{BackendError, Flow, FlowError, Identity, Outbox, Step};
+use crate::flow::{Flow, FlowError, Identity, Outbox, Step};
 use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
@@ -692,7 +692,7 @@ impl Inner {
                 let mut flow = flow;
                 let outbox = journal.as_deref().map(|j| j as &dyn Outbox);
                 let outcome = work(&mut flow, &client, outbox).map_err(|e| {
-                    let transient = matches!(e, FlowError::Backend(BackendError::Unreachable(_)));
+                    let transient = matches!(&e, FlowError::Backend(b) if b.outcome_unknown());
                     (e.message(flow.service(), flow.lang()), transient)
                 });
                 let _ = tx.send(Done {

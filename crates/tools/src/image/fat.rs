@@ -166,18 +166,42 @@ impl ConfigPartition {
         })
     }
 
-    /// Writes (creates or replaces) a file in the root directory, then syncs the image.
+    /// Writes (creates or replaces) a file in the root directory atomically, then syncs the
+    /// image: the data goes to `NAME.tmp` first and is renamed to `name` only once all of it is
+    /// written. On any failure (a full partition, say) the temporary file is removed and `name`
+    /// is as it was, so a failed write never leaves an empty or partial file behind.
     pub fn write(&mut self, name: &str, data: &[u8]) -> Result<()> {
-        self.with_fs(|fs| {
-            let mut f = fs.root_dir().create_file(name)?;
+        let tmp = format!("{name}.tmp");
+        let written = self.with_fs(|fs| {
+            let root = fs.root_dir();
+            remove_if_there(&root, &tmp)?;
+            let mut f = root.create_file(&tmp)?;
             f.truncate()?;
             f.write_all(data)?;
             f.flush()?;
-            Ok(())
-        })?;
+            drop(f);
+            remove_if_there(&root, name)?;
+            root.rename(&tmp, &root, name)
+        });
+        if let Err(e) = written {
+            // A fresh mount: the failed one may have stopped half-way.
+            if let Err(ce) = self.with_fs(|fs| remove_if_there(&fs.root_dir(), &tmp)) {
+                tracing::warn!(file = %tmp, "could not remove the temporary file: {ce}");
+            }
+            let _ = self.file.sync_all();
+            return Err(e);
+        }
         self.file
             .sync_all()
             .map_err(|e| Error::io("syncing", &self.path, e))
+    }
+}
+
+/// Removes `name` from `dir`; nothing to do when it is not there.
+fn remove_if_there<T: fatfs::ReadWriteSeek>(dir: &fatfs::Dir<'_, T>, name: &str) -> io::Result<()> {
+    match dir.remove(name) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
     }
 }
 

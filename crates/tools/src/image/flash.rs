@@ -3,7 +3,10 @@
 //!
 //! With a block map only the mapped ranges are written, each checked against its SHA-256 as it
 //! passes; without one the whole image is written and, when a checksum is known (`--sha256`, or a
-//! `SHA256SUMS` beside the image), the whole stream is checked. When anything fails after the
+//! `SHA256SUMS` beside the image), the whole stream is checked. `--sha256` is checked with a block
+//! map too (the skipped ranges are read and hashed, not written). What the file is (xz or a raw
+//! disk image) is told by its first bytes, never by its name; anything else is refused before a
+//! byte is written. When anything fails after the
 //! first byte was written, the first MiB of the target is zeroed so a half-written card can never
 //! boot, and the error says the card is not usable.
 use std::fs::{File, OpenOptions};
@@ -115,18 +118,81 @@ fn open_image(path: &Path) -> Result<File> {
     })
 }
 
-fn is_xz(path: &Path) -> Result<bool> {
-    let mut f = open_image(path)?;
-    let mut magic = [0u8; 6];
+/// Reads up to `buf.len()` bytes from the start of `r`; fewer only at its end.
+fn read_head(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<usize> {
     let mut got = 0;
-    while got < magic.len() {
-        match f.read(&mut magic[got..]) {
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) => return Err(Error::io("reading", path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::Truncated {
+                    path: path.to_path_buf(),
+                    reason: format!("reading its first bytes: {e}"),
+                })
+            }
         }
     }
-    Ok(got == 6 && magic == XZ_MAGIC)
+    Ok(got)
+}
+
+/// Containers recognised by their first bytes but not flashed.
+const OTHER_CONTAINERS: [(&[u8], &str); 5] = [
+    (&[0x1f, 0x8b], "gzip"),
+    (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+    (b"BZh", "bzip2"),
+    (b"PK\x03\x04", "zip"),
+    (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
+];
+
+/// What the image file is, from its magic bytes (never from its name): `Ok(true)` for xz,
+/// `Ok(false)` for a raw disk image. Anything else (another compressor, an HTML page, a text
+/// file, an empty file) is refused before a byte is written: a disk image starts with a
+/// partition table (MBR or GPT's protective MBR: `55 AA` at byte 510), and an xz image must
+/// decompress to one.
+fn container(path: &Path) -> Result<bool> {
+    let mut f = open_image(path)?;
+    let mut head = [0u8; 512];
+    let got = read_head(&mut f, &mut head, path)?;
+    let refuse = |what: String| Error::Refused {
+        path: path.to_path_buf(),
+        reason: format!(
+            "is not a disk image ({what}); give the .img or .img.xz file of a Zizhu image"
+        ),
+    };
+    let compressed = got >= XZ_MAGIC.len() && head[..XZ_MAGIC.len()] == XZ_MAGIC;
+    if !compressed {
+        if let Some((_, name)) = OTHER_CONTAINERS
+            .iter()
+            .find(|(m, _)| head[..got].starts_with(m))
+        {
+            return Err(refuse(format!(
+                "it is {name}-compressed; only xz is read, or decompress it first"
+            )));
+        }
+    } else {
+        drop(f);
+        let mut dec =
+            liblzma::read::XzDecoder::new_multi_decoder(BufReader::new(open_image(path)?));
+        head = [0u8; 512];
+        let n = read_head(&mut dec, &mut head, path)?;
+        if n < 512 || head[510..512] != [0x55, 0xaa] {
+            return Err(refuse(
+                "it is xz-compressed but holds no partition table".into(),
+            ));
+        }
+        return Ok(true);
+    }
+    if got < 512 || head[510..512] != [0x55, 0xaa] {
+        let looks = if head[..got].iter().take(64).all(|b| b.is_ascii()) && got > 0 {
+            "it starts like text, perhaps a web page saved instead of the download"
+        } else {
+            "it has no partition table"
+        };
+        return Err(refuse(looks.into()));
+    }
+    Ok(false)
 }
 
 /// The image's name without `.xz`.
@@ -176,7 +242,7 @@ fn sums_lookup(image: &Path) -> Option<Integrity> {
 /// Checks everything that can be checked before writing: the image, its block map and checksum,
 /// the target and whether the image fits.
 pub fn plan(opts: Options, sys: &System) -> Result<Plan> {
-    let compressed = is_xz(&opts.image)?;
+    let compressed = container(&opts.image)?;
     let file_len = open_image(&opts.image)?
         .metadata()
         .map_err(|e| Error::io("reading", &opts.image, e))?
@@ -209,21 +275,30 @@ pub fn plan(opts: Options, sys: &System) -> Result<Plan> {
             });
         }
     }
-    let integrity = if bmap
+    // A checksum given on the command line is always checked, block map or not: the block map
+    // vouches for the mapped ranges only, `--sha256` for every byte of the image.
+    let given = match &opts.sha256 {
+        None => None,
+        Some(s) => {
+            let s = s.trim().to_ascii_lowercase();
+            if s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Error::Refused {
+                    path: opts.image.clone(),
+                    reason:
+                        "--sha256 must be 64 hex digits (the SHA-256 of the uncompressed image)"
+                            .into(),
+                });
+            }
+            Some(s)
+        }
+    };
+    let integrity = if let Some(s) = given {
+        Integrity::Image(s)
+    } else if bmap
         .as_ref()
         .is_some_and(|(_, m)| m.ranges.iter().all(|r| r.sha256.is_some()))
     {
         Integrity::Bmap
-    } else if let Some(s) = &opts.sha256 {
-        let s = s.trim().to_ascii_lowercase();
-        if s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::Refused {
-                path: opts.image.clone(),
-                reason: "--sha256 must be 64 hex digits (the SHA-256 of the uncompressed image)"
-                    .into(),
-            });
-        }
-        Integrity::Image(s)
     } else {
         sums_lookup(&opts.image).unwrap_or(Integrity::None)
     };
@@ -262,6 +337,9 @@ struct Stream {
     path: PathBuf,
     inner: StreamKind,
     pos: u64,
+    /// SHA-256 of every uncompressed byte read, skipped ones included (when the whole image's
+    /// checksum is to be checked).
+    whole: Option<Sha256>,
 }
 
 enum StreamKind {
@@ -284,7 +362,7 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 impl Stream {
-    fn open(path: &Path, compressed: bool) -> Result<Stream> {
+    fn open(path: &Path, compressed: bool, hash_whole: bool) -> Result<Stream> {
         let f = open_image(path)?;
         let inner = if compressed {
             let hr = HashingReader {
@@ -299,6 +377,7 @@ impl Stream {
             path: path.to_path_buf(),
             inner,
             pos: 0,
+            whole: hash_whole.then(Sha256::new),
         })
     }
 
@@ -326,12 +405,15 @@ impl Stream {
                 }
             }
         }
+        if let Some(h) = &mut self.whole {
+            h.update(&buf[..got]);
+        }
         self.pos += got as u64;
         Ok(got)
     }
 
     fn skip_to(&mut self, to: u64, scratch: &mut [u8]) -> Result<()> {
-        if let StreamKind::Plain(f) = &mut self.inner {
+        if let (StreamKind::Plain(f), None) = (&mut self.inner, &self.whole) {
             f.seek(SeekFrom::Start(to))
                 .map_err(|e| Error::io("reading", &self.path, e))?;
             self.pos = to;
@@ -346,9 +428,10 @@ impl Stream {
         Ok(())
     }
 
-    /// Reads to the end (so the compressed hash is complete); returns the compressed SHA-256.
+    /// Reads to the end (so the compressed and whole hashes are complete); returns the
+    /// compressed SHA-256.
     fn finish(&mut self, scratch: &mut [u8]) -> Result<Option<String>> {
-        if matches!(self.inner, StreamKind::Plain(_)) {
+        if matches!(self.inner, StreamKind::Plain(_)) && self.whole.is_none() {
             return Ok(None);
         }
         while self.read_full(scratch)? > 0 {}
@@ -433,7 +516,8 @@ pub fn execute(plan: &Plan, show_progress: bool) -> Result<Report> {
 fn write_and_verify(plan: &Plan, dev: &File, show_progress: bool) -> Result<Report> {
     let opts = &plan.opts;
     let devpath = &plan.target.path;
-    let mut src = Stream::open(&opts.image, plan.compressed)?;
+    let hash_whole = matches!(plan.integrity, Integrity::Image(_));
+    let mut src = Stream::open(&opts.image, plan.compressed, hash_whole)?;
     let mut buf = vec![0u8; CHUNK];
     let mut scratch = vec![0u8; CHUNK];
     // (start, end, expected sha256) per range; one open-ended range without a block map.
@@ -454,7 +538,6 @@ fn write_and_verify(plan: &Plan, dev: &File, show_progress: bool) -> Result<Repo
     };
     let t0 = Instant::now();
     let pb = progress_bar(total, show_progress, "writing");
-    let mut whole = Sha256::new();
     let mut written = Vec::with_capacity(ranges.len());
     let mut bytes_written = 0u64;
     for (i, (start, end, expected)) in ranges.iter().enumerate() {
@@ -490,9 +573,6 @@ fn write_and_verify(plan: &Plan, dev: &File, show_progress: bool) -> Result<Repo
                 });
             }
             h.update(&buf[..n]);
-            if plan.bmap.is_none() {
-                whole.update(&buf[..n]);
-            }
             dev.write_all_at(&buf[..n], pos)
                 .map_err(|e| Error::io("writing", devpath, e))?;
             pos += n as u64;
@@ -524,12 +604,20 @@ fn write_and_verify(plan: &Plan, dev: &File, show_progress: bool) -> Result<Repo
     let image_size = plan.image_size.unwrap_or(src.pos);
     match &plan.integrity {
         Integrity::Image(exp) => {
-            let got = hex(&whole.finalize());
+            let got = src
+                .whole
+                .take()
+                .map(|h| hex(&h.finalize()))
+                .unwrap_or_default();
             if *exp != got {
                 pb.abandon();
                 return Err(Error::ChecksumMismatch {
                     path: opts.image.clone(),
-                    what: "whole-image (SHA256SUMS)".into(),
+                    what: if opts.sha256.is_some() {
+                        "whole-image (--sha256)".into()
+                    } else {
+                        "whole-image (SHA256SUMS)".into()
+                    },
                     expected: exp.clone(),
                     got,
                 });

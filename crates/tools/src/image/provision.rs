@@ -102,14 +102,13 @@ impl Provision {
                 "kiosk.site must be 1-200 characters of plain text naming where the kiosk stands",
             ));
         }
-        match url::Url::parse(&self.platform.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => {
-                return Err(bad(format!(
-                    "platform.url {:?} is not an http(s) URL; give the platform's base URL, e.g. https://zwfw.example.gov.cn/kiosk",
-                    self.platform.url
-                )))
-            }
+        // The same check as `platform.url` in the kiosk config: control characters are refused,
+        // not silently dropped by the URL parser.
+        if let Err(m) = crate::config::check_url(&self.platform.url) {
+            return Err(bad(format!(
+                "platform.url {:?}: {m}; give the platform's base URL, e.g. https://zwfw.example.gov.cn/kiosk",
+                self.platform.url
+            )));
         }
         let t = &self.platform.enroll_token;
         if t.is_empty() {
@@ -125,6 +124,9 @@ impl Provision {
         if let Some(w) = &self.wifi {
             if w.ssid.is_empty() || w.ssid.len() > 32 {
                 return Err(bad("wifi.ssid must be 1-32 bytes"));
+            }
+            if let Err(m) = crate::config::check_plain(&w.ssid) {
+                return Err(bad(format!("wifi.ssid {m}")));
             }
             if w.psk.len() < 8
                 || w.psk.len() > 63

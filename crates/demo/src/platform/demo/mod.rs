@@ -132,7 +132,8 @@ impl DemoState {
         self.faults.read().map(|g| g.clone()).unwrap_or_default()
     }
 
-    /// Rows in a table of the store (`requests`, `evaluations`, `payments`).
+    /// Rows in a table of the store (`requests`, `evaluations`, `payments`), or `paid` for the
+    /// payments that were paid.
     pub fn count(&self, table: &str) -> i64 {
         self.db
             .lock()
@@ -234,7 +235,8 @@ pub fn router(state: Shared) -> Router {
         .route("/demo/face/{check_id}", get(demo_face))
         .route("/demo/elicense", post(demo_elicense))
         .route("/demo/elicense/{id_number}", get(demo_elicense_page))
-        .route("/r/{request_id}", get(result_page))
+        .route("/r/{request_id}", get(no_page))
+        .route("/r/{request_id}/{view}", get(result_page))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -928,7 +930,14 @@ async fn service_request(
         let request_id = format!("rq_{n:06}");
         let today = Utc::now();
         let reference = format!("YZ{}{n:06}", today.format("%Y%m%d"));
-        let handoff = format!("{base}/r/{request_id}");
+        // The result page is reached only through this link: an unguessable view token next
+        // to the (sequential) request id, checked by `result_page`.
+        let view = new_token()?.replacen("st_", "v_", 1);
+        c.execute(
+            "INSERT INTO result_views (request_id, view) VALUES (?1, ?2)",
+            params![request_id, view],
+        )?;
+        let handoff = format!("{base}/r/{request_id}/{view}");
         let who = person.as_ref().map(|p| (p, masked_id.as_str()));
         let category = st.catalog.category(&s.category);
         let (status, result) = match s.output {
@@ -1651,8 +1660,42 @@ async fn demo_face(
     ))
 }
 
-async fn result_page(State(st): State<Shared>, Path(id): Path<String>) -> Res<Html<String>> {
+/// `/r/{request_id}` without its view token: no such page (as for an unknown id).
+async fn no_page() -> DemoError {
+    not_found_page()
+}
+
+fn not_found_page() -> DemoError {
+    DemoError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "没有这个页面。",
+        "No such page.",
+        false,
+    )
+}
+
+async fn result_page(
+    State(st): State<Shared>,
+    Path((id, view)): Path<(String, String)>,
+) -> Res<Html<String>> {
     let c = st.db.lock().map_err(|_| DemoError::internal("lock"))?;
+    // Without the request's own view token the page does not exist (the same answer as an
+    // unknown id, so ids cannot be probed either).
+    let known: Option<String> = c
+        .query_row(
+            "SELECT view FROM result_views WHERE request_id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let same = known.is_some_and(|k| {
+        use subtle::ConstantTimeEq;
+        k.len() == view.len() && bool::from(k.as_bytes().ct_eq(view.as_bytes()))
+    });
+    if !same {
+        return Err(not_found_page());
+    }
     let r = load_request(&c, &id)?;
     let mut body = format!(
         "<p>业务编号 Reference: <b>{}</b></p><table>",

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS licence_refs (
     reference TEXT PRIMARY KEY, id_number TEXT NOT NULL, licence_type TEXT NOT NULL,
     expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS result_views (request_id TEXT PRIMARY KEY, view TEXT NOT NULL);
 ";
 
 /// Opens (creating) the store.
@@ -89,6 +90,7 @@ pub fn count(conn: &Connection, table: &str) -> rusqlite::Result<i64> {
         "requests" => "SELECT COUNT(*) FROM requests",
         "evaluations" => "SELECT COUNT(*) FROM evaluations",
         "payments" => "SELECT COUNT(*) FROM payments",
+        "paid" => "SELECT COUNT(*) FROM payments WHERE status = 'paid'",
         _ => "SELECT 0",
     };
     conn.query_row(sql, [], |r| r.get(0))
