@@ -222,6 +222,11 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
             a.disk_free_percent
         ));
     }
+    for (flag, v) in [("--kiosk-id", &a.kiosk_id), ("--site", &a.site)] {
+        if let Err(m) = crate::config::check_plain(v) {
+            return usage(format!("{flag}: {m}"));
+        }
+    }
     for d in &a.device_offline {
         if !status::DEVICES.contains(&d.as_str()) {
             return usage(format!(

@@ -141,6 +141,9 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// Checks a status-server base URL: http or https, a host, no query or fragment, and a path
 /// that ends in `/` (added when missing).
 pub fn parse_url(text: &str) -> Result<Url, String> {
+    // The URL parser drops tabs and newlines silently: refuse them, so the URL polled is the
+    // one written.
+    crate::config::check_plain(text.trim())?;
     let mut url = Url::parse(text.trim()).map_err(|e| format!("{e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("scheme {:?} is not http or https", url.scheme()));
@@ -314,6 +317,14 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_with_a_control_character_is_refused_not_cleaned() {
+        // The URL parser would drop the newline and poll another URL than the one written.
+        assert!(parse_url("http://10.1.2.3:9464/\nx").is_err());
+        assert!(parse_url("http://10.1.\t2.3:9464").is_err());
+        assert!(parse_url("http://10.1.2.3:9464").is_ok());
+    }
 
     #[test]
     fn parses_and_names_lines_of_problems() {
