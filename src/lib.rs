@@ -3,19 +3,18 @@
 //! This crate is the `zizhu` command line ([`cli`]) and a facade over the workspace's crates, so
 //! integration tests, benches and the CLI reach every part by one path (docs/architecture.md):
 //! - `zizhu-core`: [`catalog`], [`config`], [`flow`], [`journal`], [`platform`], [`elicense`],
-//!   [`maintenance`], [`supervisor`];
+//!   [`maintenance`], [`supervisor`], [`term`];
 //! - `zizhu-status`: [`status`];
 //! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
-//! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step);
-//! - [`term`]: the one place that makes device and platform text safe for a terminal.
+//! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
 //!
 //! Feature `ui` (default) brings Slint; without it the library has no UI and no Slint dependency.
 #[cfg(feature = "ui")]
 pub mod cli;
 pub mod error;
 
-pub use zizhu_core::{catalog, config, flow, journal, maintenance, supervisor};
+pub use zizhu_core::{catalog, config, flow, journal, maintenance, supervisor, term};
 pub use zizhu_demo::{elicense, platform};
 #[cfg(feature = "ui")]
 pub use zizhu_kiosk::kiosk;
@@ -24,8 +23,6 @@ pub use zizhu_status as status;
 #[cfg(feature = "tools")]
 pub use zizhu_tools::fleet;
 pub use zizhu_tools::image;
-
-pub mod term;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;

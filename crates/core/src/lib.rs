@@ -18,3 +18,4 @@ pub mod journal;
 pub mod maintenance;
 pub mod platform;
 pub mod supervisor;
+pub mod term;
