@@ -704,7 +704,10 @@ mod tests {
         for bad in ["45", "-90", "360", "\"90\"", "90.0"] {
             let e = Config::parse(&format!("[display]\nrotation = {bad}\n")).unwrap_err();
             let s = e.to_string();
-            assert!(s.contains("display.rotation") && s.contains("0, 90, 180 or 270"), "{bad}: {s}");
+            assert!(
+                s.contains("display.rotation") && s.contains("0, 90, 180 or 270"),
+                "{bad}: {s}"
+            );
         }
         let e = Config::parse("[display]\nturn = 90\n").unwrap_err();
         assert!(e.to_string().contains("turn"), "{e}");

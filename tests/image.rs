@@ -558,15 +558,24 @@ fn image_build_refuses_a_package_of_the_wrong_architecture() {
     let o = run(&["pi4", "--deb", s(&amd64)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(util::code(&o), 2, "{err}");
-    assert!(err.contains("for amd64") && err.contains("needs arm64"), "{err}");
+    assert!(
+        err.contains("for amd64") && err.contains("needs arm64"),
+        "{err}"
+    );
     let arm64 = empty_deb(d.path(), "arm64");
     let o = run(&["x86-test", "--deb", s(&arm64)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(util::code(&o), 2, "{err}");
-    assert!(err.contains("for arm64") && err.contains("needs amd64"), "{err}");
+    assert!(
+        err.contains("for arm64") && err.contains("needs amd64"),
+        "{err}"
+    );
     // No package at all names what builds one.
     let o = run(&["pi4"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(util::code(&o), 2, "{err}");
-    assert!(err.contains("--deb") && err.contains("scripts/cross-arm64"), "{err}");
+    assert!(
+        err.contains("--deb") && err.contains("scripts/cross-arm64"),
+        "{err}"
+    );
 }
