@@ -175,6 +175,20 @@ fn config_check_names_the_bad_key() {
         "{}",
         util::stderr(&o)
     );
+    // A panel rotation that is not a quarter turn is named with its key.
+    for bad in ["45", "\"portrait\""] {
+        std::fs::write(&f, format!("[display]\nrotation = {bad}\n")).unwrap();
+        let o = util::run(&["config", "check", f.to_str().unwrap()]);
+        assert_eq!(util::code(&o), 2, "{bad}");
+        assert!(
+            util::stderr(&o).contains("display.rotation"),
+            "{}",
+            util::stderr(&o)
+        );
+    }
+    std::fs::write(&f, "[display]\nrotation = 270\n").unwrap();
+    let o = util::run(&["config", "check", f.to_str().unwrap()]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
     std::fs::write(&f, "[status]\nlisten = \"0.0.0.0\"\n").unwrap();
     let o = util::run(&["config", "check", f.to_str().unwrap()]);
     assert_eq!(util::code(&o), 2);

@@ -1,7 +1,7 @@
 //! Technician tooling end to end through the real binary: provisioning and inspecting an image,
 //! the first-boot step, block maps, and flashing to regular files standing in for SD cards (a good
 //! flash with and without a block map, a corrupt image, a truncated `.xz`, a card too small, a
-//! missing or mounted device).
+//! missing or mounted device), and `images/build` refusing a package of the wrong architecture.
 use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -524,4 +524,59 @@ fn shipped_configs_pass_config_check_before_and_after_provisioning() {
             util::stderr(&o)
         );
     }
+}
+
+/// A Debian package of ARCH with nothing in it, made by dpkg-deb.
+fn empty_deb(dir: &Path, arch: &str) -> PathBuf {
+    let tree = dir.join(format!("deb-{arch}"));
+    fs::create_dir_all(tree.join("DEBIAN")).unwrap();
+    fs::write(
+        tree.join("DEBIAN/control"),
+        format!("Package: zizhu\nVersion: 0.1.0\nArchitecture: {arch}\nMaintainer: t <t@example.invalid>\nDescription: test\n"),
+    )
+    .unwrap();
+    let deb = dir.join(format!("zizhu_{arch}.deb"));
+    let o = std::process::Command::new("dpkg-deb")
+        .args(["--root-owner-group", "-b", s(&tree), s(&deb)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    deb
+}
+
+#[test]
+fn image_build_refuses_a_package_of_the_wrong_architecture() {
+    let d = tempfile::tempdir().unwrap();
+    let build = Path::new(env!("CARGO_MANIFEST_DIR")).join("images/build");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&build)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let amd64 = empty_deb(d.path(), "amd64");
+    let o = run(&["pi4", "--deb", s(&amd64)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(util::code(&o), 2, "{err}");
+    assert!(
+        err.contains("for amd64") && err.contains("needs arm64"),
+        "{err}"
+    );
+    let arm64 = empty_deb(d.path(), "arm64");
+    let o = run(&["x86-test", "--deb", s(&arm64)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(util::code(&o), 2, "{err}");
+    assert!(
+        err.contains("for arm64") && err.contains("needs amd64"),
+        "{err}"
+    );
+    // No package at all names what builds one.
+    let o = run(&["pi4"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(util::code(&o), 2, "{err}");
+    assert!(
+        err.contains("--deb") && err.contains("scripts/cross-arm64"),
+        "{err}"
+    );
 }

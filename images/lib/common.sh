@@ -50,3 +50,41 @@ zz_now() { date +%s.%N; }
 
 # Seconds elapsed since T0 (a zz_now value), one decimal.
 zz_since() { awk -v a="$1" -v b="$(zz_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# QEMU's name for a Debian architecture (qemu-user's binfmt entry is qemu-NAME).
+zz_qemu_arch() {
+  case "$1" in
+    arm64) echo aarch64 ;;
+    amd64) echo x86_64 ;;
+    armhf) echo arm ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# zz_screen_match DUMP REF ROTATION OUT REGION...: compares a QEMU screendump with the kiosk's
+# own screenshot (ImageMagick). The dump is turned back by ROTATION degrees (the panel's
+# [display] rotation) into OUT.png, then each REGION (WxH+X+Y, in the upright 1080x1920 picture;
+# regions that show no clock or site name) must differ in at most ZZ_SCREEN_MAX_PERCENT (default
+# 2) percent of its pixels, a pixel differing when a channel is off by more than 10 %. A black,
+# garbled or other screen fails. Writes OUT.diff.png (differences in red) for a person; prints
+# the worst region's percentage; exit 1 on a mismatch.
+zz_screen_match() {
+  local dump=$1 ref=$2 rot=$3 out=$4 region ae w h pct worst=0 rc=0
+  shift 4
+  convert "$dump" -rotate "-$rot" +repage "$out.png" 2>/dev/null || { echo "unreadable"; return 1; }
+  if [ "$(identify -format '%wx%h' "$out.png")" != "$(identify -format '%wx%h' "$ref")" ]; then
+    echo "size $(identify -format '%wx%h' "$out.png") (expected $(identify -format '%wx%h' "$ref"))"
+    return 1
+  fi
+  compare -fuzz 10% "$out.png" "$ref" "$out.diff.png" 2>/dev/null || true
+  for region in "$@"; do
+    ae=$(compare -metric AE -fuzz 10% "$out.png[$region]" "$ref[$region]" null: 2>&1 >/dev/null || true)
+    w=${region%%x*}; h=${region#*x}; h=${h%%+*}
+    pct=$(awk -v a="$ae" -v n=$((w * h)) 'BEGIN { if (a !~ /^[0-9.e+]+$/) { print "error"; exit } printf "%.2f", 100 * a / n }')
+    [ "$pct" = error ] && { echo "compare failed: $ae"; return 1; }
+    worst=$(awk -v a="$pct" -v b="$worst" 'BEGIN { print (a > b) ? a : b }')
+    awk -v p="$pct" -v m="${ZZ_SCREEN_MAX_PERCENT:-2}" 'BEGIN { exit !(p <= m) }' || rc=1
+  done
+  echo "$worst%"
+  return $rc
+}

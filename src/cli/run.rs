@@ -101,6 +101,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // A kiosk build draws with DRM/KMS: the backend is set up here, before the runtime's threads
+    // start, with `[display] rotation` applied to the picture and to touch input.
+    #[cfg(feature = "linuxkms")]
+    if !args.headless {
+        let kms = std::env::var("SLINT_BACKEND")
+            .map_or(!cfg!(feature = "winit"), |b| b.starts_with("linuxkms"));
+        if kms {
+            zizhu_ui::kms::install(config.display_rotation).context("opening the kiosk display")?;
+        } else if config.display_rotation != 0 {
+            tracing::warn!(
+                rotation = config.display_rotation,
+                "[display] rotation applies to the DRM/KMS display only; this window is not turned"
+            );
+        }
+    }
     let overrides = Overrides {
         status_listen: args.status_listen.clone(),
         status_token_file: args.status_token_file.clone(),

@@ -70,6 +70,18 @@ pub struct RawConfig {
     /// `[supervisor]`: power-cycling devices that stopped answering.
     #[serde(default)]
     pub supervisor: RawSupervisor,
+    /// `[display]`: how the panel is mounted.
+    #[serde(default)]
+    pub display: RawDisplay,
+}
+
+/// `[display]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisplay {
+    /// Degrees clockwise the UI is turned on the panel (0, 90, 180 or 270): a landscape panel
+    /// mounted in portrait needs 90 or 270. Kept as written so that a bad value is named.
+    pub rotation: Option<toml::Value>,
 }
 
 /// `[kiosk]`
@@ -293,6 +305,9 @@ pub struct Config {
     pub provision_error_file: Option<PathBuf>,
     /// `[maintenance] build_info_file` as given (see [`Config::build_info_path`]).
     pub build_info_file: Option<PathBuf>,
+    /// `[display] rotation`: 0, 90, 180 or 270 degrees clockwise (the DRM/KMS backend turns
+    /// the picture and the touch input; a desktop window ignores it).
+    pub display_rotation: u16,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -713,6 +728,16 @@ impl Config {
                 return invalid("maintenance.pin_hash", e.to_string());
             }
         }
+        let display_rotation = match &raw.display.rotation {
+            None => 0,
+            Some(toml::Value::Integer(r @ (0 | 90 | 180 | 270))) => *r as u16,
+            Some(other) => {
+                return invalid(
+                    "display.rotation",
+                    format!("{other} is not a rotation; use 0, 90, 180 or 270 (degrees clockwise)"),
+                )
+            }
+        };
         Ok(Config {
             kiosk_id,
             site: raw
@@ -741,6 +766,7 @@ impl Config {
             maintenance_pin_hash: raw.maintenance.pin_hash.map(|h| h.trim().to_string()),
             provision_error_file: raw.maintenance.provision_error_file,
             build_info_file: raw.maintenance.build_info_file,
+            display_rotation,
             simulation,
         })
     }
@@ -764,6 +790,25 @@ mod tests {
         let e = Config::parse("[kiosk]\nid = \"MZ-1\"\nidle = 3\n").unwrap_err();
         let s = e.to_string();
         assert!(s.contains("line 3") && s.contains("idle"), "{s}");
+    }
+
+    #[test]
+    fn display_rotation_is_one_of_four_angles() {
+        assert_eq!(Config::parse("").unwrap().display_rotation, 0);
+        for r in [0u16, 90, 180, 270] {
+            let c = Config::parse(&format!("[display]\nrotation = {r}\n")).unwrap();
+            assert_eq!(c.display_rotation, r);
+        }
+        for bad in ["45", "-90", "360", "\"90\"", "90.0"] {
+            let e = Config::parse(&format!("[display]\nrotation = {bad}\n")).unwrap_err();
+            let s = e.to_string();
+            assert!(
+                s.contains("display.rotation") && s.contains("0, 90, 180 or 270"),
+                "{bad}: {s}"
+            );
+        }
+        let e = Config::parse("[display]\nturn = 90\n").unwrap_err();
+        assert!(e.to_string().contains("turn"), "{e}");
     }
 
     #[test]
