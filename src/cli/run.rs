@@ -108,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let kms = std::env::var("SLINT_BACKEND")
             .map_or(!cfg!(feature = "winit"), |b| b.starts_with("linuxkms"));
         if kms {
+            use anyhow::Context as _;
             zizhu_ui::kms::install(config.display_rotation).context("opening the kiosk display")?;
         } else if config.display_rotation != 0 {
             tracing::warn!(
