@@ -298,7 +298,7 @@ fn submit_while_the_platform_is_down_is_queued() {
     press(r.w(), "填好了，下一步");
     press(r.w(), "同意并继续");
     press(r.w(), "确认提交");
-    r.wait_for("网络暂时中断，您的申请已保存，恢复后自动提交");
+    r.wait_for("办事系统暂未确认，您的申请已保存，本机将自动提交");
     let local = r
         .w()
         .global::<FlowAdapter>()

@@ -264,7 +264,7 @@ fn steps(
     if flow.queued() {
         t.screen.push(format!(
             "{} {}",
-            lang.pick("网络暂时中断，申请已保存，恢复后自动提交。本机受理号：", "The network is down; your application is saved and will be sent automatically. Kiosk reference:"),
+            lang.pick("办事系统暂未确认，申请已保存，本机将自动提交。本机受理号：", "The service system has not confirmed it yet; your application is saved and this kiosk will send it automatically. Kiosk reference:"),
             flow.local_reference()
         ));
     }

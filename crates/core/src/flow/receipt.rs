@@ -25,8 +25,8 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
         r = r
             .field(lang.pick("本机受理号", "Kiosk reference"), flow.local_reference())
             .text(lang.pick(
-                "网络暂时中断，您的申请已安全保存在本机，网络恢复后自动提交，无需重复办理。",
-                "The network is down. Your application is saved on this kiosk and will be sent automatically when it is back; you need not apply again.",
+                "办事系统暂未确认，您的申请已安全保存在本机，将自动提交，无需重复办理。",
+                "The service system has not confirmed it yet. Your application is saved on this kiosk and will be sent automatically; you need not apply again.",
             ));
     }
     if let Some(reply) = flow.reply() {
