@@ -32,6 +32,10 @@ use crate::flow::{Flow, FlowError, Identity, Outbox, Step};
 use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
+mod keyboard;
+
+use keyboard::{Entry, Press};
+
 use crate::ui::{
     AppState, FlowAdapter, FlowChoice, FlowKeyRow, FlowLicence, FlowRow, FlowSlot, FlowSlotRow,
     FlowStep, FlowTableRow, KioskWindow, Screen,
@@ -90,13 +94,8 @@ const POLL_TICKS: u32 = 10;
 const POLL_LIMIT_TICKS: u32 = 3000;
 /// How long the goodbye screen stays before the attract screen.
 const GOODBYE: Duration = Duration::from_secs(6);
-/// Longest typed value of a field.
-const MAX_INPUT: usize = 40;
 /// Working days offered for appointments.
 const SLOT_DAYS: usize = 5;
-/// Candidates shown for the pinyin typed (one row of big keys; fewer, larger in elderly mode).
-const CANDIDATES: usize = 8;
-const CANDIDATES_ELDERLY: usize = 6;
 /// Appointment times per row (elderly mode: fewer, larger).
 const SLOT_COLUMNS: usize = 3;
 
@@ -190,14 +189,9 @@ struct State {
     typed: String,
     field: usize,
     inputs: Vec<String>,
-    letters: bool,
     paid: bool,
-    /// Chinese entry is on for the current text field; the pinyin typed so far.
-    chinese: bool,
-    pinyin: String,
-    /// The field whose Chinese mode was last set (a new text field starts in Chinese when its
-    /// example is Chinese).
-    ime_field: Option<usize>,
+    /// The keyboard's page, pinyin entry and the pinyin typed so far.
+    entry: Entry,
     print_state: &'static str,
     /// Why the receipt waits: "paper", "cover" or "offline".
     print_wait: &'static str,
@@ -215,7 +209,7 @@ impl State {
             f.end();
         }
         self.typed.zeroize();
-        self.pinyin.zeroize();
+        self.entry.wipe();
         for v in self.inputs.iter_mut() {
             v.zeroize();
         }
@@ -380,14 +374,8 @@ impl FlowUi {
                     }
                     Step::Form => {
                         for (i, f) in service.fields.iter().enumerate() {
-                            let raw: String = match f.kind {
-                                FieldKind::MonthRange | FieldKind::Date => {
-                                    f.example.chars().filter(|c| c.is_ascii_digit()).collect()
-                                }
-                                _ => f.example.clone(),
-                            };
                             if let Some(v) = s.inputs.get_mut(i) {
-                                *v = raw;
+                                *v = keyboard::example_input(f);
                             }
                             if let Err(e) = flow.set_field(&f.key, &f.example) {
                                 return Err(e.message(service, lang));
@@ -427,12 +415,7 @@ impl FlowUi {
                 // Show the first field with its example typed.
                 if let Some(f) = service.fields.first() {
                     if let Some(v) = s.inputs.first_mut() {
-                        *v = match f.kind {
-                            FieldKind::MonthRange | FieldKind::Date => {
-                                f.example.chars().filter(|c| c.is_ascii_digit()).collect()
-                            }
-                            _ => f.example.clone(),
-                        };
+                        *v = keyboard::example_input(f);
                     }
                 }
             }
@@ -508,7 +491,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     a.on_backspace(on(|i| {
         let had_pinyin = {
             let mut s = i.state.borrow_mut();
-            s.pinyin.pop().is_some()
+            s.entry.pinyin.pop().is_some()
         };
         if had_pinyin {
             i.apply();
@@ -519,7 +502,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
         }
     }));
     a.on_clear(on(|i| {
-        i.state.borrow_mut().pinyin.clear();
+        i.state.borrow_mut().entry.pinyin.clear();
         i.edit(|v| v.clear())
     }));
     let i = inner.clone();
@@ -530,7 +513,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     a.on_prev_field(on(|i| {
         i.change(|s| {
             s.field = s.field.saturating_sub(1);
-            s.pinyin.clear();
+            s.entry.pinyin.clear();
             s.error.clear();
         })
     }));
@@ -610,13 +593,13 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_pick_candidate(move |c| {
         let c = c.to_string();
-        i.change(|s| s.pinyin.clear());
+        i.change(|s| s.entry.pinyin.clear());
         i.edit(move |v| v.push_str(&c));
     });
     a.on_toggle_chinese(on(|i| {
         i.change(|s| {
-            s.chinese = !s.chinese;
-            s.pinyin.clear();
+            s.entry.chinese = !s.entry.chinese;
+            s.entry.pinyin.clear();
         })
     }));
 }
@@ -639,7 +622,7 @@ impl Inner {
             s.lang = lang;
             s.elderly = st.get_elderly();
             s.inputs = vec![String::new(); service.fields.len()];
-            s.letters = true;
+            s.entry = Entry::new();
             s.flow = Some(Flow::new(service, lang));
         }
         tracing::info!(service = %id, "visit started");
@@ -987,30 +970,23 @@ impl Inner {
     }
 
     fn key(&self, k: &str) {
-        if k == "ABC" || k == "123" {
-            self.change(|s| s.letters = k == "ABC");
-            return;
-        }
-        if k == "中" || k == "英" {
-            self.change(|s| {
-                s.chinese = k == "中";
-                s.pinyin.clear();
-            });
-            return;
-        }
+        let k = match Press::of(k) {
+            Press::Letters(letters) => return self.change(|s| s.entry.letters = letters),
+            Press::Chinese(on) => {
+                return self.change(|s| {
+                    s.entry.chinese = on;
+                    s.entry.pinyin.clear();
+                })
+            }
+            Press::Char(k) => k,
+        };
         let pinyin = {
             let s = self.state.borrow();
-            s.chinese
-                && current_field(&s).is_some_and(|f| f.kind == FieldKind::Text)
-                && k.len() == 1
-                && k.chars().all(|c| c.is_ascii_alphabetic())
+            s.entry.takes_pinyin(current_field(&s), &k)
         };
         if pinyin {
             self.change(|s| {
-                let next = format!("{}{}", s.pinyin, k.to_ascii_lowercase());
-                if next.len() <= 6 && crate::ime::is_prefix(&next) {
-                    s.pinyin = next;
-                }
+                s.entry.push_pinyin(&k);
                 s.error.clear();
             });
             return;
@@ -1021,14 +997,13 @@ impl Inner {
         };
         if typing {
             self.change(|s| {
-                if s.typed.len() < 18 {
-                    s.typed.push_str(k);
+                if s.typed.len() < keyboard::MAX_TYPED_ID {
+                    s.typed.push_str(&k);
                 }
                 s.error.clear();
             });
             return;
         }
-        let k = k.to_string();
         self.edit(move |v| v.push_str(&k));
     }
 
@@ -1048,28 +1023,7 @@ impl Inner {
             let i = s.field;
             if let Some(v) = s.inputs.get_mut(i) {
                 f(v);
-                let limit = input_limit(field);
-                while v.chars().count() > limit {
-                    v.pop();
-                }
-                if field.kind == FieldKind::Amount {
-                    // At most one point and two decimals.
-                    let mut seen = false;
-                    let mut out = String::new();
-                    for c in v.chars() {
-                        if c == '.' {
-                            if seen {
-                                continue;
-                            }
-                            seen = true;
-                        }
-                        if seen && out.split('.').nth(1).is_some_and(|d| d.len() >= 2) {
-                            continue;
-                        }
-                        out.push(c);
-                    }
-                    *v = out;
-                }
+                keyboard::tidy(field, v);
             }
         });
     }
@@ -1079,7 +1033,7 @@ impl Inner {
             let Some(field) = current_field(s) else {
                 return;
             };
-            let value = display_value(field, s.inputs.get(s.field).map_or("", |v| v));
+            let value = keyboard::display_value(field, s.inputs.get(s.field).map_or("", |v| v));
             let (key, last) = (field.key.clone(), s.field + 1 >= s.inputs.len());
             let Some(flow) = s.flow.as_mut() else {
                 return;
@@ -1090,7 +1044,7 @@ impl Inner {
                     return;
                 }
             }
-            s.pinyin.clear();
+            s.entry.pinyin.clear();
             if !last {
                 s.field += 1;
                 s.error.clear();
@@ -1170,108 +1124,21 @@ fn current_field(s: &State) -> Option<&'static Field> {
     service.fields.get(s.field)
 }
 
-/// How many raw characters a field takes.
-fn input_limit(f: &Field) -> usize {
-    match f.kind {
-        FieldKind::MonthRange => 12,
-        FieldKind::Date => 8,
-        FieldKind::Phone => 11,
-        FieldKind::Amount => 12,
-        FieldKind::Select => MAX_INPUT,
-        FieldKind::Digits | FieldKind::Text => f
-            .max
-            .map(|m| m.max(1.0) as usize)
-            .unwrap_or(MAX_INPUT)
-            .min(MAX_INPUT),
-    }
-}
-
-/// The value as shown and sent: month ranges and dates are typed as digits and formatted here
-/// (`202501202512` → `2025-01..2025-12`).
-fn display_value(f: &Field, raw: &str) -> String {
-    let pieces = |cuts: &[(usize, &str)]| {
-        let chars: Vec<char> = raw.chars().collect();
-        let mut out = String::new();
-        for (i, c) in chars.iter().enumerate() {
-            if let Some((_, sep)) = cuts.iter().find(|(at, _)| *at == i) {
-                out.push_str(sep);
-            }
-            out.push(*c);
-        }
-        out
-    };
-    match f.kind {
-        FieldKind::MonthRange => pieces(&[(4, "-"), (6, ".."), (10, "-")]),
-        FieldKind::Date => pieces(&[(4, "-"), (6, "-")]),
-        _ => raw.to_string(),
-    }
-}
-
-/// Masks a partly typed ID number the way `privacy::mask` masks a whole one: characters 7 to
-/// 14 (the birth date) show as `*`.
-fn mask_typed(typed: &str) -> String {
-    typed
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if (6..14).contains(&i) { '*' } else { c })
-        .collect()
-}
-
 fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(v))
 }
 
-fn key_rows(rows: &[&[&str]]) -> ModelRc<FlowKeyRow> {
-    model(
-        rows.iter()
+/// Shows a keyboard's keys.
+fn set_keys(a: &FlowAdapter<'_>, keys: keyboard::Keys) {
+    a.set_key_columns(keys.columns);
+    a.set_key_rows(model(
+        keys.rows
+            .iter()
             .map(|r| FlowKeyRow {
                 keys: model(r.iter().map(|k| SharedString::from(*k)).collect()),
             })
             .collect(),
-    )
-}
-
-fn digit_rows(extra: &[&'static str]) -> Vec<Vec<&'static str>> {
-    let mut last: Vec<&'static str> = extra.to_vec();
-    last.push("0");
-    vec![
-        vec!["1", "2", "3"],
-        vec!["4", "5", "6"],
-        vec!["7", "8", "9"],
-        last,
-    ]
-}
-
-/// The keyboard of a text field: everything in 8 columns, or in elderly mode letters and digits
-/// on two pages of 6 columns (the ABC / 123 key switches); the 中 / 英 key turns pinyin entry
-/// on and off.
-fn text_rows(elderly: bool, letters: bool, chinese: bool) -> (Vec<Vec<&'static str>>, i32) {
-    const LETTERS: [&str; 28] = [
-        "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R",
-        "S", "T", "U", "V", "W", "X", "Y", "Z", "-", "粤",
-    ];
-    // The last key switches between pinyin (中) and plain letters (英).
-    let switch = if chinese { "英" } else { "中" };
-    const DIGITS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
-    if elderly {
-        let mut keys: Vec<&'static str> = if letters {
-            LETTERS.to_vec()
-        } else {
-            DIGITS.to_vec()
-        };
-        keys.push(if letters { "123" } else { "ABC" });
-        keys.push(switch);
-        (keys.chunks(6).map(|c| c.to_vec()).collect(), 6)
-    } else {
-        let mut keys: Vec<&'static str> = DIGITS.iter().chain(LETTERS.iter()).copied().collect();
-        keys.push(switch);
-        (keys.chunks(8).map(|c| c.to_vec()).collect(), 8)
-    }
-}
-
-fn to_rows(rows: Vec<Vec<&'static str>>) -> ModelRc<FlowKeyRow> {
-    let refs: Vec<&[&str]> = rows.iter().map(|r| r.as_slice()).collect();
-    key_rows(&refs)
+    ));
 }
 
 /// A QR code as a picture: black modules on white with a quiet zone, 8 pixels a module.
@@ -1452,10 +1319,9 @@ fn apply(w: &KioskWindow, s: &mut State) {
         Step::Identify => {
             a.set_proxy(service.proxy);
             a.set_typing(s.typing);
-            a.set_typed_display(mask_typed(&s.typed).into());
+            a.set_typed_display(keyboard::mask_typed(&s.typed).into());
             a.set_typed_count(s.typed.chars().count() as i32);
-            a.set_key_columns(3);
-            a.set_key_rows(to_rows(digit_rows(&["X"])));
+            set_keys(&a, keyboard::id_keys());
         }
         Step::FaceCheck => {
             let url = flow.face_check_url().unwrap_or_default().to_string();
@@ -1470,7 +1336,7 @@ fn apply(w: &KioskWindow, s: &mut State) {
                 a.set_field_label(f.label(lang).into());
                 a.set_field_example(f.example.as_str().into());
                 a.set_field_required(f.required);
-                a.set_field_value(display_value(f, raw).into());
+                a.set_field_value(keyboard::display_value(f, raw).into());
                 a.set_field_hint(field_hint(f, lang).into());
                 if f.kind == FieldKind::Select {
                     a.set_keyboard("select".into());
@@ -1486,34 +1352,20 @@ fn apply(w: &KioskWindow, s: &mut State) {
                     ));
                 } else {
                     a.set_keyboard("keys".into());
-                    if f.kind == FieldKind::Text && s.ime_field != Some(s.field) {
-                        s.ime_field = Some(s.field);
-                        s.chinese = !f.example.is_ascii();
-                        s.pinyin.clear();
-                    }
-                    let chinese = f.kind == FieldKind::Text && s.chinese;
+                    s.entry.show_field(s.field, f);
+                    let chinese = f.kind == FieldKind::Text && s.entry.chinese;
                     a.set_chinese(chinese);
-                    a.set_pinyin(s.pinyin.as_str().into());
+                    a.set_pinyin(s.entry.pinyin.as_str().into());
                     a.set_candidates(model(if chinese {
-                        let n = if s.elderly {
-                            CANDIDATES_ELDERLY
-                        } else {
-                            CANDIDATES
-                        };
-                        crate::ime::candidates(&s.pinyin, n)
+                        s.entry
+                            .candidates(s.elderly)
                             .into_iter()
                             .map(|c| SharedString::from(c.to_string()))
                             .collect()
                     } else {
                         Vec::new()
                     }));
-                    let (rows, cols) = match f.kind {
-                        FieldKind::Text => text_rows(s.elderly, s.letters, s.chinese),
-                        FieldKind::Amount => (digit_rows(&["."]), 3),
-                        _ => (digit_rows(&[]), 3),
-                    };
-                    a.set_key_columns(cols);
-                    a.set_key_rows(to_rows(rows));
+                    set_keys(&a, keyboard::field_keys(f, s.elderly, &s.entry));
                 }
             }
         }
@@ -1717,36 +1569,6 @@ fn field_hint(f: &Field, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn field(kind: FieldKind) -> Field {
-        Field {
-            key: "k".into(),
-            kind,
-            zh: "字段".into(),
-            en: "Field".into(),
-            example: String::new(),
-            required: true,
-            min: None,
-            max: None,
-            options: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn typed_digits_are_formatted_for_their_kind() {
-        let m = field(FieldKind::MonthRange);
-        assert_eq!(display_value(&m, "2025"), "2025");
-        assert_eq!(display_value(&m, "20250"), "2025-0");
-        assert_eq!(display_value(&m, "202501202512"), "2025-01..2025-12");
-        let d = field(FieldKind::Date);
-        assert_eq!(display_value(&d, "20250101"), "2025-01-01");
-    }
-
-    #[test]
-    fn typed_id_numbers_are_masked() {
-        assert_eq!(mask_typed("4401051990"), "440105****");
-        assert_eq!(mask_typed("44010519900101002X"), "440105********002X");
-    }
 
     #[test]
     fn qr_codes_render() {
