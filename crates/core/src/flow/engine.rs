@@ -45,6 +45,46 @@ pub enum Step {
     Done,
 }
 
+/// How the engine paces the waits on the citizen's phone (the face check, the payment): when it
+/// first asks the platform, how often after that, and when it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// From the QR shown to the first poll.
+    pub first_poll: Duration,
+    /// From one poll to the next.
+    pub poll_every: Duration,
+    /// From the QR shown to giving up (once at least one poll was made).
+    pub give_up_after: Duration,
+}
+
+impl Timing {
+    /// The touchscreen's pace: a poll a second, for 5 minutes.
+    pub const KIOSK: Timing = Timing {
+        first_poll: Duration::from_secs(1),
+        poll_every: Duration::from_secs(1),
+        give_up_after: Duration::from_secs(300),
+    };
+}
+
+/// What a visit needs next from whoever drives it, and when ([`Flow::next_action`]). The engine
+/// keeps the visit's clock; drivers (the touchscreen, [`super::play`]) keep no timers of their
+/// own, they ask again at the time given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing until the citizen acts.
+    Idle,
+    /// Nothing is due before this moment; ask again then.
+    WaitUntil(Instant),
+    /// Ask the platform whether the face check is done ([`Flow::poll_face_check`]).
+    PollFaceCheck,
+    /// Ask the platform whether the payment is done ([`Flow::poll_payment`]).
+    PollPayment,
+    /// The appointment step shows no times yet: load this day's ([`Flow::load_slots`]).
+    LoadSlots(String),
+    /// The face check or the payment was waited on for longer than [`Timing`] allows.
+    GiveUp,
+}
+
 /// Why a step could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
@@ -171,6 +211,10 @@ pub struct Flow<'a> {
     key: String,
     outbox_id: Option<i64>,
     started: Instant,
+    timing: Timing,
+    /// When the current wait on the phone (face check, payment) began, and the last poll.
+    waiting_since: Option<Instant>,
+    last_poll: Option<Instant>,
 }
 
 impl std::fmt::Debug for Flow<'_> {
@@ -205,6 +249,9 @@ impl<'a> Flow<'a> {
             key: new_key(),
             outbox_id: None,
             started: Instant::now(),
+            timing: Timing::KIOSK,
+            waiting_since: None,
+            last_poll: None,
         };
         if service.auth == Auth::None {
             f.step = f.after_licences();
@@ -255,6 +302,56 @@ impl<'a> Flow<'a> {
     /// How long the visit has lasted.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+    /// Sets how the waits on the phone are paced (default [`Timing::KIOSK`]).
+    pub fn set_timing(&mut self, timing: Timing) {
+        self.timing = timing;
+    }
+
+    /// What is due at `now`: a poll of the face check or payment, the first appointment times,
+    /// giving up on the phone, or nothing before a given moment.
+    pub fn next_action(&self, now: Instant) -> Action {
+        match self.step {
+            Step::FaceCheck | Step::Payment => {
+                let since = self.waiting_since.unwrap_or(self.started);
+                let give_up = since + self.timing.give_up_after;
+                if now >= give_up && self.last_poll.is_some() {
+                    return Action::GiveUp;
+                }
+                let due = match self.last_poll {
+                    Some(t) => t + self.timing.poll_every,
+                    None => since + self.timing.first_poll,
+                };
+                if now < due {
+                    let at = if self.last_poll.is_some() {
+                        due.min(give_up)
+                    } else {
+                        due
+                    };
+                    return Action::WaitUntil(at);
+                }
+                if self.step == Step::FaceCheck {
+                    Action::PollFaceCheck
+                } else {
+                    Action::PollPayment
+                }
+            }
+            Step::Slot if self.slot_day.is_none() => {
+                let today = chrono::Local::now().date_naive();
+                match Flow::slot_days(today, 1).first() {
+                    Some(day) => Action::LoadSlots(day.format("%Y-%m-%d").to_string()),
+                    None => Action::Idle,
+                }
+            }
+            _ => Action::Idle,
+        }
+    }
+
+    /// The phone wait of `step` starts now.
+    fn wait_on_phone(&mut self, step: Step) {
+        self.step = step;
+        self.waiting_since = Some(Instant::now());
+        self.last_poll = None;
     }
 
     fn ensure_step(&self, step: Step) -> Result<(), FlowError> {
@@ -340,7 +437,7 @@ impl<'a> Flow<'a> {
             let (id, url) = backend.start_face_check(&self.service.id, &identity.id_number)?;
             self.face_check = Some((id, url));
             self.identity = Some(identity);
-            self.step = Step::FaceCheck;
+            self.wait_on_phone(Step::FaceCheck);
         } else {
             self.identity = Some(identity);
             self.step = self.after_identity(backend);
@@ -354,6 +451,7 @@ impl<'a> Flow<'a> {
         let Some((id, _)) = &self.face_check else {
             return Err(FlowError::WrongStep(self.step));
         };
+        self.last_poll = Some(Instant::now());
         match backend.face_check(id)? {
             PollStatus::Pending => {}
             PollStatus::Done => {
@@ -620,10 +718,12 @@ impl<'a> Flow<'a> {
                     o.mark_done(id)
                         .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
                 }
-                self.step = match reply.status {
-                    ReplyStatus::PaymentPending if reply.pay.is_some() => Step::Payment,
-                    _ => Step::Result,
-                };
+                match reply.status {
+                    ReplyStatus::PaymentPending if reply.pay.is_some() => {
+                        self.wait_on_phone(Step::Payment)
+                    }
+                    _ => self.step = Step::Result,
+                }
                 if self.step == Step::Result {
                     self.record(outbox, "completed");
                 }
@@ -672,6 +772,7 @@ impl<'a> Flow<'a> {
             Some(p) => p.order_id.clone(),
             None => return Err(FlowError::WrongStep(self.step)),
         };
+        self.last_poll = Some(Instant::now());
         match backend.payment(&order)? {
             PollStatus::Pending => {}
             PollStatus::Done => {
@@ -791,3 +892,91 @@ pub const REASONS: [(&str, &str, &str); 5] = [
     ("failed", "没有办成", "Could not finish"),
     ("device", "设备故障", "Device problem"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// A platform whose face checks never finish.
+    struct Pending;
+
+    impl Backend for Pending {
+        fn kiosk_id(&self) -> &str {
+            "T"
+        }
+        fn submit(&self, _: &Submission) -> Result<Reply, BackendError> {
+            Err(BackendError::Unreachable("not here".into()))
+        }
+        fn payment(&self, _: &str) -> Result<PollStatus, BackendError> {
+            Ok(PollStatus::Pending)
+        }
+        fn start_face_check(&self, _: &str, _: &str) -> Result<(String, String), BackendError> {
+            Ok(("fc".into(), "http://x/fc".into()))
+        }
+        fn face_check(&self, _: &str) -> Result<PollStatus, BackendError> {
+            Ok(PollStatus::Pending)
+        }
+        fn slots(&self, _: &str, _: &str) -> Result<Vec<Slot>, BackendError> {
+            Ok(Vec::new())
+        }
+        fn licences(
+            &self,
+            _: &str,
+            _: SubjectRef<'_>,
+            _: &[String],
+        ) -> Result<Vec<HeldLicence>, BackendError> {
+            Ok(Vec::new())
+        }
+        fn resolve_code(&self, _: &str) -> Result<CodeIdentity, BackendError> {
+            Err(BackendError::Unreachable("not here".into()))
+        }
+        fn consume_ticket(&self, _: &str) -> Result<CodeIdentity, BackendError> {
+            Err(BackendError::Unreachable("not here".into()))
+        }
+        fn evaluate(&self, _: &Evaluation) -> Result<(), BackendError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_engine_paces_the_wait_on_the_phone() {
+        let service = Catalog::builtin()
+            .services()
+            .iter()
+            .find(|s| s.auth == Auth::IdCardFace)
+            .expect("a face-check service");
+        let mut flow = Flow::new(service, Lang::Zh);
+        assert_eq!(flow.next_action(Instant::now()), Action::Idle);
+        let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+        let mut who = Identity::typed(&id).expect("valid");
+        who.source = Source::IdCard;
+        flow.identify(who, &Pending).expect("identify");
+        assert_eq!(flow.step(), Step::FaceCheck);
+        flow.set_timing(Timing {
+            first_poll: Duration::from_secs(1),
+            poll_every: Duration::from_secs(2),
+            give_up_after: Duration::from_secs(10),
+        });
+        let t0 = flow.waiting_since.expect("the wait started");
+        // Not before the first poll is due; then a poll; then every 2 s; then give up.
+        assert_eq!(
+            flow.next_action(t0),
+            Action::WaitUntil(t0 + Duration::from_secs(1))
+        );
+        assert_eq!(
+            flow.next_action(t0 + Duration::from_secs(1)),
+            Action::PollFaceCheck
+        );
+        assert_eq!(flow.poll_face_check(&Pending).expect("poll"), Step::FaceCheck);
+        let polled = flow.last_poll.expect("polled");
+        assert_eq!(
+            flow.next_action(polled),
+            Action::WaitUntil(polled + Duration::from_secs(2))
+        );
+        assert_eq!(
+            flow.next_action(t0 + Duration::from_secs(10)),
+            Action::GiveUp
+        );
+    }
+}

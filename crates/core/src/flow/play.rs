@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::engine::{Backend, BackendError, Flow, FlowError, Outbox, Reply, Step};
+use super::engine::{
+    Action, Backend, BackendError, Flow, FlowError, Outbox, Reply, Step, Timing,
+};
 use super::identity::Identity;
 use crate::catalog::{Lang, Service};
 
@@ -52,27 +54,37 @@ impl Transcript {
     }
 }
 
-fn poll(
-    wait: Duration,
-    mut f: impl FnMut() -> Result<Step, FlowError>,
+/// Waits on the citizen's phone (the face check or the payment, step `waiting`) at the pace the
+/// engine gives ([`Flow::next_action`]), polling with `poll`. A poll is a read: an answer lost
+/// or unreadable says nothing about the payment or the face check, so it is asked again until
+/// the engine gives up; then the last such error is returned, or the step still waiting.
+fn wait_on_phone(
+    flow: &mut Flow<'_>,
     waiting: Step,
+    mut poll: impl FnMut(&mut Flow<'_>) -> Result<Step, FlowError>,
 ) -> Result<Step, FlowError> {
-    let start = Instant::now();
+    let mut lost = None;
     loop {
-        // A poll is a read: an answer lost or unreadable says nothing about the payment or the
-        // face check, so it is asked again until `wait` is over, not reported as a failure.
-        let s = match f() {
-            Ok(s) => s,
-            Err(FlowError::Backend(e)) if e.outcome_unknown() && start.elapsed() <= wait => {
-                tracing::debug!("poll answer lost, asking again: {e}");
-                waiting
+        let now = Instant::now();
+        match flow.next_action(now) {
+            Action::WaitUntil(at) => std::thread::sleep(at.saturating_duration_since(now)),
+            Action::PollFaceCheck | Action::PollPayment => match poll(flow) {
+                Ok(s) if s != waiting => return Ok(s),
+                Ok(_) => lost = None,
+                Err(FlowError::Backend(e)) if e.outcome_unknown() => {
+                    tracing::debug!("poll answer lost, asking again: {e}");
+                    lost = Some(e);
+                }
+                Err(e) => return Err(e),
+            },
+            Action::GiveUp => {
+                return match lost {
+                    Some(e) => Err(FlowError::Backend(e)),
+                    None => Ok(waiting),
+                }
             }
-            Err(e) => return Err(e),
-        };
-        if s != waiting || start.elapsed() > wait {
-            return Ok(s);
+            Action::Idle | Action::LoadSlots(_) => return Ok(flow.step()),
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -86,6 +98,12 @@ pub fn play<'a>(
     outbox: Option<&dyn Outbox>,
 ) -> (Flow<'a>, Transcript) {
     let mut flow = Flow::new(service, lang);
+    // The first poll at once, then one every 100 ms for as long as the script waits.
+    flow.set_timing(Timing {
+        first_poll: Duration::ZERO,
+        poll_every: Duration::from_millis(100),
+        give_up_after: script.wait,
+    });
     let mut t = Transcript {
         service: service.id.clone(),
         screen: vec![format!("== {} ({})", service.name(lang), service.id)],
@@ -143,11 +161,7 @@ fn steps(
                 )
             })?;
         }
-        match poll(
-            script.wait,
-            || flow.poll_face_check(backend),
-            Step::FaceCheck,
-        ) {
+        match wait_on_phone(flow, Step::FaceCheck, |f| f.poll_face_check(backend)) {
             Ok(Step::FaceCheck) | Err(_) => return Err(("face-check", FlowError::NotHere)),
             Ok(_) => t
                 .screen
@@ -242,11 +256,7 @@ fn steps(
                 })?;
             }
         }
-        match poll(
-            script.wait,
-            || flow.poll_payment(backend, outbox),
-            Step::Payment,
-        ) {
+        match wait_on_phone(flow, Step::Payment, |f| f.poll_payment(backend, outbox)) {
             Ok(Step::Payment) => {
                 return Err((
                     "payment",
