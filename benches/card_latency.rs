@@ -71,7 +71,8 @@ fn main() {
     }
     i_slint_backend_testing::init_integration_test_with_system_time();
     let platform = demo::spawn("127.0.0.1:0".parse().unwrap(), None).expect("demo platform");
-    let client = Arc::new(Client::new(ClientConfig::new(platform.url(), "bench", "BENCH")).unwrap());
+    let client =
+        Arc::new(Client::new(ClientConfig::new(platform.url(), "bench", "BENCH")).unwrap());
     let (tx, rx) = mpsc::channel::<DeviceEvent>();
     let ui = KioskUi::new(Options {
         idle_timeout: Duration::from_secs(3600),

@@ -968,7 +968,10 @@ mod tests {
             flow.next_action(t0 + Duration::from_secs(1)),
             Action::PollFaceCheck
         );
-        assert_eq!(flow.poll_face_check(&Pending).expect("poll"), Step::FaceCheck);
+        assert_eq!(
+            flow.poll_face_check(&Pending).expect("poll"),
+            Step::FaceCheck
+        );
         let polled = flow.last_poll.expect("polled");
         assert_eq!(
             flow.next_action(polled),

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::engine::{
-    Action, Backend, BackendError, Flow, FlowError, Outbox, Reply, Step, Timing,
-};
+use super::engine::{Action, Backend, BackendError, Flow, FlowError, Outbox, Reply, Step, Timing};
 use super::identity::Identity;
 use crate::catalog::{Lang, Service};
 
