@@ -1,12 +1,14 @@
 //! Card placed → identify screen, on a running event loop (figures in benches/README.md): the
 //! real `KioskUi` with `FlowUi` attached on Slint's testing backend with system time and its
 //! event loop, the demo platform on loopback. A driver thread starts a visit of
-//! `ps-idcard-lost`, places the first sample card as the runtime would (a device event), and
+//! `ps-idcard-lost`, places the first sample card as the runtime would (a device event handed to
+//! the kiosk's sink, `kiosk::wake::ui_events`, which wakes the UI thread), and
 //! watches the screen from the UI thread every millisecond: when the busy overlay shows (the
 //! screen has seen the card) and when the form shows (the platform call is done). Prints the
 //! medians and quartiles of both over `--visits N` visits (default 40).
 //!
 //! `cargo bench --bench card_latency -- [--visits N]`
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use slint::ComponentHandle;
 use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options};
 use zizhu::platform::{demo, Client, ClientConfig};
-use zizhu::runtime::DeviceEvent;
+use zizhu::runtime::{DeviceEvent, UiEvents};
 use zizhu::ui::{FlowAdapter, FlowStep, KioskWindow};
 use zizhu_drivers::idcard::card::{samples, CardRead};
 
@@ -74,6 +76,8 @@ fn main() {
     let client =
         Arc::new(Client::new(ClientConfig::new(platform.url(), "bench", "BENCH")).unwrap());
     let (tx, rx) = mpsc::channel::<DeviceEvent>();
+    let (maintenance, _unused) = mpsc::channel::<DeviceEvent>();
+    let sink = zizhu::kiosk::wake::ui_events(tx, maintenance, Arc::new(AtomicBool::new(false)));
     let ui = KioskUi::new(Options {
         idle_timeout: Duration::from_secs(3600),
         ..Options::default()
@@ -114,7 +118,7 @@ fn main() {
             std::thread::sleep(Duration::from_millis((i as u64 * 37) % 100));
             let t0 = Instant::now();
             place(
-                &tx,
+                &sink,
                 DeviceEvent::Card(Box::new(CardRead {
                     card: card.clone(),
                     photo_wlt: Vec::new(),
@@ -165,6 +169,6 @@ fn main() {
 }
 
 /// Places the card as the runtime's reader pump does.
-fn place(tx: &mpsc::Sender<DeviceEvent>, ev: DeviceEvent) {
-    tx.send(ev).expect("the flow listens");
+fn place(sink: &UiEvents, ev: DeviceEvent) {
+    sink.send(ev);
 }

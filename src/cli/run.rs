@@ -121,8 +121,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status_listen: args.status_listen.clone(),
         status_token_file: args.status_token_file.clone(),
     };
-    let (tx, rx) = mpsc::channel();
-    let runtime = match Runtime::start(config, &overrides, tx) {
+    // Device events go to the flow, or to the maintenance screen while it is open, and wake the
+    // UI thread (no polling); headless, no screen consumes them: they are counted in the log.
+    let maintenance_open = Arc::new(AtomicBool::new(false));
+    let (flow_tx, flow_rx) = mpsc::channel();
+    let (maint_tx, maint_rx) = mpsc::channel();
+    let ui_events = if args.headless {
+        crate::runtime::UiEvents::new(|ev| {
+            tracing::debug!(
+                "device event: {}",
+                match ev {
+                    crate::runtime::DeviceEvent::Card(_) => "card read",
+                    crate::runtime::DeviceEvent::CardRemoved => "card removed",
+                    crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
+                    crate::runtime::DeviceEvent::Scan(_) => "scan",
+                    crate::runtime::DeviceEvent::PrintWaiting(..) => "print waiting",
+                    crate::runtime::DeviceEvent::Printed => "printed",
+                }
+            )
+        })
+    } else {
+        crate::kiosk::wake::ui_events(flow_tx, maint_tx, maintenance_open.clone())
+    };
+    let runtime = match Runtime::start(config, &overrides, ui_events) {
         Ok(r) => r,
         // A bad --status-listen or token (file) is the user's input: exit 2, naming it.
         Err(e) if is_status_input(&e) => {
@@ -141,24 +162,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     on_signal(stop.clone())?;
     if args.headless {
-        // Headless: no screen consumes device events; count them in the log.
-        std::thread::Builder::new()
-            .name("events".into())
-            .spawn(move || {
-                for ev in rx {
-                    tracing::debug!(
-                        "device event: {}",
-                        match ev {
-                            crate::runtime::DeviceEvent::Card(_) => "card read",
-                            crate::runtime::DeviceEvent::CardRemoved => "card removed",
-                            crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
-                            crate::runtime::DeviceEvent::Scan(_) => "scan",
-                            crate::runtime::DeviceEvent::PrintWaiting(..) => "print waiting",
-                            crate::runtime::DeviceEvent::Printed => "printed",
-                        }
-                    );
-                }
-            })?;
         runtime.health_loop(&stop);
         tracing::info!("stopping");
         drop(runtime);
@@ -180,9 +183,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     // The flow screens get the platform client, the journal, the printer and the device events.
     let printer = crate::kiosk::flow::runtime_printer(&runtime);
-    // Device events go to the flow, or to the maintenance screen while it is open.
-    let maintenance_open = Arc::new(AtomicBool::new(false));
-    let (flow_rx, maint_rx) = crate::runtime::route_events(rx, maintenance_open.clone())?;
     let flow = crate::kiosk::FlowContext {
         client: runtime.client.clone(),
         journal: Some(runtime.journal.clone()),

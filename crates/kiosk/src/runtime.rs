@@ -53,6 +53,32 @@ pub enum DeviceEvent {
     Printed,
 }
 
+/// Where the runtime hands device events for the UI. It is called on the device's thread, so it
+/// must be quick: a kiosk with a screen sends the event on a channel and wakes the UI thread
+/// (`kiosk::wake::ui_events`); a plain `Sender` works too.
+#[derive(Clone)]
+pub struct UiEvents(Arc<dyn Fn(DeviceEvent) + Send + Sync>);
+
+impl UiEvents {
+    /// A sink that calls `f` with each event.
+    pub fn new(f: impl Fn(DeviceEvent) + Send + Sync + 'static) -> UiEvents {
+        UiEvents(Arc::new(f))
+    }
+
+    /// Hands one event on.
+    pub fn send(&self, ev: DeviceEvent) {
+        (self.0)(ev)
+    }
+}
+
+impl From<Sender<DeviceEvent>> for UiEvents {
+    fn from(tx: Sender<DeviceEvent>) -> UiEvents {
+        UiEvents::new(move |ev| {
+            let _ = tx.send(ev);
+        })
+    }
+}
+
 /// Options from the command line that override the config.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -458,8 +484,9 @@ impl Runtime {
     pub fn start(
         config: Config,
         overrides: &Overrides,
-        ui_events: Sender<DeviceEvent>,
+        ui_events: impl Into<UiEvents>,
     ) -> anyhow::Result<Runtime> {
+        let ui_events = ui_events.into();
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
@@ -699,7 +726,7 @@ impl Runtime {
         })
     }
 
-    fn start_devices(&mut self, ui: Sender<DeviceEvent>) -> anyhow::Result<()> {
+    fn start_devices(&mut self, ui: UiEvents) -> anyhow::Result<()> {
         let idcard_backend = self.config.idcard.clone();
         if let Some((port, baud)) = self.port_for("idcard", &idcard_backend)? {
             let (tx, rx) = mpsc::channel();
@@ -893,44 +920,34 @@ impl Drop for Runtime {
     }
 }
 
-fn pump_reader(
-    rx: Receiver<ReaderEvent>,
-    state: StatusState,
-    mut log: HealthLog,
-    ui: Sender<DeviceEvent>,
-) {
+fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
     for ev in rx {
         match ev {
             ReaderEvent::CardRead(c) => {
                 state.card_read();
-                let _ = ui.send(DeviceEvent::Card(c));
+                ui.send(DeviceEvent::Card(c));
             }
             ReaderEvent::CardRemoved => {
-                let _ = ui.send(DeviceEvent::CardRemoved);
+                ui.send(DeviceEvent::CardRemoved);
             }
             ReaderEvent::ReadFailed { kind, reason } => {
                 state.error(&format!("{kind:?}").to_lowercase());
-                let _ = ui.send(DeviceEvent::CardFailed(reason));
+                ui.send(DeviceEvent::CardFailed(reason));
             }
             ReaderEvent::Health(h) => log.report(&h),
         }
     }
 }
 
-fn pump_printer(
-    rx: Receiver<PrinterEvent>,
-    state: StatusState,
-    mut log: HealthLog,
-    ui: Sender<DeviceEvent>,
-) {
+fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
     for ev in rx {
         match ev {
             PrinterEvent::JobWaiting { kind, reason, .. } => {
-                let _ = ui.send(DeviceEvent::PrintWaiting(kind, reason));
+                ui.send(DeviceEvent::PrintWaiting(kind, reason));
             }
             PrinterEvent::JobPrinted { .. } => {
                 state.printed();
-                let _ = ui.send(DeviceEvent::Printed);
+                ui.send(DeviceEvent::Printed);
             }
             PrinterEvent::Status(s) => {
                 state.set_cover_open(s.cover_open);
@@ -947,17 +964,12 @@ fn pump_printer(
     }
 }
 
-fn pump_scanner(
-    rx: Receiver<ScannerEvent>,
-    state: StatusState,
-    mut log: HealthLog,
-    ui: Sender<DeviceEvent>,
-) {
+fn pump_scanner(rx: Receiver<ScannerEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
     for ev in rx {
         match ev {
             ScannerEvent::Code(scan) => {
                 state.scanned();
-                let _ = ui.send(DeviceEvent::Scan(scan.text.clone()));
+                ui.send(DeviceEvent::Scan(scan.text.clone()));
             }
             ScannerEvent::Dropped { .. } => state.error("scan_too_long"),
             ScannerEvent::Health(h) => log.report(&h),

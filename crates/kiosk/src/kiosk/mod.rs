@@ -30,6 +30,7 @@ pub mod flow;
 pub mod headless;
 pub mod maintenance;
 pub mod session;
+pub mod wake;
 
 pub use flow::{FlowContext, FlowUi, SimHooks};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
@@ -146,12 +147,23 @@ impl ScreenSpec {
 /// Called when the visitor presses "start" on a service's detail screen (the flow engine).
 type StartHook = Rc<RefCell<Option<Box<dyn Fn(&str)>>>>;
 
+/// Called after the session changed (screen, language, mode, the idle timeout), so the flow
+/// sees it at once instead of looking every so often.
+type ChangeHooks = Rc<RefCell<Vec<Box<dyn Fn()>>>>;
+
+fn notify(hooks: &ChangeHooks) {
+    for f in hooks.borrow().iter() {
+        f();
+    }
+}
+
 /// The kiosk window with its adapters wired to the catalog and the visitor's session.
 pub struct KioskUi {
     window: KioskWindow,
     session: Rc<RefCell<Session>>,
     options: Options,
     start_hook: StartHook,
+    changed: ChangeHooks,
     _clock: slint::Timer,
 }
 
@@ -177,6 +189,7 @@ impl KioskUi {
             session,
             options,
             start_hook: Rc::new(RefCell::new(None)),
+            changed: Rc::new(RefCell::new(Vec::new())),
         };
         ui.wire();
         let weak = ui.window.as_weak();
@@ -248,21 +261,31 @@ impl KioskUi {
         *self.start_hook.borrow_mut() = Some(Box::new(f));
     }
 
+    /// Registers what happens after the session changed: another screen, the language, elderly
+    /// mode, the idle timeout (the flow ends its visit when the flow screen is left).
+    pub fn on_change(&self, f: impl Fn() + 'static) {
+        self.changed.borrow_mut().push(Box::new(f));
+    }
+
     /// Switches the language (for this session).
     pub fn set_lang(&self, lang: Lang) {
         self.session.borrow_mut().lang = lang;
         select_language(lang);
         update_clock(&self.window, lang);
         adapters::apply_all(&self.window, Catalog::builtin(), &self.session.borrow());
+        notify(&self.changed);
     }
 
     /// Switches elderly mode (for this session).
     pub fn set_elderly(&self, elderly: bool) {
-        let mut s = self.session.borrow_mut();
-        s.elderly = elderly;
-        s.list_page = 0;
-        s.search_page = 0;
-        adapters::apply_all(&self.window, Catalog::builtin(), &s);
+        {
+            let mut s = self.session.borrow_mut();
+            s.elderly = elderly;
+            s.list_page = 0;
+            s.search_page = 0;
+            adapters::apply_all(&self.window, Catalog::builtin(), &s);
+        }
+        notify(&self.changed);
     }
 
     /// Shows a screen as `spec` describes (screenshots, tests). Unknown ids are refused with
@@ -327,7 +350,9 @@ impl KioskUi {
             }
         }
         adapters::apply_all(&self.window, catalog, &s);
+        drop(s);
         maintenance::preview(&self.window, spec.screen);
+        notify(&self.changed);
         Ok(())
     }
 
@@ -474,6 +499,7 @@ impl KioskUi {
         Ctx {
             weak: self.window.as_weak(),
             session: self.session.clone(),
+            changed: self.changed.clone(),
         }
     }
 }
@@ -483,6 +509,7 @@ impl KioskUi {
 struct Ctx {
     weak: slint::Weak<KioskWindow>,
     session: Rc<RefCell<Session>>,
+    changed: ChangeHooks,
 }
 
 impl Ctx {
@@ -495,9 +522,12 @@ impl Ctx {
         let Some(w) = self.weak.upgrade() else {
             return;
         };
-        let mut s = self.session.borrow_mut();
-        change(&mut s);
-        apply(&w, Catalog::builtin(), &s);
+        {
+            let mut s = self.session.borrow_mut();
+            change(&mut s);
+            apply(&w, Catalog::builtin(), &s);
+        }
+        notify(&self.changed);
     }
 }
 

@@ -8,16 +8,22 @@
 //!
 //! - Platform calls (identify with a face check or a code, confirm, polling a face check or a
 //!   payment, the rating) never run on the UI thread: the flow is moved to a worker thread,
-//!   which sends it back over a channel with the outcome. A 100 ms Slint timer on the UI thread
-//!   picks up those results and the device events, so no HTTP call ever blocks the event loop,
-//!   and tests drive everything by advancing Slint's (mock) time.
+//!   which sends it back over a channel with the outcome and wakes the UI thread
+//!   ([`super::wake`], `slint::invoke_from_event_loop`), so no HTTP call ever blocks the event
+//!   loop. Device events arrive the same way: the runtime's sink sends them on a channel and
+//!   wakes the UI thread. Nothing polls.
 //! - Timing (polling the phone, the first appointment times, giving up) is the engine's
-//!   ([`Flow::next_action`]); the controller does what it says is due.
+//!   ([`Flow::next_action`]); one single-shot Slint timer is set for the moment the engine
+//!   gives, and the controller does what is due then.
+//! - Leaving the flow screen (home, back, the idle timeout) and the language and elderly
+//!   buttons reach the flow as [`KioskUi::on_change`] notifications.
+//! - Tests on Slint's testing backend without an event loop advance a mock clock; there the
+//!   wake-ups are replaced by a 100 ms timer on that clock ([`super::wake::register`]).
 //! - Personal data: the identity appears only masked, the typed ID number only masked, and
 //!   ending the visit (goodbye, the idle timeout, back/home, any way of leaving the flow screen)
 //!   calls [`Flow::end`] and empties every `FlowAdapter` property.
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -85,8 +91,6 @@ pub struct SimHooks {
     pub show_code: Box<dyn Fn()>,
 }
 
-/// How often the UI thread looks for worker results and device events.
-const TICK: Duration = Duration::from_millis(100);
 /// How long the goodbye screen stays before the attract screen.
 const GOODBYE: Duration = Duration::from_secs(6);
 
@@ -138,6 +142,8 @@ pub fn sim_hooks(rt: &Arc<crate::runtime::Runtime>) -> SimHooks {
 }
 
 struct Inner {
+    /// Itself, for the timers' callbacks.
+    me: Weak<Inner>,
     weak: slint::Weak<KioskWindow>,
     client: Arc<Client>,
     journal: Option<Arc<Journal>>,
@@ -147,12 +153,14 @@ struct Inner {
     qrs: RefCell<presenter::Qrs>,
     done_rx: Receiver<Done>,
     goodbye: slint::Timer,
+    /// Set for the moment the engine said something is due.
+    due: slint::Timer,
 }
 
 /// The flow screens wired to a [`KioskUi`]. Keep it alive as long as the window.
 pub struct FlowUi {
     inner: Rc<Inner>,
-    _tick: slint::Timer,
+    _wake: super::wake::Registration,
 }
 
 impl FlowUi {
@@ -167,7 +175,8 @@ impl FlowUi {
             printer: ctx.printer,
             spawn: Box::new(move |call| spawn(call, &client, &journal, &done_tx)),
         };
-        let inner = Rc::new(Inner {
+        let inner = Rc::new_cyclic(|me| Inner {
+            me: me.clone(),
             weak: ui.window().as_weak(),
             client: ctx.client,
             journal: ctx.journal,
@@ -177,6 +186,7 @@ impl FlowUi {
             qrs: RefCell::new(presenter::Qrs::default()),
             done_rx,
             goodbye: slint::Timer::default(),
+            due: slint::Timer::default(),
         });
         presenter::clear(ui.window());
         ui.window()
@@ -189,10 +199,20 @@ impl FlowUi {
             }
         });
         wire(ui.window(), &inner);
-        let tick = slint::Timer::default();
-        let i = inner.clone();
-        tick.start(slint::TimerMode::Repeated, TICK, move || i.tick());
-        FlowUi { inner, _tick: tick }
+        let me = Rc::downgrade(&inner);
+        ui.on_change(move || {
+            if let Some(i) = me.upgrade() {
+                i.context_changed();
+            }
+        });
+        // Worker results and device events: run when a worker or the runtime wakes the UI.
+        let me = Rc::downgrade(&inner);
+        let wake = super::wake::register(Rc::new(move || {
+            if let Some(i) = me.upgrade() {
+                i.drain();
+            }
+        }));
+        FlowUi { inner, _wake: wake }
     }
 
     /// Starts a visit for service `id` (what the start button does).
@@ -232,7 +252,9 @@ fn spawn(
         .name("flow-call".into())
         .spawn(move || {
             let outbox = journal.as_deref().map(|j| j as &dyn Outbox);
-            let _ = tx.send(call.run(&client, outbox));
+            if tx.send(call.run(&client, outbox)).is_ok() {
+                super::wake::wake();
+            }
         });
     match spawned {
         Ok(_) => true,
@@ -486,7 +508,23 @@ impl Inner {
         let (changed, requests) = {
             let mut c = self.ctl.borrow_mut();
             let changed = f(&mut c);
-            let (acted, _) = c.due(Instant::now());
+            let now = Instant::now();
+            let (acted, next) = c.due(now);
+            match next {
+                Some(at) => {
+                    let me = self.me.clone();
+                    self.due.start(
+                        slint::TimerMode::SingleShot,
+                        at.saturating_duration_since(now),
+                        move || {
+                            if let Some(i) = me.upgrade() {
+                                i.on_due();
+                            }
+                        },
+                    );
+                }
+                None => self.due.stop(),
+            }
             (changed || acted, c.take_requests())
         };
         if !changed && requests.is_empty() {
@@ -509,6 +547,11 @@ impl Inner {
         self.present();
     }
 
+    /// The moment the engine gave came.
+    fn on_due(&self) {
+        self.refresh(|_| false);
+    }
+
     /// Shows the visit.
     fn present(&self) {
         let Some(w) = self.weak.upgrade() else {
@@ -529,12 +572,13 @@ impl Inner {
         self.qrs.borrow().phone.as_ref().map(|(u, _)| u.clone())
     }
 
-    fn tick(&self) {
+    /// The session changed: leaving the flow screen (back, home, idle timeout) ends the visit;
+    /// the language and elderly mode follow the header's buttons.
+    fn context_changed(&self) {
         let Some(w) = self.weak.upgrade() else {
             return;
         };
         let st = w.global::<AppState>();
-        // Leaving the flow screen (back, home, idle timeout) ends the visit.
         let leave = {
             let c = self.ctl.borrow();
             c.visit.active && !c.visit.goodbye && st.get_screen() != Screen::Flow
@@ -542,21 +586,34 @@ impl Inner {
         if leave {
             tracing::info!("visit ended (left the flow screen)");
             self.end_visit(false);
+            return;
         }
+        let lang = if st.get_english() { Lang::En } else { Lang::Zh };
+        let elderly = st.get_elderly();
+        self.refresh(|c| c.context(lang, elderly));
+    }
+
+    /// Worker results and device events that arrived.
+    fn drain(&self) {
         while let Ok(done) = self.done_rx.try_recv() {
-            self.update(|c| c.finish(done));
+            // A language switched while the flow was in the worker applies now.
+            let context = self.weak.upgrade().map(|w| {
+                let st = w.global::<AppState>();
+                let lang = if st.get_english() { Lang::En } else { Lang::Zh };
+                (lang, st.get_elderly())
+            });
+            self.update(|c| {
+                c.finish(done);
+                if let Some((lang, elderly)) = context {
+                    c.context(lang, elderly);
+                }
+            });
         }
         if let Some(rx) = &self.events {
             while let Ok(ev) = rx.try_recv() {
                 self.update(|c| c.device(ev));
             }
         }
-        if !self.ctl.borrow().visit.active {
-            return;
-        }
-        let lang = if st.get_english() { Lang::En } else { Lang::Zh };
-        let elderly = st.get_elderly();
-        self.refresh(|c| c.context(lang, elderly));
     }
 
     /// A simulation button: a device or the citizen's phone played (simulation mode only).
@@ -592,6 +649,7 @@ impl Inner {
     /// too (the attract screen shows).
     fn end_visit(&self, to_attract: bool) {
         self.goodbye.stop();
+        self.due.stop();
         self.ctl.borrow_mut().end();
         *self.qrs.borrow_mut() = presenter::Qrs::default();
         if let Some(w) = self.weak.upgrade() {
