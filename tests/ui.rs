@@ -429,6 +429,93 @@ fn every_translatable_string_has_an_english_translation() {
     assert!(count > 30, "found only {count} @tr strings");
 }
 
+/// Rust writes no citizen-facing sentence outside `crates/core/src/text.rs` (the table whose own
+/// test checks every entry has English): a string literal with Chinese in the core's or the
+/// kiosk's Rust (tests and comments aside) is refused unless its file is listed here with the
+/// reason it holds data or technician-only text.
+#[test]
+fn rust_side_citizen_text_is_all_in_the_table() {
+    const ALLOWED: &[(&str, &str)] = &[
+        ("crates/core/src/text.rs", "the table itself"),
+        (
+            "crates/core/src/catalog/raw.rs",
+            "catalog data: the commitment clauses' source text",
+        ),
+        (
+            "crates/core/src/catalog/search.rs",
+            "catalog data: search words",
+        ),
+        (
+            "crates/core/src/elicense/types.rs",
+            "licence type names, both languages, as data",
+        ),
+        (
+            "crates/core/src/maintenance.rs",
+            "the printer test page, for the technician",
+        ),
+        (
+            "crates/core/src/config.rs",
+            "the simulation's default site name (configuration)",
+        ),
+        (
+            "crates/kiosk/src/ime.rs",
+            "the pinyin input method's character table",
+        ),
+        (
+            "crates/kiosk/src/kiosk/flow/keyboard.rs",
+            "key labels (粤, 中, 英)",
+        ),
+        (
+            "crates/kiosk/src/kiosk/mod.rs",
+            "the header clock's date format and the default site name",
+        ),
+    ];
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("source dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("crates/core/src"), &mut files);
+    walk(&root.join("crates/kiosk/src"), &mut files);
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(root)
+            .expect("inside the repository")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if ALLOWED.iter().any(|(a, _)| *a == rel) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("source");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or("");
+            let literals = code.split('"').skip(1).step_by(2);
+            if literals.clone().any(has_cjk) {
+                found.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Chinese text outside crates/core/src/text.rs; add a `Text` entry instead:\n{}",
+        found.join("\n")
+    );
+}
+
 // ---- pictures (the real binary, software renderer) ----
 
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {

@@ -15,6 +15,7 @@ use crate::error::usage;
 use crate::flow::play::{play, Script};
 use crate::flow::{receipt, Identity, Source};
 use crate::platform::{Client, ClientConfig};
+use crate::text::Text;
 use zizhu_drivers::privacy::mask;
 
 /// Subcommands of `zizhu flow`.
@@ -312,16 +313,10 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             println!("{}", crate::term::safe(l));
         }
         if let Some(p) = &printed {
-            println!("{} → {p}", lang.pick("凭条已打印", "Receipt printed"));
+            println!("{} → {p}", Text::ReceiptPrinted.get(lang));
         }
         match &transcript.failed {
-            None => println!(
-                "{}",
-                lang.pick(
-                    "办理完成。请取走您的身份证和凭条。",
-                    "Done. Please take your ID card and receipt."
-                )
-            ),
+            None => println!("{}", Text::DoneTakeCard.get(lang)),
             Some((_, msg)) => println!("{}", crate::term::safe(msg)),
         }
     }

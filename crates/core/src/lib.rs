@@ -7,7 +7,8 @@
 //! - [`platform`]: the service platform's API types and the kiosk's client;
 //! - [`elicense`]: e-licence presentations: decoding, verification, trust lists, replay store;
 //! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic;
-//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay.
+//! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay;
+//! - [`text`]: the table of citizen-facing text written in Rust, both languages, by id.
 //!
 //! docs/architecture.md shows where this crate sits among the others.
 pub mod catalog;
@@ -19,3 +20,4 @@ pub mod maintenance;
 pub mod platform;
 pub mod supervisor;
 pub mod term;
+pub mod text;

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::Text;
+
 mod raw;
 pub mod search;
 
@@ -93,18 +95,14 @@ pub enum Auth {
 impl Auth {
     /// What the citizen is asked for, in plain words.
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Auth::IdCard, Lang::Zh) => "刷身份证",
-            (Auth::IdCard, Lang::En) => "ID card",
-            (Auth::IdCardFace, Lang::Zh) => "身份证 + 手机刷脸，或出示身份码",
-            (Auth::IdCardFace, Lang::En) => "ID card + face check on phone, or identity code",
-            (Auth::ELicense, Lang::Zh) => "手机出示电子证照码",
-            (Auth::ELicense, Lang::En) => "E-licence code on your phone",
-            (Auth::Any, Lang::Zh) => "身份证或电子证照码",
-            (Auth::Any, Lang::En) => "ID card or e-licence code",
-            (Auth::None, Lang::Zh) => "无需身份认证",
-            (Auth::None, Lang::En) => "No identification needed",
+        match self {
+            Auth::IdCard => Text::AuthIdCard,
+            Auth::IdCardFace => Text::AuthIdCardFace,
+            Auth::ELicense => Text::AuthELicence,
+            Auth::Any => Text::AuthAny,
+            Auth::None => Text::AuthNone,
         }
+        .get(lang)
     }
 }
 
@@ -127,18 +125,14 @@ pub enum Output {
 impl Output {
     /// What the citizen gets, in plain words.
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Output::Screen, Lang::Zh) => "屏幕查看结果",
-            (Output::Screen, Lang::En) => "Result on screen",
-            (Output::Print, Lang::Zh) => "打印凭证",
-            (Output::Print, Lang::En) => "Printed document",
-            (Output::Submit, Lang::Zh) => "提交申请，领取回执",
-            (Output::Submit, Lang::En) => "Application and receipt",
-            (Output::Pay, Lang::Zh) => "扫码缴费",
-            (Output::Pay, Lang::En) => "Pay by QR code",
-            (Output::Appointment, Lang::Zh) => "预约时段",
-            (Output::Appointment, Lang::En) => "Appointment",
+        match self {
+            Output::Screen => Text::OutputScreen,
+            Output::Print => Text::OutputPrint,
+            Output::Submit => Text::OutputSubmit,
+            Output::Pay => Text::OutputPay,
+            Output::Appointment => Text::AppointmentSlot,
         }
+        .get(lang)
     }
 }
 

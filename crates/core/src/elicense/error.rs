@@ -2,6 +2,8 @@
 //! a stable code for logs, JSON and tests, and plain Chinese and English messages for the screen.
 use std::fmt;
 
+use crate::text::Text;
+
 /// The verification pipeline, in order (docs/elicense.md, "Verification pipeline"). A rejection at one step
 /// means every earlier step passed; test vectors record the expected outcome per step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -303,43 +305,33 @@ impl Error {
         )
     }
 
-    /// Plain Chinese message for the citizen's screen (no technical detail, says what to do).
-    pub fn message_zh(&self) -> &'static str {
+    /// What the citizen is told, by kind (the words are in [`crate::text`]).
+    pub fn text(&self) -> Text {
         use Error::*;
         match self {
-            Empty | Unreadable | Base45(_) | Zlib(_) => {
-                "没有读清楚这个码，请把手机拿稳，重新扫码。"
-            }
-            TooLong { .. } | TooLarge { .. } | Cbor(_) | Cose(_) => {
-                "这不是可识别的电子证照码，请在政务App中打开电子证照后再扫码。"
-            }
-            UnsupportedPrefix { .. } => "暂不支持这种码，请更新政务App，或改用身份证办理。",
-            PaymentCode => "这是付款码，不是电子证照。请在政务App中打开电子证照（亮证）后再扫码。",
+            Empty | Unreadable | Base45(_) | Zlib(_) => Text::CodeUnreadable,
+            TooLong { .. } | TooLarge { .. } | Cbor(_) | Cose(_) => Text::CodeNotLicence,
+            UnsupportedPrefix { .. } => Text::CodeUnsupported,
+            PaymentCode => Text::CodePayment,
             MissingAlgorithm
             | UnknownAlgorithm(_)
             | MissingKid
             | UnprotectedKid
             | SignatureEncoding { .. }
             | BadSignature
-            | AlgorithmMismatch { .. } => {
-                "证照码校验未通过，可能不是真实的电子证照。请刷新后重试，或改用身份证办理。"
-            }
-            UnknownKid { .. } => "无法确认这个证照码的签发机构，请改用身份证办理或到窗口咨询。",
-            Claims(_) | BadIdentifier(_) => "证照内容不完整，请刷新证照码后重试。",
-            ClockImplausible => {
-                "本机时间异常，暂时无法离线核验，正在联网核验。如持续出现请联系工作人员。"
-            }
-            NotYetValid { .. } => {
-                "证照码时间与本机时间不一致，请刷新证照码后重试；如仍不行请联系工作人员。"
-            }
-            Expired { .. } => "证照码已过期，请在App中刷新后重新扫码。",
-            LifetimeTooLong { .. } => "证照码有效期不符合要求，请刷新后重试。",
+            | AlgorithmMismatch { .. } => Text::CodeForged,
+            UnknownKid { .. } => Text::CodeUnknownIssuer,
+            Claims(_) | BadIdentifier(_) => Text::CodeIncomplete,
+            ClockImplausible => Text::CodeClock,
+            NotYetValid { .. } => Text::CodeNotYetValid,
+            Expired { .. } => Text::CodeExpired,
+            LifetimeTooLong { .. } => Text::CodeLifetime,
             IssuerMismatch { .. } | TypeNotAllowed { .. } | KeyNotValid => {
-                "签发机构无权出具这类证照，无法使用。请改用实体证件或到窗口咨询。"
+                Text::CodeIssuerNotAllowed
             }
-            Revoked => "该证照已注销或失效，无法使用。请到窗口咨询。",
-            Replayed => "这个证照码已经使用过，请在App中刷新后重新扫码。",
-            TrustListStale | NoTrustList => "暂时无法离线核验，正在联网核验，请稍候。",
+            Revoked => Text::CodeRevoked,
+            Replayed => Text::CodeReplayed,
+            TrustListStale | NoTrustList => Text::CodeOnline,
             TrustListMalformed(_)
             | TrustListSignature
             | TrustListRollback { .. }
@@ -347,57 +339,18 @@ impl Error {
             | TrustListExpired
             | KeyFile(_)
             | Signing(_)
-            | Store(_) => "电子证照核验暂不可用，请改用身份证办理或联系工作人员。",
+            | Store(_) => Text::CodeUnavailable,
         }
+    }
+
+    /// Plain Chinese message for the citizen's screen (no technical detail, says what to do).
+    pub fn message_zh(&self) -> &'static str {
+        self.text().zh()
     }
 
     /// Plain English message for the citizen's screen.
     pub fn message_en(&self) -> &'static str {
-        use Error::*;
-        match self {
-            Empty | Unreadable | Base45(_) | Zlib(_) => {
-                "The code could not be read. Hold the phone still and scan again."
-            }
-            TooLong { .. } | TooLarge { .. } | Cbor(_) | Cose(_) => {
-                "This is not an e-licence code. Open the e-licence in the government app and scan again."
-            }
-            UnsupportedPrefix { .. } => {
-                "This kind of code is not supported. Update the government app or use your ID card."
-            }
-            PaymentCode => {
-                "This is a payment code, not an e-licence. Open the e-licence in the government app."
-            }
-            MissingAlgorithm | UnknownAlgorithm(_) | MissingKid | UnprotectedKid
-            | SignatureEncoding { .. } | BadSignature | AlgorithmMismatch { .. } => {
-                "The code failed its authenticity check. Refresh it and try again, or use your ID card."
-            }
-            UnknownKid { .. } => {
-                "The issuer of this code is not known here. Use your ID card or ask at the counter."
-            }
-            Claims(_) | BadIdentifier(_) => "The e-licence is incomplete. Refresh the code and try again.",
-            ClockImplausible => {
-                "This kiosk's clock is wrong, so the code is being checked online. Tell staff if this persists."
-            }
-            NotYetValid { .. } => {
-                "The code's time does not match this kiosk's clock. Refresh the code; tell staff if it persists."
-            }
-            Expired { .. } => "The code has expired. Refresh it in the app and scan again.",
-            LifetimeTooLong { .. } => "The code's validity is not acceptable. Refresh it and try again.",
-            IssuerMismatch { .. } | TypeNotAllowed { .. } | KeyNotValid => {
-                "The issuer may not issue this kind of licence. Use the paper document or ask at the counter."
-            }
-            Revoked => "This licence has been cancelled. Please ask at the counter.",
-            Replayed => "This code was already used. Refresh it in the app and scan again.",
-            TrustListStale | NoTrustList => "Offline checking is unavailable; checking online, please wait.",
-            TrustListMalformed(_)
-            | TrustListSignature
-            | TrustListRollback { .. }
-            | TrustListNotYetValid
-            | TrustListExpired
-            | KeyFile(_)
-            | Signing(_)
-            | Store(_) => "E-licence checking is unavailable. Use your ID card or ask staff.",
-        }
+        self.text().en()
     }
 }
 

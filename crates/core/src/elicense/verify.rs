@@ -10,6 +10,7 @@ use super::error::{Error, Warning};
 use super::lid;
 use super::store::Store;
 use super::trust::{revocation_hash, TrustList, TrustedKey};
+use crate::text::Text;
 
 /// Time policy of the profile.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +117,9 @@ impl Presentation {
     /// and English, the holder as the issuer masked it, and the identifier masked to its first 6
     /// and last 4 characters.
     pub fn masked_summary(&self) -> MaskedSummary {
-        let (zh, en) = self.licence_type_name.unwrap_or(("电子证照", "E-licence"));
+        let (zh, en) = self
+            .licence_type_name
+            .unwrap_or((Text::ELicence.zh(), Text::ELicence.en()));
         MaskedSummary {
             name_zh: zh,
             name_en: en,

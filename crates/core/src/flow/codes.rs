@@ -10,6 +10,7 @@ use super::identity::Identity;
 use super::ports::{Backend, BackendError, CodeIdentity};
 use crate::catalog::Lang;
 use crate::elicense::{self, Verified, Verifier};
+use crate::text::Text;
 
 /// Why a scanned code did not identify the citizen.
 #[derive(Debug, thiserror::Error)]
@@ -39,38 +40,20 @@ impl CodeError {
     /// A plain message for the citizen, with a way forward.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            CodeError::Rejected(e) => lang.pick(e.message_zh(), e.message_en()).to_string(),
-            CodeError::NotIdentity { name_zh, name_en } => match lang {
-                Lang::Zh => format!(
-                    "这是“{name_zh}”的证照码，不能用来认证身份。请出示身份码，或放置身份证。"
-                ),
-                Lang::En => format!(
-                    "This is a code for your {name_en}, not your identity. Show your identity code, or place your ID card."
-                ),
-            },
-            CodeError::NoSubject => lang
-                .pick(
-                    "这个身份码只能用于亮证，不能办事。请在政务App中选择“办事用码”后重新出示。",
-                    "This identity code is for showing only. Choose the code for services in the app and show it again.",
-                )
-                .into(),
+            CodeError::Rejected(e) => e.text().get(lang).to_string(),
+            CodeError::NotIdentity { name_zh, name_en } => {
+                Text::NotIdentity.fill(lang, &[("name", lang.pick(name_zh, name_en))])
+            }
+            CodeError::NoSubject => Text::NoSubject.get(lang).into(),
             CodeError::Backend(BackendError::Rejected {
                 message_zh,
                 message_en,
                 ..
             }) => lang.pick(message_zh, message_en).to_string(),
-            CodeError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => lang
-                .pick(
-                    "暂时无法联网核验这个码。请放置身份证办理，或稍后再试。",
-                    "This code cannot be checked online right now. Place your ID card, or try again later.",
-                )
-                .into(),
-            CodeError::Backend(BackendError::Protocol(_)) => lang
-                .pick(
-                    "这个码暂时无法核验，请放置身份证办理。",
-                    "This code cannot be checked right now; please place your ID card.",
-                )
-                .into(),
+            CodeError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => {
+                Text::CodeUnreachable.get(lang).into()
+            }
+            CodeError::Backend(BackendError::Protocol(_)) => Text::CodeProtocol.get(lang).into(),
         }
     }
 
@@ -116,7 +99,9 @@ pub fn identify(
     match verifier.verify(text, now) {
         Ok(Verified::Presentation(p)) => {
             if !p.is_identity() {
-                let (zh, en) = p.licence_type_name.unwrap_or(("电子证照", "e-licence"));
+                let (zh, en) = p
+                    .licence_type_name
+                    .unwrap_or((Text::AnELicence.zh(), Text::AnELicence.en()));
                 return Err(CodeError::NotIdentity {
                     name_zh: zh.into(),
                     name_en: en.into(),

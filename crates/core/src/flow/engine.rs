@@ -10,6 +10,7 @@ use zeroize::Zeroize;
 use super::fields::{self, FieldError};
 use super::identity::{IdentifyError, Identity, Source};
 use crate::catalog::{Auth, Lang, Output, Service};
+use crate::text::Text;
 
 pub use super::ports::{
     Backend, BackendError, CodeIdentity, Document, Evaluation, HeldLicence, Item, Outbox, PayInfo,
@@ -133,46 +134,20 @@ impl FlowError {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            FlowError::NoConsent => lang
-                .pick(
-                    "需要同意告知承诺才能继续办理；如有疑问请到窗口咨询。",
-                    "You need to accept the commitment to continue; ask at a counter if unsure.",
-                )
-                .into(),
+            FlowError::NoConsent => Text::NoConsent.get(lang).into(),
             FlowError::Code(e) => e.message(lang),
-            FlowError::LicencesDeclined => lang
-                .pick(
-                    "不使用电子证照时，本事项需要携带纸质材料原件到窗口办理。您可以改为同意使用，或结束办理。",
-                    "Without the e-licences this service needs the paper originals at a counter. You can agree to use them, or end here.",
-                )
-                .into(),
-            FlowError::SlotGone => lang
-                .pick(
-                    "这个时段已经约满，请选择其他时段。",
-                    "That time is no longer free; please choose another.",
-                )
-                .into(),
-            FlowError::Backend(BackendError::Rejected { message_zh, message_en, .. }) => {
-                lang.pick(message_zh, message_en).to_string()
+            FlowError::LicencesDeclined => Text::LicencesDeclined.get(lang).into(),
+            FlowError::SlotGone => Text::SlotGone.get(lang).into(),
+            FlowError::Backend(BackendError::Rejected {
+                message_zh,
+                message_en,
+                ..
+            }) => lang.pick(message_zh, message_en).to_string(),
+            FlowError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => {
+                Text::PlatformUnreachable.get(lang).into()
             }
-            FlowError::Backend(BackendError::Unreachable(_) | BackendError::Unanswered(_)) => lang
-                .pick(
-                    "暂时连接不上办事系统。请稍后重试，或到窗口办理。",
-                    "The service system cannot be reached right now. Try again later, or go to a counter.",
-                )
-                .into(),
-            FlowError::NotHere => lang
-                .pick(
-                    "本事项需要刷脸核验，请用手机出示身份码，或到窗口办理。",
-                    "This service needs a face check: show the identity code on your phone, or go to a counter.",
-                )
-                .into(),
-            _ => lang
-                .pick(
-                    "出了点问题，请重试；如仍不行请到窗口办理。",
-                    "Something went wrong. Please try again, or go to a counter.",
-                )
-                .into(),
+            FlowError::NotHere => Text::NeedsFaceCheck.get(lang).into(),
+            _ => Text::SomethingWrong.get(lang).into(),
         }
     }
 }
@@ -778,8 +753,8 @@ impl<'a> Flow<'a> {
             PollStatus::Done => {
                 if let Some(r) = self.reply.as_mut() {
                     r.status = ReplyStatus::Completed;
-                    r.title_zh = "缴费成功".into();
-                    r.title_en = "Payment received".into();
+                    r.title_zh = Text::PaymentReceived.zh().into();
+                    r.title_en = Text::PaymentReceived.en().into();
                 }
                 self.record(outbox, "paid");
                 self.step = Step::Result;
@@ -788,8 +763,8 @@ impl<'a> Flow<'a> {
                 self.record(outbox, "payment-cancelled");
                 return Err(BackendError::Rejected {
                     code: "payment_not_completed".into(),
-                    message_zh: "支付未完成，订单已取消。如需缴费请重新办理。".into(),
-                    message_en: "The payment was not completed and the order was cancelled. Start again to pay.".into(),
+                    message_zh: Text::PaymentNotCompleted.zh().into(),
+                    message_en: Text::PaymentNotCompleted.en().into(),
                 }
                 .into());
             }
@@ -875,22 +850,22 @@ impl Drop for Flow<'_> {
     }
 }
 
-/// The five 好差评 levels, best first: (level, zh, en).
-pub const LEVELS: [(u8, &str, &str); 5] = [
-    (5, "非常满意", "Very satisfied"),
-    (4, "满意", "Satisfied"),
-    (3, "基本满意", "Fairly satisfied"),
-    (2, "不满意", "Dissatisfied"),
-    (1, "非常不满意", "Very dissatisfied"),
+/// The five 好差评 levels, best first: (level, words).
+pub const LEVELS: [(u8, Text); 5] = [
+    (5, Text::RatingVerySatisfied),
+    (4, Text::RatingSatisfied),
+    (3, Text::RatingFairlySatisfied),
+    (2, Text::RatingDissatisfied),
+    (1, Text::RatingVeryDissatisfied),
 ];
 
-/// Reasons offered for the two lowest levels: (code, zh, en).
-pub const REASONS: [(&str, &str, &str); 5] = [
-    ("slow", "办理太慢", "Too slow"),
-    ("hard", "操作太难", "Too hard to use"),
-    ("unclear", "说明看不懂", "Instructions unclear"),
-    ("failed", "没有办成", "Could not finish"),
-    ("device", "设备故障", "Device problem"),
+/// Reasons offered for the two lowest levels: (code sent to the platform, words).
+pub const REASONS: [(&str, Text); 5] = [
+    ("slow", Text::ReasonSlow),
+    ("hard", Text::ReasonHard),
+    ("unclear", Text::ReasonUnclear),
+    ("failed", Text::ReasonFailed),
+    ("device", Text::ReasonDevice),
 ];
 
 #[cfg(test)]

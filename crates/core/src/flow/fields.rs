@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::catalog::{Field, FieldKind, Lang};
+use crate::text::Text;
 
 /// Why a form value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,35 +29,27 @@ pub enum FieldError {
 impl FieldError {
     /// A plain message for the citizen naming the field and what to do.
     pub fn message(&self, field: &Field, lang: Lang) -> String {
-        let label = field.label(lang);
-        let (min, max) = (field.min.unwrap_or(0.0), field.max.unwrap_or(0.0));
-        match (self, lang) {
-            (FieldError::Required, Lang::Zh) => format!("请填写“{label}”。"),
-            (FieldError::Required, Lang::En) => format!("Please fill in “{label}”."),
-            (FieldError::Format, Lang::Zh) => {
-                format!("“{label}”格式不对，请按示例填写：{}", field.example)
-            }
-            (FieldError::Format, Lang::En) => {
-                format!(
-                    "“{label}” is not in the right form; type it like: {}",
-                    field.example
-                )
-            }
-            (FieldError::Range, Lang::Zh) => match field.kind {
-                FieldKind::Amount => format!("“{label}”应在 {min} 到 {max} 元之间。"),
-                _ => format!("“{label}”长度应为 {min} 到 {max} 位。"),
-            },
-            (FieldError::Range, Lang::En) => match field.kind {
-                FieldKind::Amount => format!("“{label}” must be between {min} and {max} yuan."),
-                _ => format!("“{label}” must be {min} to {max} characters long."),
-            },
-            (FieldError::Choice, Lang::Zh) => format!("请从列表中选择“{label}”。"),
-            (FieldError::Choice, Lang::En) => format!("Please choose “{label}” from the list."),
-            (FieldError::Date, Lang::Zh) => format!("“{label}”不是有效的日期，请检查年月日。"),
-            (FieldError::Date, Lang::En) => {
-                format!("“{label}” is not a valid date; check the year, month and day.")
-            }
-        }
+        let (min, max) = (
+            field.min.unwrap_or(0.0).to_string(),
+            field.max.unwrap_or(0.0).to_string(),
+        );
+        let text = match self {
+            FieldError::Required => Text::FieldRequired,
+            FieldError::Format => Text::FieldFormat,
+            FieldError::Range if field.kind == FieldKind::Amount => Text::FieldAmountRange,
+            FieldError::Range => Text::FieldLength,
+            FieldError::Choice => Text::FieldChoice,
+            FieldError::Date => Text::FieldDate,
+        };
+        text.fill(
+            lang,
+            &[
+                ("label", field.label(lang)),
+                ("example", &field.example),
+                ("min", &min),
+                ("max", &max),
+            ],
+        )
     }
 }
 

@@ -9,6 +9,7 @@ use zizhu_drivers::idcard::card::{check_id_number, CardData};
 use zizhu_drivers::privacy::mask;
 
 use crate::catalog::Lang;
+use crate::text::Text;
 
 /// How the citizen identified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,15 +43,16 @@ pub enum IdentifyError {
 impl IdentifyError {
     /// A plain message for the citizen.
     pub fn message(&self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (IdentifyError::Expired, Lang::Zh) => "您的身份证已过期，不能在自助机办理。请先换领新证，或用手机出示身份码。",
-            (IdentifyError::Expired, Lang::En) => "Your ID card has expired and cannot be used here. Please renew it, or show the identity code on your phone.",
-            (IdentifyError::CheckDigit, Lang::Zh) => "身份证号码校验不通过，请重新放置身份证或检查输入。",
-            (IdentifyError::CheckDigit, Lang::En) => "The ID number does not check out. Place the card again or check what you typed.",
-            (IdentifyError::Format, Lang::Zh) => "身份证号码应为 18 位（最后一位可能是 X）。",
-            (IdentifyError::Format, Lang::En) => "An ID number has 18 characters (the last may be X).",
-            (IdentifyError::TypingNotAllowed, Lang::Zh) => "本事项需本人刷身份证或出示身份码。",
-            (IdentifyError::TypingNotAllowed, Lang::En) => "This service needs your own ID card or identity code.",
+        self.text().get(lang)
+    }
+
+    /// What the citizen is told, by kind.
+    pub fn text(&self) -> Text {
+        match self {
+            IdentifyError::Expired => Text::CardExpired,
+            IdentifyError::CheckDigit => Text::IdCheckDigit,
+            IdentifyError::Format => Text::IdFormat,
+            IdentifyError::TypingNotAllowed => Text::TypingNotAllowed,
         }
     }
 }

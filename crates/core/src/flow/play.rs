@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::engine::{Action, Backend, BackendError, Flow, FlowError, Outbox, Reply, Step, Timing};
 use super::identity::Identity;
 use crate::catalog::{Lang, Service};
+use crate::text::Text;
 
 /// How to play the visit.
 pub struct Script<'a> {
@@ -136,7 +137,7 @@ fn steps(
         };
         t.screen.push(format!(
             "{}: {}",
-            lang.pick("身份", "Identity"),
+            Text::IdentityLabel.get(lang),
             identity.masked()
         ));
         flow.identify(identity, backend)
@@ -144,13 +145,8 @@ fn steps(
     }
     if flow.step() == Step::FaceCheck {
         let url = flow.face_check_url().unwrap_or_default().to_string();
-        t.screen.push(format!(
-            "{}: {url}",
-            lang.pick(
-                "请用手机扫码刷脸",
-                "Scan with your phone for the face check"
-            )
-        ));
+        t.screen
+            .push(format!("{}: {url}", Text::ScanForFaceCheck.get(lang)));
         if script.sample {
             (script.open_link)(&url).map_err(|e| {
                 (
@@ -161,40 +157,29 @@ fn steps(
         }
         match wait_on_phone(flow, Step::FaceCheck, |f| f.poll_face_check(backend)) {
             Ok(Step::FaceCheck) | Err(_) => return Err(("face-check", FlowError::NotHere)),
-            Ok(_) => t
-                .screen
-                .push(lang.pick("刷脸核验通过", "Face check passed").into()),
+            Ok(_) => t.screen.push(Text::FaceCheckPassed.get(lang).into()),
         }
     }
     if flow.step() == Step::Licences {
         for l in flow.offered_licences() {
             t.screen.push(format!(
                 "{}: {} {}",
-                lang.pick("电子证照", "E-licence"),
+                Text::ELicence.get(lang),
                 lang.pick(&l.name_zh, &l.name_en),
                 l.identifier_display()
             ));
         }
         if flow.licences_unavailable() {
-            t.screen.push(
-                lang.pick(
-                    "暂时无法调取电子证照",
-                    "E-licences cannot be fetched right now",
-                )
-                .into(),
-            );
+            t.screen.push(Text::LicencesUnavailable.get(lang).into());
         }
         let consent = script.elicense_consent;
         t.screen.push(format!(
             "{} [{}]",
-            lang.pick(
-                "同意使用以上电子证照代替纸质材料",
-                "Use these e-licences instead of paper"
-            ),
+            Text::UseLicences.get(lang),
             if consent {
-                lang.pick("同意", "Agree")
+                Text::Agree.get(lang)
             } else {
-                lang.pick("不同意", "Decline")
+                Text::Decline.get(lang)
             }
         ));
         flow.attach_licences(consent).map_err(|e| ("licences", e))?;
@@ -212,15 +197,12 @@ fn steps(
         flow.finish_form().map_err(|e| ("form", e))?;
     }
     if flow.step() == Step::Commitment {
-        t.screen
-            .push(lang.pick("告知承诺书", "Commitment").to_string());
+        t.screen.push(Text::Commitment.get(lang).to_string());
         for c in service.commitment_clauses(lang) {
             t.screen.push(format!("  {c}"));
         }
-        t.screen.push(format!(
-            "[{}]",
-            lang.pick("同意并继续", "Agree and continue")
-        ));
+        t.screen
+            .push(format!("[{}]", Text::AgreeAndContinue.get(lang)));
         flow.commit(true).map_err(|e| ("commitment", e))?;
     }
     if flow.step() == Step::Slot {
@@ -230,7 +212,7 @@ fn steps(
         if let Some(s) = flow.chosen_slot() {
             t.screen.push(format!(
                 "{}: {} {}",
-                lang.pick("预约时段", "Appointment"),
+                Text::AppointmentSlot.get(lang),
                 s.start.replace('T', " "),
                 s.office
             ));
@@ -241,7 +223,7 @@ fn steps(
         if let Some(p) = flow.reply().and_then(|r| r.pay.clone()) {
             t.screen.push(format!(
                 "{} ¥{}: {}",
-                lang.pick("请扫码支付", "Scan to pay"),
+                Text::ScanToPay.get(lang),
                 p.amount,
                 p.pay_url
             ));
@@ -260,30 +242,27 @@ fn steps(
                     "payment",
                     FlowError::Backend(BackendError::Rejected {
                         code: "payment_timeout".into(),
-                        message_zh: "支付超时，订单未完成。请重新办理。".into(),
-                        message_en: "The payment timed out. Please start again.".into(),
+                        message_zh: Text::PaymentTimeout.zh().into(),
+                        message_en: Text::PaymentTimeout.en().into(),
                     }),
                 ))
             }
-            Ok(_) => t.screen.push(lang.pick("支付成功", "Paid").into()),
+            Ok(_) => t.screen.push(Text::Paid.get(lang).into()),
             Err(e) => return Err(("payment", e)),
         }
     }
     if flow.queued() {
         t.screen.push(format!(
             "{} {}",
-            lang.pick("办事系统暂未确认，申请已保存，本机将自动提交。本机受理号：", "The service system has not confirmed it yet; your application is saved and this kiosk will send it automatically. Kiosk reference:"),
+            Text::QueuedShort.get(lang),
             flow.local_reference()
         ));
     }
     if let Some(r) = flow.reply() {
         t.screen
             .push(format!("-- {}", lang.pick(&r.title_zh, &r.title_en)));
-        t.screen.push(format!(
-            "{}: {}",
-            lang.pick("办件编号", "Reference"),
-            r.reference
-        ));
+        t.screen
+            .push(format!("{}: {}", Text::Reference.get(lang), r.reference));
         for i in &r.items {
             t.screen.push(format!(
                 "{}: {}",
@@ -307,10 +286,8 @@ fn steps(
             t.screen.push(lang.pick(zh, en).to_string());
         }
         if let Some(u) = &r.handoff_url {
-            t.screen.push(format!(
-                "{}: {u}",
-                lang.pick("扫码带走结果", "Take the result on your phone")
-            ));
+            t.screen
+                .push(format!("{}: {u}", Text::TakeResult.get(lang)));
         }
     }
     flow.done_with_result().map_err(|e| ("result", e))?;

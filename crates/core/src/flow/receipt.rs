@@ -4,7 +4,7 @@
 use zizhu_drivers::printer::receipt::Receipt;
 
 use super::engine::Flow;
-use crate::catalog::Lang;
+use crate::text::Text;
 
 /// The receipt of a visit in the citizen's language; `kiosk_id` and `now` go in the footer.
 pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
@@ -15,22 +15,19 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
         .subtitle(s.department(lang))
         .separator();
     if let Some(id) = flow.identity() {
-        r = r.field(lang.pick("证件号码", "ID number"), id.masked());
+        r = r.field(Text::IdNumber.get(lang), id.masked());
         if let Some(n) = id.masked_name() {
-            r = r.field(lang.pick("姓名", "Name"), n);
+            r = r.field(Text::Name.get(lang), n);
         }
     }
     let mut qr = None;
     if flow.queued() {
         r = r
-            .field(lang.pick("本机受理号", "Kiosk reference"), flow.local_reference())
-            .text(lang.pick(
-                "办事系统暂未确认，您的申请已安全保存在本机，将自动提交，无需重复办理。",
-                "The service system has not confirmed it yet. Your application is saved on this kiosk and will be sent automatically; you need not apply again.",
-            ));
+            .field(Text::KioskReference.get(lang), flow.local_reference())
+            .text(Text::Queued.get(lang));
     }
     if let Some(reply) = flow.reply() {
-        r = r.field(lang.pick("办件编号", "Reference"), reply.reference.clone());
+        r = r.field(Text::Reference.get(lang), reply.reference.clone());
         for i in &reply.items {
             r = r.field(lang.pick(&i.label_zh, &i.label_en), i.value.clone());
         }
@@ -41,13 +38,7 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
                 r = r.text(row.join("  "));
             }
             if t.rows.len() > 24 {
-                r = r.text(match lang {
-                    Lang::Zh => format!("……共 {} 行，完整明细请扫码查看", t.rows.len()),
-                    Lang::En => format!(
-                        "… {} rows in all; scan the code for the full list",
-                        t.rows.len()
-                    ),
-                });
+                r = r.text(Text::RowsInAll.fill(lang, &[("count", &t.rows.len().to_string())]));
             }
         }
         if let Some(d) = &reply.document {
@@ -59,8 +50,7 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
             }
             qr = Some((
                 d.verify_url.clone(),
-                lang.pick("扫码核验本凭证真伪", "Scan to verify this document")
-                    .to_string(),
+                Text::VerifyDocument.get(lang).to_string(),
             ));
         }
         if let (Some(zh), Some(en)) = (&reply.next_steps_zh, &reply.next_steps_en) {
@@ -68,14 +58,7 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
         }
         if qr.is_none() {
             if let Some(u) = &reply.handoff_url {
-                qr = Some((
-                    u.clone(),
-                    lang.pick(
-                        "扫码在手机上查看结果",
-                        "Scan to see the result on your phone",
-                    )
-                    .to_string(),
-                ));
+                qr = Some((u.clone(), Text::SeeResultOnPhone.get(lang).to_string()));
             }
         }
     }
@@ -83,14 +66,6 @@ pub fn receipt(flow: &Flow<'_>, kiosk_id: &str, now: &str) -> Receipt {
     if let Some((url, caption)) = qr {
         r = r.qr(url, Some(caption));
     }
-    r.footer(format!(
-        "{} {}  {}",
-        lang.pick("自助机", "Kiosk"),
-        kiosk_id,
-        now
-    ))
-    .footer(lang.pick(
-        "请取走您的身份证和凭条。",
-        "Please take your ID card and this receipt.",
-    ))
+    r.footer(format!("{} {}  {}", Text::Kiosk.get(lang), kiosk_id, now))
+        .footer(Text::TakeCardAndReceipt.get(lang))
 }

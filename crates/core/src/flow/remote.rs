@@ -10,6 +10,7 @@ use super::engine::{
     PollStatus, Reply, ReplyStatus, Slot, SubjectRef, Submission, Table,
 };
 use super::identity::Source;
+use crate::text::Text;
 
 impl From<PlatformError> for BackendError {
     fn from(e: PlatformError) -> Self {
@@ -100,19 +101,19 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
             });
         }
         ServiceResult::Submit(s) => {
-            out.title_zh = "申请已受理".into();
-            out.title_en = "Application accepted".into();
+            out.title_zh = Text::ApplicationAccepted.zh().into();
+            out.title_en = Text::ApplicationAccepted.en().into();
             out.items = vec![Item {
-                label_zh: "受理编号".into(),
-                label_en: "Reference".into(),
+                label_zh: Text::AcceptanceNumber.zh().into(),
+                label_en: Text::AcceptanceNumber.en().into(),
                 value: s.reference,
             }];
             out.next_steps_zh = Some(s.next_steps_zh);
             out.next_steps_en = Some(s.next_steps_en);
         }
         ServiceResult::Pay(p) => {
-            out.title_zh = "请扫码缴费".into();
-            out.title_en = "Scan to pay".into();
+            out.title_zh = Text::ScanToPayTitle.zh().into();
+            out.title_en = Text::ScanToPayTitle.en().into();
             out.items = items(p.items);
             out.pay = Some(PayInfo {
                 order_id: p.order_id,
@@ -121,22 +122,22 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
             });
         }
         ServiceResult::Appointment(a) => {
-            out.title_zh = "预约成功".into();
-            out.title_en = "Appointment booked".into();
+            out.title_zh = Text::AppointmentBooked.zh().into();
+            out.title_en = Text::AppointmentBooked.en().into();
             out.items = vec![
                 Item {
-                    label_zh: "办理地点".into(),
-                    label_en: "Office".into(),
+                    label_zh: Text::Office.zh().into(),
+                    label_en: Text::Office.en().into(),
                     value: a.office_zh,
                 },
                 Item {
-                    label_zh: "时间".into(),
-                    label_en: "Time".into(),
+                    label_zh: Text::Time.zh().into(),
+                    label_en: Text::Time.en().into(),
                     value: format!("{} – {}", a.slot.start, a.slot.end),
                 },
                 Item {
-                    label_zh: "预约编号".into(),
-                    label_en: "Booking reference".into(),
+                    label_zh: Text::BookingReference.zh().into(),
+                    label_en: Text::BookingReference.en().into(),
                     value: a.reference,
                 },
             ];

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::api::{self, ApiError, ErrorBody};
 use super::{PlatformError, Result};
+use crate::text::Text;
 
 /// Default cap on a response body (the catalog is the largest, a few hundred KiB).
 pub const DEFAULT_MAX_RESPONSE: usize = 8 * 1024 * 1024;
@@ -500,9 +501,8 @@ fn check_status(raw: Raw) -> Result<Raw> {
         Ok(b) => b.error,
         Err(_) => ApiError {
             code: format!("http_{}", s.as_u16()),
-            message_zh: "服务平台返回了错误，请稍后再试。".into(),
-            message_en: "The service platform answered with an error; please try again later."
-                .into(),
+            message_zh: Text::PlatformError.zh().into(),
+            message_en: Text::PlatformError.en().into(),
             retryable: s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS,
         },
     };

@@ -38,7 +38,7 @@ pub fn screen_id(s: Screen) -> ScreenId {
 }
 
 fn all_services_name(lang: Lang) -> &'static str {
-    lang.pick("全部服务", "All services")
+    crate::text::Text::AllServices.get(lang)
 }
 
 fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {

@@ -20,6 +20,7 @@ use crate::flow::engine::Action;
 use crate::flow::{Flow, FlowError, Identity, Outbox, Step};
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
+use crate::text::Text;
 
 /// Working days offered for appointments.
 pub(super) const SLOT_DAYS: usize = 5;
@@ -300,13 +301,7 @@ impl Controller {
             Action::GiveUp => {
                 let s = &mut self.visit;
                 s.stuck = true;
-                s.error = s
-                    .lang
-                    .pick(
-                        "等待时间过长，本次办理已停止。请重新办理，或到窗口办理。",
-                        "This took too long and was stopped. Please start again, or go to a counter.",
-                    )
-                    .into();
+                s.error = Text::WaitedTooLong.get(s.lang).into();
                 (true, None)
             }
             Action::Idle => (false, None),
@@ -398,14 +393,7 @@ impl Controller {
             }
             DeviceEvent::CardFailed(reason) if step == Some(Step::Identify) => {
                 tracing::info!("card read failed: {reason}");
-                self.visit.error = self
-                    .visit
-                    .lang
-                    .pick(
-                        "读卡失败，请把身份证平放在感应区，稍候再试。",
-                        "The card could not be read. Lay it flat on the reader and wait a moment.",
-                    )
-                    .into();
+                self.visit.error = Text::CardUnreadable.get(self.visit.lang).into();
             }
             DeviceEvent::Scan(code) if step == Some(Step::Identify) => {
                 let verifier = self.ports.verifier.clone();

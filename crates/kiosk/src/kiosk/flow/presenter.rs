@@ -10,6 +10,7 @@ use super::keyboard;
 use crate::catalog::{Catalog, Field, FieldKind, Lang};
 use crate::flow::engine::REASONS;
 use crate::flow::{Flow, Step};
+use crate::text::Text;
 use crate::ui::{
     FlowAdapter, FlowChoice, FlowKeyRow, FlowKeyboard, FlowLicence, FlowPrint, FlowPrintWait,
     FlowRow, FlowSlot, FlowSlotRow, FlowStep, FlowTableRow, KioskWindow,
@@ -186,7 +187,7 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
                     })
                     .collect()
             };
-            a.set_missing_licences(missing.join(lang.pick("、", ", ")).into());
+            a.set_missing_licences(missing.join(Text::ListSeparator.get(lang)).into());
             a.set_licences_unavailable(flow.licences_unavailable());
         }
         Step::Slot => {
@@ -289,7 +290,7 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
             let who = flow.identity().map(|i| {
                 let name = i.masked_name().unwrap_or_default();
                 let proxy = if i.source == crate::flow::Source::Typed {
-                    lang.pick("（代他人办理）", " (for someone else)")
+                    Text::ForSomeoneElse.get(lang)
                 } else {
                     ""
                 };
@@ -319,7 +320,7 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
             let mut rows = rows;
             if let Some(slot) = flow.chosen_slot() {
                 rows.push(FlowRow {
-                    label: lang.pick("预约时间", "Appointment").into(),
+                    label: Text::Appointment.get(lang).into(),
                     value: slot.start.replace('T', " ").into(),
                 });
             }
@@ -337,7 +338,7 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
                 .collect();
             if !attached.is_empty() {
                 rows.push(FlowRow {
-                    label: lang.pick("电子证照", "E-licences").into(),
+                    label: Text::ELicences.get(lang).into(),
                     value: attached.join("\n").into(),
                 });
             }
@@ -427,9 +428,9 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
             a.set_reasons(model(
                 REASONS
                     .iter()
-                    .map(|(code, zh, en)| FlowChoice {
+                    .map(|(code, text)| FlowChoice {
                         value: (*code).into(),
-                        label: lang.pick(zh, en).into(),
+                        label: text.get(lang).into(),
                         selected: s.reasons.contains(*code),
                     })
                     .collect(),
@@ -460,39 +461,31 @@ fn print_state(p: Print) -> (FlowPrint, Option<FlowPrintWait>) {
 /// A working day as a tab says it, on two lines: `11/30` `周一` / `Mon` `30/11`.
 fn day_label(d: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
-    const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    const DAYS: [Text; 7] = [
+        Text::Monday,
+        Text::Tuesday,
+        Text::Wednesday,
+        Text::Thursday,
+        Text::Friday,
+        Text::Saturday,
+        Text::Sunday,
+    ];
+    let day = DAYS[d.weekday().num_days_from_monday() as usize].get(lang);
     match lang {
-        Lang::Zh => format!(
-            "{}/{}\n{}",
-            d.month(),
-            d.day(),
-            ZH[d.weekday().num_days_from_monday() as usize]
-        ),
-        Lang::En => d.format("%a\n%-d/%-m").to_string(),
+        Lang::Zh => format!("{}/{}\n{day}", d.month(), d.day()),
+        Lang::En => format!("{day}\n{}/{}", d.day(), d.month()),
     }
 }
 
 /// How to type a field, in words.
-fn field_hint(f: &Field, lang: Lang) -> String {
+fn field_hint(f: &Field, lang: Lang) -> &'static str {
     match f.kind {
-        FieldKind::MonthRange => lang
-            .pick(
-                "输入 12 位数字：起始年月和结束年月，如 202501202512",
-                "Type 12 digits: the first and last month, e.g. 202501202512",
-            )
-            .into(),
-        FieldKind::Date => lang
-            .pick(
-                "输入 8 位数字：年月日，如 20250101",
-                "Type 8 digits: year, month, day, e.g. 20250101",
-            )
-            .into(),
-        FieldKind::Phone => lang
-            .pick("11 位手机号码", "An 11-digit mobile number")
-            .into(),
-        FieldKind::Amount => lang.pick("金额（元）", "Amount in yuan").into(),
-        FieldKind::Select => lang.pick("请选择一项", "Choose one").into(),
-        FieldKind::Digits | FieldKind::Text => String::new(),
+        FieldKind::MonthRange => Text::HintMonthRange.get(lang),
+        FieldKind::Date => Text::HintDate.get(lang),
+        FieldKind::Phone => Text::HintPhone.get(lang),
+        FieldKind::Amount => Text::HintAmount.get(lang),
+        FieldKind::Select => Text::HintSelect.get(lang),
+        FieldKind::Digits | FieldKind::Text => "",
     }
 }
 
