@@ -7,8 +7,9 @@
 //!   ping, leave) is written to the journal's audit trail as actor `technician`, with details
 //!   that never hold personal data (a card read is recorded as its kind, a scan as its kind and
 //!   length).
-//! - While the PIN pad or the panel is open, `open` is set and the runtime's event router
-//!   (`crate::runtime::route_events`) sends device events here instead of to the flow.
+//! - While the PIN pad or the panel is open, `open` is set and the kiosk's device-event sink
+//!   (`super::wake::ui_events`; `crate::runtime::route_events` in tests) sends device events here
+//!   instead of to the flow.
 //! - A 100 ms Slint timer picks up device events and ping results (the ping runs on its own
 //!   thread); a 1 s Slint timer counts the 2-minute idle timeout and the lockout countdown and
 //!   refreshes the panel, so tests drive both with Slint's mock time.

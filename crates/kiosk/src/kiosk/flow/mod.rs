@@ -71,7 +71,9 @@ pub struct FlowContext {
     pub journal: Option<Arc<Journal>>,
     /// The receipt printer, when there is one.
     pub printer: Option<PrintFn>,
-    /// Device events from the runtime (cards, scans, printer).
+    /// Device events from the runtime (cards, scans, printer). Whoever sends them wakes the UI
+    /// thread after each ([`super::wake::ui_events`] does); without an event loop (tests on
+    /// Slint's mock clock) a timer on that clock picks them up.
     pub events: Option<Receiver<DeviceEvent>>,
     /// This kiosk's id (printed on receipts).
     pub kiosk_id: String,
