@@ -11,9 +11,12 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+pub mod bundle;
+mod profile;
 mod raw;
 pub mod search;
 
+pub use profile::{Found, Offer, Profile, UnknownProfile};
 pub use search::{Hit, MatchKind};
 
 /// The catalog shipped in the binary.
@@ -370,6 +373,7 @@ pub struct Catalog {
     categories: Vec<Category>,
     licences: Vec<Licence>,
     services: Vec<Service>,
+    profiles: Vec<Profile>,
     by_id: HashMap<String, usize>,
     index: search::Index,
 }
@@ -388,7 +392,12 @@ impl Catalog {
     /// Parses and validates a catalog file. Returns every problem found, each with its line.
     pub fn parse(text: &str) -> Result<Catalog, Vec<CatalogError>> {
         let raw = raw::parse(text)?;
-        let (categories, licences, services) = raw::validate(text, raw)?;
+        let raw::Validated {
+            categories,
+            licences,
+            services,
+            profiles,
+        } = raw::validate(text, raw)?;
         let by_id = services
             .iter()
             .enumerate()
@@ -399,6 +408,7 @@ impl Catalog {
             categories,
             licences,
             services,
+            profiles,
             by_id,
             index,
         })
@@ -412,6 +422,16 @@ impl Catalog {
     /// All categories, in display order.
     pub fn categories(&self) -> &[Category] {
         &self.categories
+    }
+
+    /// The site profiles (`[[profile]]`), in file order.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    /// The site profile with this id.
+    pub fn profile(&self, id: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.id == id)
     }
 
     /// All e-licence types.
