@@ -75,6 +75,12 @@ pub enum BundleError {
     /// The catalog inside fails `zizhu catalog check`.
     #[error("the bundle's catalog is invalid: {}", summary(.0))]
     Catalog(Vec<CatalogError>),
+    /// The catalog inside lacks the site profile this kiosk is set to.
+    #[error("the bundle has no site profile `{0}`, which this kiosk uses; publish it in the bundle or change [catalog] profile")]
+    ProfileMissing(String),
+    /// The bundle could not be stored in the journal, so it is not used (a restart would lose it).
+    #[error("the bundle could not be stored ({0}); check the disk")]
+    Storage(String),
 }
 
 fn summary(errors: &[CatalogError]) -> String {
@@ -97,6 +103,8 @@ impl BundleError {
             BundleError::NotYetValid => "not-yet-valid",
             BundleError::Expired { .. } => "expired",
             BundleError::Catalog(_) => "catalog-invalid",
+            BundleError::ProfileMissing(_) => "profile-missing",
+            BundleError::Storage(_) => "storage",
         }
     }
 }

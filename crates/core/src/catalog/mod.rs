@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub mod bundle;
+pub mod live;
 mod profile;
 mod raw;
 pub mod search;
