@@ -198,3 +198,163 @@ fn config_check_names_the_bad_key() {
         util::stderr(&o)
     );
 }
+
+#[test]
+fn a_site_profile_limits_listing_and_search_and_says_where_to_go() {
+    let o = util::run(&["catalog", "list", "--profiles"]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+    let out = util::stdout(&o);
+    for id in ["village", "post-office", "city-centre"] {
+        assert!(out.contains(id), "{out}");
+    }
+    let o = util::run(&["catalog", "list", "--profile", "village", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = v.as_array().unwrap().len();
+    assert!((15..=25).contains(&n), "{n}");
+    // The village offers no housing-fund service: search finds them, but as elsewhere.
+    let o = util::run(&[
+        "catalog",
+        "search",
+        "公积金",
+        "--profile",
+        "village",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hits = v.as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["offered_here"] == false), "{v}");
+    let o = util::run(&["catalog", "search", "公积金", "--profile", "village"]);
+    assert!(util::stdout(&o).contains("粤省事"), "{}", util::stdout(&o));
+    let o = util::run(&[
+        "catalog",
+        "search",
+        "公积金",
+        "--profile",
+        "post-office",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["offered_here"] == true),
+        "{v}"
+    );
+    let o = util::run(&["catalog", "list", "--profile", "mall"]);
+    assert_eq!(util::code(&o), 2);
+    assert!(util::stderr(&o).contains("village"), "{}", util::stderr(&o));
+}
+
+#[test]
+fn bundles_are_signed_verified_and_refused_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let keygen = |name: &str, seed: &str| {
+        let o = util::run(&[
+            "elicense",
+            "keygen",
+            "--alg",
+            "es256",
+            "--seed",
+            seed,
+            "--out",
+            &p(name),
+        ]);
+        assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+        let f: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p(name)).unwrap()).unwrap();
+        format!("es256:{}", f["public_key"].as_str().unwrap())
+    };
+    let key = keygen("catalog.key", "catalog-key");
+    let other = keygen("other.key", "other-key");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/data/catalog.toml");
+    let o = util::run(&[
+        "catalog",
+        "sign",
+        shipped,
+        "--key",
+        &p("catalog.key"),
+        "--seq",
+        "42",
+        "--out",
+        &p("b.cose"),
+    ]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+    let o = util::run(&[
+        "catalog",
+        "verify",
+        &p("b.cose"),
+        "--key",
+        &key,
+        "--in-use",
+        "41",
+        "--json",
+    ]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["seq"], 42);
+    assert_eq!(v["services"], 165);
+
+    let refused = |args: &[&str], reason: &str| {
+        let o = util::run(args);
+        assert_eq!(util::code(&o), 2, "{args:?}: {}", util::stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["reason"], reason, "{args:?}: {v}");
+        assert!(util::stderr(&o).contains("refused"), "{}", util::stderr(&o));
+    };
+    let b = p("b.cose");
+    refused(
+        &["catalog", "verify", &b, "--key", &other, "--json"],
+        "signature",
+    );
+    refused(
+        &[
+            "catalog", "verify", &b, "--key", &key, "--in-use", "42", "--json",
+        ],
+        "rollback",
+    );
+    let raw = std::fs::read(&b).unwrap();
+    std::fs::write(p("cut.cose"), &raw[..raw.len() / 2]).unwrap();
+    refused(
+        &["catalog", "verify", &p("cut.cose"), "--key", &key, "--json"],
+        "malformed",
+    );
+    std::fs::write(p("big.cose"), vec![0u8; 600 * 1024]).unwrap();
+    refused(
+        &["catalog", "verify", &p("big.cose"), "--key", &key, "--json"],
+        "too-large",
+    );
+
+    // A catalog with a problem is never signed; the problem is named with its line.
+    let bad = GOOD.replace(
+        "category = \"social-security\"\ndepartment",
+        "category = \"nope\"\ndepartment",
+    );
+    std::fs::write(p("bad.toml"), &bad).unwrap();
+    let o = util::run(&[
+        "catalog",
+        "sign",
+        &p("bad.toml"),
+        "--key",
+        &p("catalog.key"),
+        "--seq",
+        "43",
+        "--out",
+        &p("bad.cose"),
+    ]);
+    assert_eq!(util::code(&o), 2);
+    assert!(
+        util::stderr(&o).contains(&format!(
+            "bad.toml:line {}",
+            line_of(&bad, "category = \"nope\"")
+        )),
+        "{}",
+        util::stderr(&o)
+    );
+    assert!(!dir.path().join("bad.cose").exists());
+    let o = util::run(&["catalog", "verify", &b, "--key", "rsa:00"]);
+    assert_eq!(util::code(&o), 2);
+    assert!(util::stderr(&o).contains("--key"), "{}", util::stderr(&o));
+}

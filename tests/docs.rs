@@ -66,10 +66,17 @@ enum Kind {
     Config,
     Provision,
     Inventory,
+    /// A part of a catalog file (`[[profile]]`, `[[service]]`): checked added to the shipped one.
+    Catalog,
 }
 
 fn kind(text: &str) -> Kind {
-    if text.lines().any(|l| l.trim() == "[[kiosk]]") {
+    if text
+        .lines()
+        .any(|l| matches!(l.trim(), "[[profile]]" | "[[service]]" | "[[category]]"))
+    {
+        Kind::Catalog
+    } else if text.lines().any(|l| l.trim() == "[[kiosk]]") {
         Kind::Inventory
     } else if text.contains("enroll_token") {
         Kind::Provision
@@ -132,6 +139,13 @@ fn uncommented(text: &str) -> Vec<(usize, String)> {
 /// Checks one text; `strict` requires it to be valid, otherwise only its keys must be known.
 fn check(kind: &Kind, text: &str, strict: bool, dir: &Path) -> Result<(), String> {
     match kind {
+        Kind::Catalog => {
+            let all = format!("{}\n{text}", zizhu::catalog::BUILTIN_TOML);
+            match zizhu::catalog::Catalog::parse(&all) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(format!("{e:?}")),
+            }
+        }
         Kind::Config if strict => {
             let f = dir.join("kiosk.toml");
             fs::write(&f, text).unwrap();

@@ -568,3 +568,71 @@ fn headless_runtimes_side_by_side_are_polled() {
     assert_eq!(wrong["verdict"], "unauthorized");
     assert_eq!(util::code(&out), 1);
 }
+
+#[test]
+fn kiosks_behind_the_newest_catalog_need_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path(), "fleet.token", "fleet-token-0123456789abcdef");
+    let sims = [
+        Sim::start("CAT-NEW", &token, &["--catalog-seq", "42"]),
+        Sim::start(
+            "CAT-OLD",
+            &token,
+            &["--catalog-seq", "41", "--catalog-refused", "signature"],
+        ),
+        Sim::start("CAT-EMB", &token, &[]),
+    ];
+    let inv: String = ["CAT-NEW", "CAT-OLD", "CAT-EMB"]
+        .iter()
+        .zip(&sims)
+        .map(|(id, s)| {
+            format!(
+                "[[kiosk]]\nid = \"{id}\"\nurl = \"{}\"\ntoken_file = \"fleet.token\"\n",
+                s.url
+            )
+        })
+        .collect();
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(&inventory, inv).unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--json", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 1, "{}", util::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("poll --json");
+    let kiosk = |id: &str| {
+        doc["kiosks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    assert_eq!(kiosk("CAT-NEW")["verdict"], "ok");
+    assert_eq!(kiosk("CAT-NEW")["status"]["catalog"]["source"], "bundle");
+    let old = kiosk("CAT-OLD");
+    assert_eq!(old["verdict"], "attention");
+    assert_eq!(old["problems"][0]["kind"], "catalog_behind");
+    assert_eq!(old["problems"][0]["sequence"], 41);
+    assert_eq!(old["problems"][0]["newest"], 42);
+    assert_eq!(old["problems"][0]["last_refused"], "signature");
+    let emb = kiosk("CAT-EMB");
+    assert_eq!(emb["problems"][0]["kind"], "catalog_behind");
+    assert!(emb["problems"][0]["sequence"].is_null());
+
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    let table = util::stdout(&out);
+    assert!(table.lines().next().unwrap().contains("CATALOG"), "{table}");
+    assert!(
+        table.contains("catalog 41 < 42 (refused: signature)"),
+        "{table}"
+    );
+    assert!(table.contains("catalog embedded < 42"), "{table}");
+    assert!(table.contains("#42"), "{table}");
+}

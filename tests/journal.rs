@@ -389,7 +389,7 @@ fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(v, journal::MIGRATIONS.len() as i64);
-    assert_eq!(journal::MIGRATIONS.len(), 3);
+    assert_eq!(journal::MIGRATIONS.len(), 4);
     let due = j.due(LATER, 10).expect("outbox");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].idempotency_key, "v1-key");

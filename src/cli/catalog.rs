@@ -1,8 +1,12 @@
-//! `zizhu catalog list|search|check`: the service catalog from the command line.
+//! `zizhu catalog list|search|check|sign|verify`: the service catalog from the command line, and
+//! the signed catalog bundles the platform publishes (`zizhu_core::catalog::bundle`).
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::catalog::{Catalog, Lang, Service};
+use anyhow::Context;
+
+use crate::catalog::bundle::{self, Bundle, BundleContent};
+use crate::catalog::{Catalog, Lang, Offer, Service};
 use crate::error::usage;
 
 /// Subcommands of `zizhu catalog`.
@@ -19,6 +23,12 @@ pub enum Command {
         /// Language of the names: zh or en.
         #[arg(long, default_value = "zh")]
         lang: String,
+        /// Only what a kiosk with this site profile offers (see --profiles).
+        #[arg(long)]
+        profile: Option<String>,
+        /// List the site profiles instead of the services.
+        #[arg(long)]
+        profiles: bool,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -30,6 +40,10 @@ pub enum Command {
         /// Language of the names: zh or en.
         #[arg(long, default_value = "zh")]
         lang: String,
+        /// Search as a kiosk with this site profile does: services it does not offer are listed
+        /// apart, with where to go instead.
+        #[arg(long)]
+        profile: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -42,6 +56,147 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign a catalog file into a bundle for kiosks (checked first, as `check` does).
+    Sign {
+        /// The catalog file (TOML).
+        file: PathBuf,
+        /// Catalog key file (from `zizhu elicense keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Sequence number: higher than every bundle published before.
+        #[arg(long)]
+        seq: u64,
+        /// How long kiosks accept the bundle, in days.
+        #[arg(long, default_value_t = 30)]
+        max_age_days: u32,
+        /// Write the bundle here.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a bundle as a kiosk would: signature, sequence, age, catalog checks.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        /// A catalog key, `es256:04…` or `sm2:04…` (give one or more).
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+        /// The sequence in use: the bundle must be newer (rollback check).
+        #[arg(long)]
+        in_use: Option<u64>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn offer(catalog: &Catalog, profile: Option<&str>) -> anyhow::Result<Offer> {
+    Offer::new(catalog, profile).or_else(|e| usage(format!("--profile: {e}")))
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn sign(
+    file: &std::path::Path,
+    key: &std::path::Path,
+    seq: u64,
+    max_age_days: u32,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return usage(format!("cannot read catalog file {}: {e}", file.display())),
+    };
+    let key = super::elicense::read_key_file(key)?;
+    let content = BundleContent {
+        seq,
+        iat: now(),
+        max_age: i64::from(max_age_days) * 86_400,
+        catalog: text,
+    };
+    let raw = match bundle::sign(&key, &content) {
+        Ok(r) => r,
+        Err(bundle::BundleError::Catalog(errors)) => {
+            for e in &errors {
+                eprintln!("{}:{e}", file.display());
+            }
+            return usage(format!(
+                "{} problem(s) in {}; fix them before signing",
+                errors.len(),
+                file.display()
+            ));
+        }
+        Err(e) => return usage(e.to_string()),
+    };
+    let tmp = out.with_extension("partial");
+    std::fs::write(&tmp, &raw).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: bundle seq {seq}, {} bytes, key {}",
+        out.display(),
+        raw.len(),
+        hex::encode(key.public_key().kid())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(
+    file: &std::path::Path,
+    keys: &[String],
+    in_use: Option<u64>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut pinned = Vec::new();
+    for k in keys {
+        match crate::elicense::trust::parse_root(k) {
+            Ok(p) => pinned.push(p),
+            Err(e) => return usage(format!("--key {k:?}: {e}")),
+        }
+    }
+    // Read at most one byte over the limit: a huge file is refused without loading it.
+    let raw = match std::fs::File::open(file) {
+        Ok(f) => {
+            use std::io::Read;
+            let mut buf = Vec::new();
+            f.take(bundle::MAX_BUNDLE as u64 + 1)
+                .read_to_end(&mut buf)
+                .with_context(|| format!("reading {}", file.display()))?;
+            buf
+        }
+        Err(e) => return usage(format!("cannot read bundle {}: {e}", file.display())),
+    };
+    match Bundle::accept(&raw, &pinned, in_use, now()) {
+        Ok(b) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": true, "seq": b.seq, "iat": b.iat, "max_age": b.max_age,
+                        "kid": b.kid, "services": b.catalog.services().len(),
+                        "profiles": b.catalog.profiles().iter().map(|p| &p.id).collect::<Vec<_>>()})
+                );
+            } else {
+                println!(
+                    "{}: ok, seq {}, key {}, {} services, {} site profiles",
+                    file.display(),
+                    b.seq,
+                    b.kid,
+                    b.catalog.services().len(),
+                    b.catalog.profiles().len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "reason": e.kind(), "error": e.to_string()})
+                );
+            }
+            usage(format!("{}: refused: {e}", file.display()))
+        }
+    }
 }
 
 fn lang(s: &str) -> anyhow::Result<Lang> {
@@ -69,9 +224,31 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             category,
             categories,
             lang: l,
+            profile,
+            profiles,
             json,
         } => {
             let l = lang(&l)?;
+            let offer = offer(catalog, profile.as_deref())?;
+            if profiles {
+                if json {
+                    let v: Vec<_> = catalog
+                        .profiles()
+                        .iter()
+                        .map(|p| {
+                            let n = offer_len(catalog, &p.id);
+                            serde_json::json!({"id": p.id, "zh": p.zh, "en": p.en, "services": n})
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                } else {
+                    for p in catalog.profiles() {
+                        let n = offer_len(catalog, &p.id);
+                        println!("{:<20} {:>3}  {}", p.id, n, p.name(l));
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if categories {
                 let counts = catalog.counts();
                 if json {
@@ -98,8 +275,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         ids.join(", ")
                     ));
                 }
-                Some(c) => catalog.in_category(c),
-                None => catalog.services().iter().collect(),
+                Some(c) => offer.in_category(catalog, c),
+                None => catalog
+                    .services()
+                    .iter()
+                    .filter(|s| offer.offers_id(catalog, &s.id))
+                    .collect(),
             };
             if json {
                 let v: Vec<_> = services.iter().map(|s| service_json(s)).collect();
@@ -122,32 +303,64 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Search {
             query,
             lang: l,
+            profile,
             json,
         } => {
             let l = lang(&l)?;
-            let hits = catalog.search(&query);
+            let offer = offer(catalog, profile.as_deref())?;
+            let found = offer.search(catalog, &query);
+            let hits = &found.here;
             if json {
-                let v: Vec<_> = hits
+                let row = |h: &crate::catalog::Hit, here: bool| {
+                    let s = &catalog.services()[h.pos];
+                    let mut j = service_json(s);
+                    j["match"] = serde_json::to_value(h.kind).unwrap_or_default();
+                    if profile.is_some() {
+                        j["offered_here"] = serde_json::Value::Bool(here);
+                    }
+                    j
+                };
+                let v: Vec<_> = found
+                    .here
                     .iter()
-                    .map(|h| {
-                        let s = &catalog.services()[h.pos];
-                        let mut j = service_json(s);
-                        j["match"] = serde_json::to_value(h.kind).unwrap_or_default();
-                        j
-                    })
+                    .map(|h| row(h, true))
+                    .chain(found.elsewhere.iter().map(|h| row(h, false)))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                for h in &hits {
+                for h in hits {
                     let s = &catalog.services()[h.pos];
                     println!("{:<32} {:<9} {}", s.id, serde_plain(&h.kind), s.name(l));
                 }
-                if hits.is_empty() {
+                if !found.elsewhere.is_empty() {
+                    if let Some(where_) = offer.elsewhere(l) {
+                        println!("-- {} --", l.pick("本机未提供", "not offered here"));
+                        for h in &found.elsewhere {
+                            let s = &catalog.services()[h.pos];
+                            println!("{:<32} {:<9} {}", s.id, serde_plain(&h.kind), s.name(l));
+                        }
+                        println!("{where_}");
+                    }
+                }
+                if hits.is_empty() && found.elsewhere.is_empty() {
                     eprintln!("no service matches `{query}`");
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sign {
+            file,
+            key,
+            seq,
+            max_age_days,
+            out,
+        } => sign(&file, &key, seq, max_age_days, &out),
+        Command::Verify {
+            file,
+            keys,
+            in_use,
+            json,
+        } => verify(&file, &keys, in_use, json),
         Command::Check { file, json } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
@@ -164,10 +377,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         );
                     } else {
                         println!(
-                            "{}: ok, {} services in {} categories",
+                            "{}: ok, {} services in {} categories, {} site profiles",
                             file.display(),
                             c.services().len(),
-                            c.categories().len()
+                            c.categories().len(),
+                            c.profiles().len()
                         );
                     }
                     Ok(ExitCode::SUCCESS)
@@ -192,6 +406,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+fn offer_len(catalog: &Catalog, id: &str) -> usize {
+    Offer::new(catalog, Some(id)).map(|o| o.len()).unwrap_or(0)
 }
 
 /// A serde enum value as its plain name (`idcard+face`, `print`).

@@ -345,7 +345,7 @@ struct KeyFile {
     private_key: String,
 }
 
-fn read_key_file(path: &Path) -> anyhow::Result<SecretKey> {
+pub(crate) fn read_key_file(path: &Path) -> anyhow::Result<SecretKey> {
     let text = Zeroizing::new(
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
     );

@@ -93,6 +93,12 @@ pub struct ServeSimArgs {
     /// Report the clock as not synchronised (default: synchronised, whatever this machine says).
     #[arg(long)]
     pub clock_unsynced: bool,
+    /// Serve catalog bundle sequence N (default: the embedded catalog).
+    #[arg(long, value_name = "N")]
+    pub catalog_seq: Option<u64>,
+    /// Report the last catalog bundle as refused for REASON (e.g. signature).
+    #[arg(long, value_name = "REASON")]
+    pub catalog_refused: Option<String>,
     /// Serve this many simulated kiosks from this one process (ids ID-00000, ID-00001, …), each on
     /// its own free loopback port; needs --inventory-out. For scale tests.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -222,6 +228,11 @@ fn serve_sim(a: ServeSimArgs) -> anyhow::Result<ExitCode> {
             a.disk_free_percent
         ));
     }
+    if let Some(r) = &a.catalog_refused {
+        if let Err(m) = crate::config::check_plain(r) {
+            return usage(format!("--catalog-refused: {m}"));
+        }
+    }
     for (flag, v) in [("--kiosk-id", &a.kiosk_id), ("--site", &a.site)] {
         if let Err(m) = crate::config::check_plain(v) {
             return usage(format!("{flag}: {m}"));
@@ -300,6 +311,11 @@ fn sim_state(id: &str, a: &ServeSimArgs, paper: Paper) -> StatusState {
         std::time::SystemTime::now() - Duration::from_secs(3600),
     ));
     state.set_clock_synced_override(Some(!a.clock_unsynced));
+    let catalog = crate::catalog::Catalog::builtin();
+    state.set_catalog(a.catalog_seq, None, catalog.services().len());
+    if let Some(r) = &a.catalog_refused {
+        state.catalog_refused(r);
+    }
     const CARD: u64 = 32 << 30;
     state.set_disk_override(Some(status::Disk {
         path: "/var/lib/zizhu".into(),

@@ -73,6 +73,23 @@ pub struct RawConfig {
     /// `[display]`: how the panel is mounted.
     #[serde(default)]
     pub display: RawDisplay,
+    /// `[catalog]`: the site profile and the keys of signed catalog bundles.
+    #[serde(default)]
+    pub catalog: RawCatalogSection,
+}
+
+/// `[catalog]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalogSection {
+    /// The site profile (`[[profile]]` id in the catalog): which services this kiosk offers.
+    pub profile: Option<String>,
+    /// Keys that may sign catalog bundles, `es256:04…` or `sm2:04…` (besides trust-list keys
+    /// with usage "catalog").
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Seconds between bundle fetches (60 to 86400; default 900).
+    pub poll_secs: Option<u64>,
 }
 
 /// `[display]`
@@ -308,6 +325,12 @@ pub struct Config {
     /// `[display] rotation`: 0, 90, 180 or 270 degrees clockwise (the DRM/KMS backend turns
     /// the picture and the touch input; a desktop window ignores it).
     pub display_rotation: u16,
+    /// `[catalog] profile`: the site profile, none for every service.
+    pub catalog_profile: Option<String>,
+    /// `[catalog] keys`, checked to parse.
+    pub catalog_keys: Vec<String>,
+    /// `[catalog] poll_secs`.
+    pub catalog_poll: Duration,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -738,6 +761,31 @@ impl Config {
                 )
             }
         };
+        if let Some(p) = &raw.catalog.profile {
+            let c = crate::catalog::Catalog::builtin();
+            if c.profile(p).is_none() {
+                let known: Vec<&str> = c.profiles().iter().map(|p| p.id.as_str()).collect();
+                return invalid(
+                    "catalog.profile",
+                    format!(
+                        "unknown site profile `{p}`; use one of {}",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        for (i, k) in raw.catalog.keys.iter().enumerate() {
+            if let Err(e) = crate::elicense::trust::parse_root(k) {
+                return invalid(
+                    &format!("catalog.keys[{i}]"),
+                    format!("{e}; write the key as es256:04… or sm2:04…"),
+                );
+            }
+        }
+        let poll = raw.catalog.poll_secs.unwrap_or(900);
+        if !(60..=86_400).contains(&poll) {
+            return invalid("catalog.poll_secs", "use 60 to 86400 seconds");
+        }
         Ok(Config {
             kiosk_id,
             site: raw
@@ -767,6 +815,9 @@ impl Config {
             provision_error_file: raw.maintenance.provision_error_file,
             build_info_file: raw.maintenance.build_info_file,
             display_rotation,
+            catalog_profile: raw.catalog.profile,
+            catalog_keys: raw.catalog.keys,
+            catalog_poll: Duration::from_secs(poll),
             simulation,
         })
     }
@@ -790,6 +841,22 @@ mod tests {
         let e = Config::parse("[kiosk]\nid = \"MZ-1\"\nidle = 3\n").unwrap_err();
         let s = e.to_string();
         assert!(s.contains("line 3") && s.contains("idle"), "{s}");
+    }
+
+    #[test]
+    fn catalog_section_is_checked_and_named() {
+        let c = Config::parse("[catalog]\nprofile = \"village\"\n").unwrap();
+        assert_eq!(c.catalog_profile.as_deref(), Some("village"));
+        assert_eq!(c.catalog_poll, Duration::from_secs(900));
+        let e = Config::parse("[catalog]\nprofile = \"mall\"\n").unwrap_err();
+        assert!(e.to_string().contains("catalog.profile"), "{e}");
+        assert!(e.to_string().contains("village"), "{e}");
+        let e = Config::parse("[catalog]\nkeys = [\"rsa:00\"]\n").unwrap_err();
+        assert!(e.to_string().contains("catalog.keys[0]"), "{e}");
+        let e = Config::parse("[catalog]\npoll_secs = 5\n").unwrap_err();
+        assert!(e.to_string().contains("catalog.poll_secs"), "{e}");
+        let e = Config::parse("[catalog]\nsite = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("site"), "{e}");
     }
 
     #[test]

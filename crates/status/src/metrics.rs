@@ -243,6 +243,50 @@ pub fn render(r: &StatusReport, started_unix: i64) -> String {
     for (device, n) in &c.power_cycles {
         o.sample("zizhu_device_power_cycles_total", &[("device", device)], n);
     }
+
+    let cat = &r.catalog;
+    o.family(
+        "zizhu_catalog_info",
+        "gauge",
+        "The service catalog in use: source (embedded or bundle) and site profile; always 1.",
+    );
+    o.sample(
+        "zizhu_catalog_info",
+        &[
+            ("source", &cat.source),
+            ("profile", cat.profile.as_deref().unwrap_or("")),
+        ],
+        1,
+    );
+    o.gauge(
+        "zizhu_catalog_sequence",
+        "Sequence of the catalog bundle in use; 0 for the embedded catalog.",
+        cat.sequence.unwrap_or(0),
+    );
+    if let Some(t) = cat.applied_unix {
+        o.gauge(
+            "zizhu_catalog_applied_timestamp_seconds",
+            "When the catalog in use took effect, Unix time.",
+            t,
+        );
+    }
+    o.gauge(
+        "zizhu_catalog_services_offered",
+        "Services this kiosk offers (its site profile's set).",
+        cat.services_offered,
+    );
+    o.family(
+        "zizhu_catalog_bundles_refused_total",
+        "counter",
+        "Catalog bundles refused, by reason (signature, rollback, expired, catalog-invalid, …).",
+    );
+    for (reason, n) in &cat.refused {
+        o.sample(
+            "zizhu_catalog_bundles_refused_total",
+            &[("reason", reason)],
+            n,
+        );
+    }
     o.0
 }
 

@@ -130,6 +130,49 @@ pub struct Counters {
     pub power_cycles: BTreeMap<String, u64>,
 }
 
+/// The service catalog the kiosk serves (see docs/catalog.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogInfo {
+    /// `embedded` (compiled into the binary) or `bundle` (a signed bundle from the platform).
+    pub source: String,
+    /// The bundle's sequence; none for the embedded catalog.
+    #[serde(default)]
+    pub sequence: Option<u64>,
+    /// When this catalog took effect (Unix seconds).
+    #[serde(default)]
+    pub applied_unix: Option<i64>,
+    /// The site profile in use; none when the kiosk offers every service.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// How many services the kiosk offers.
+    #[serde(default)]
+    pub services_offered: u64,
+    /// The last bundle refused: its reason (`signature`, `rollback`, `expired`, …).
+    #[serde(default)]
+    pub last_refused: Option<String>,
+    /// When it was refused (Unix seconds).
+    #[serde(default)]
+    pub last_refused_unix: Option<i64>,
+    /// Bundles refused since start, by reason.
+    #[serde(default)]
+    pub refused: BTreeMap<String, u64>,
+}
+
+impl Default for CatalogInfo {
+    fn default() -> Self {
+        CatalogInfo {
+            source: "embedded".into(),
+            sequence: None,
+            applied_unix: None,
+            profile: None,
+            services_offered: 0,
+            last_refused: None,
+            last_refused_unix: None,
+            refused: BTreeMap::new(),
+        }
+    }
+}
+
 /// `GET /v1/status`: everything an operator needs to know about one kiosk, and nothing about who
 /// uses it. Optional fields are `null` when unknown; readers ignore fields they don't know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -174,6 +217,9 @@ pub struct StatusReport {
     /// Activity counters.
     #[serde(default)]
     pub counters: Counters,
+    /// The service catalog in use.
+    #[serde(default)]
+    pub catalog: CatalogInfo,
 }
 
 #[derive(Debug)]
@@ -194,6 +240,7 @@ struct Inner {
     clock_override: Option<bool>,
     disk_override: Option<Disk>,
     counters: Counters,
+    catalog: CatalogInfo,
 }
 
 #[derive(Debug)]
@@ -295,6 +342,7 @@ impl StatusState {
             clock_override: None,
             disk_override: None,
             counters: Counters::default(),
+            catalog: CatalogInfo::default(),
         };
         StatusState(Arc::new(Shared {
             inner: RwLock::new(inner),
@@ -469,6 +517,34 @@ impl StatusState {
             .or_default() += 1;
     }
 
+    /// Records the catalog now in effect: `sequence` none for the embedded one.
+    pub fn set_catalog(
+        &self,
+        sequence: Option<u64>,
+        profile: Option<&str>,
+        services_offered: usize,
+    ) {
+        let mut g = self.write();
+        g.catalog.source = if sequence.is_some() {
+            "bundle"
+        } else {
+            "embedded"
+        }
+        .into();
+        g.catalog.sequence = sequence;
+        g.catalog.applied_unix = Some(unix_now());
+        g.catalog.profile = profile.map(str::to_string);
+        g.catalog.services_offered = services_offered as u64;
+    }
+
+    /// Records a refused catalog bundle by reason (a short fixed word: `signature`, `rollback`…).
+    pub fn catalog_refused(&self, reason: &str) {
+        let mut g = self.write();
+        g.catalog.last_refused = Some(scrub(reason));
+        g.catalog.last_refused_unix = Some(unix_now());
+        *g.catalog.refused.entry(scrub(reason)).or_default() += 1;
+    }
+
     /// One device's health as reported (none for a device never reported).
     pub fn device(&self, device: &str) -> Option<DeviceHealth> {
         self.read().devices.get(device).cloned()
@@ -535,6 +611,7 @@ impl StatusState {
                 cpu_temperature_celsius: None,
                 clock_synced: None,
                 counters: g.counters.clone(),
+                catalog: g.catalog.clone(),
             };
             (
                 report,

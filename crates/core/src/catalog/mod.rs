@@ -13,9 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::Text;
 
+pub mod bundle;
+pub mod live;
+mod profile;
 mod raw;
 pub mod search;
 
+pub use profile::{Found, Offer, Profile, UnknownProfile};
 pub use search::{Hit, MatchKind};
 
 /// The catalog shipped in the binary.
@@ -364,6 +368,7 @@ pub struct Catalog {
     categories: Vec<Category>,
     licences: Vec<Licence>,
     services: Vec<Service>,
+    profiles: Vec<Profile>,
     by_id: HashMap<String, usize>,
     index: search::Index,
 }
@@ -382,7 +387,12 @@ impl Catalog {
     /// Parses and validates a catalog file. Returns every problem found, each with its line.
     pub fn parse(text: &str) -> Result<Catalog, Vec<CatalogError>> {
         let raw = raw::parse(text)?;
-        let (categories, licences, services) = raw::validate(text, raw)?;
+        let raw::Validated {
+            categories,
+            licences,
+            services,
+            profiles,
+        } = raw::validate(text, raw)?;
         let by_id = services
             .iter()
             .enumerate()
@@ -393,6 +403,7 @@ impl Catalog {
             categories,
             licences,
             services,
+            profiles,
             by_id,
             index,
         })
@@ -406,6 +417,16 @@ impl Catalog {
     /// All categories, in display order.
     pub fn categories(&self) -> &[Category] {
         &self.categories
+    }
+
+    /// The site profiles (`[[profile]]`), in file order.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    /// The site profile with this id.
+    pub fn profile(&self, id: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.id == id)
     }
 
     /// All e-licence types.

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::{
     Audience, Auth, CatalogError, Category, Choice, Field, FieldKind, Frequency, Licence, Output,
-    Service,
+    Profile, Service,
 };
 
 #[derive(Deserialize)]
@@ -20,6 +20,22 @@ pub(super) struct RawCatalog {
     licence: Vec<RawLicence>,
     #[serde(default)]
     service: Vec<RawService>,
+    #[serde(default)]
+    profile: Vec<RawProfile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    id: Spanned<String>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+    #[serde(default)]
+    services: Vec<Spanned<String>>,
+    #[serde(default)]
+    categories: Vec<Spanned<String>>,
+    elsewhere_zh: Spanned<String>,
+    elsewhere_en: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,7 +248,13 @@ fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{3134f}')
 }
 
-type Validated = (Vec<Category>, Vec<Licence>, Vec<Service>);
+/// A validated catalog's parts.
+pub(super) struct Validated {
+    pub categories: Vec<Category>,
+    pub licences: Vec<Licence>,
+    pub services: Vec<Service>,
+    pub profiles: Vec<Profile>,
+}
 
 pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<CatalogError>> {
     let mut ck = Checker {
@@ -389,8 +411,67 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
             fields,
         });
     }
+    let mut profiles = Vec::new();
+    let mut seen_profiles = HashSet::new();
+    let service_ids: HashSet<&str> = services.iter().map(|s| s.id.as_str()).collect();
+    let category_ids: HashSet<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+    for p in &raw.profile {
+        let id = ck.id(&p.id, "profile.id", &mut seen_profiles);
+        let mut listed = HashSet::new();
+        for s in &p.services {
+            if !service_ids.contains(s.get_ref().as_str()) {
+                ck.fail(
+                    s.span(),
+                    "profile.services",
+                    format!(
+                        "unknown service `{}`: list ids from [[service]] (see `zizhu catalog list`)",
+                        s.get_ref()
+                    ),
+                );
+            } else if !listed.insert(s.get_ref().as_str()) {
+                ck.fail(
+                    s.span(),
+                    "profile.services",
+                    format!("`{}` is listed twice", s.get_ref()),
+                );
+            }
+        }
+        for c in &p.categories {
+            if !category_ids.contains(c.get_ref().as_str()) {
+                ck.fail(
+                    c.span(),
+                    "profile.categories",
+                    format!(
+                        "unknown category `{}`: list ids from [[category]]",
+                        c.get_ref()
+                    ),
+                );
+            }
+        }
+        if p.services.is_empty() && p.categories.is_empty() {
+            ck.fail(
+                p.id.span(),
+                "profile.services",
+                "a profile must offer something: give services, categories or both",
+            );
+        }
+        profiles.push(Profile {
+            id,
+            zh: ck.text(&p.zh, "profile.zh", false),
+            en: ck.text(&p.en, "profile.en", true),
+            services: p.services.iter().map(|s| s.get_ref().clone()).collect(),
+            categories: p.categories.iter().map(|c| c.get_ref().clone()).collect(),
+            elsewhere_zh: ck.text(&p.elsewhere_zh, "profile.elsewhere_zh", false),
+            elsewhere_en: ck.text(&p.elsewhere_en, "profile.elsewhere_en", true),
+        });
+    }
     if ck.errors.is_empty() {
-        Ok((categories, licences, services))
+        Ok(Validated {
+            categories,
+            licences,
+            services,
+            profiles,
+        })
     } else {
         Err(ck.errors)
     }

@@ -25,6 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::catalog::Lang;
 use crate::platform::api::SubjectKind;
 
+pub mod catalog;
 pub mod drain;
 pub mod flow;
 
@@ -43,6 +44,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_outbox_identity",
         include_str!("migrations/0003_outbox_identity.sql"),
+    ),
+    (
+        "0004_catalog_bundle",
+        include_str!("migrations/0004_catalog_bundle.sql"),
     ),
 ];
 

@@ -97,6 +97,15 @@ pub enum Problem {
         /// Its age; none when no list is loaded.
         age_seconds: Option<u64>,
     },
+    /// An older service catalog than the newest in the fleet (docs/catalog.md).
+    CatalogBehind {
+        /// The bundle sequence the kiosk serves; none for the embedded catalog.
+        sequence: Option<u64>,
+        /// The newest sequence any kiosk of this poll serves.
+        newest: u64,
+        /// Why the kiosk refused its last bundle, if it did.
+        last_refused: Option<String>,
+    },
     /// Older software than the fleet's.
     OldVersion {
         /// What the kiosk runs.
@@ -135,9 +144,10 @@ impl Problem {
             Problem::TrustListStale { .. } => 6,
             Problem::ClockUnsynced => 7,
             Problem::DiskLow { .. } => 8,
-            Problem::OldVersion { .. } => 9,
-            Problem::DeviceDegraded { .. } => 10,
-            Problem::PaperNearEnd => 11,
+            Problem::CatalogBehind { .. } => 9,
+            Problem::OldVersion { .. } => 10,
+            Problem::DeviceDegraded { .. } => 11,
+            Problem::PaperNearEnd => 12,
         }
     }
 
@@ -160,6 +170,17 @@ impl Problem {
                 age_seconds: Some(a),
             } => format!("trust list {} old", human_age(*a)),
             Problem::TrustListStale { age_seconds: None } => "no trust list".into(),
+            Problem::CatalogBehind {
+                sequence,
+                newest,
+                last_refused,
+            } => {
+                let have = sequence.map_or("embedded".to_string(), |q| q.to_string());
+                match last_refused {
+                    Some(r) => format!("catalog {have} < {newest} (refused: {r})"),
+                    None => format!("catalog {have} < {newest}"),
+                }
+            }
             Problem::OldVersion { version, wanted } => format!("old version {version} < {wanted}"),
             Problem::DiskLow { free_ratio } => format!("disk {:.0}% free", free_ratio * 100.0),
             Problem::ClockUnsynced => "clock not synced".into(),
@@ -464,6 +485,24 @@ pub fn poll(
                 r.problems.push(Problem::OldVersion {
                     version: s.version.clone(),
                     wanted: wanted.clone(),
+                });
+                r.verdict = Verdict::Attention;
+            }
+        }
+    }
+    // Catalog behind: below the newest bundle sequence that answered.
+    let newest = results
+        .iter()
+        .filter_map(|r| r.status.as_ref().and_then(|s| s.catalog.sequence))
+        .max();
+    if let Some(newest) = newest {
+        for r in &mut results {
+            let Some(s) = &r.status else { continue };
+            if s.catalog.sequence.unwrap_or(0) < newest {
+                r.problems.push(Problem::CatalogBehind {
+                    sequence: s.catalog.sequence,
+                    newest,
+                    last_refused: s.catalog.last_refused.clone(),
                 });
                 r.verdict = Verdict::Attention;
             }

@@ -100,13 +100,23 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The table (results must already be sorted) followed by the summary line.
 pub fn table(results: &[KioskResult]) -> String {
-    let rows: Vec<[String; 5]> = results
+    let rows: Vec<[String; 6]> = results
         .iter()
         .map(|r| {
             let version = r
                 .status
                 .as_ref()
                 .map_or("-".to_string(), |s| s.version.clone());
+            let catalog = r.status.as_ref().map_or("-".to_string(), |s| {
+                let c = &s.catalog;
+                let seq = c
+                    .sequence
+                    .map_or("embedded".to_string(), |q| format!("#{q}"));
+                match &c.profile {
+                    Some(p) => format!("{seq} {p}"),
+                    None => seq,
+                }
+            });
             let detail = if r.problems.is_empty() {
                 r.status.as_ref().map_or(String::new(), |s| {
                     format!("screen {}, outbox {}", s.screen, s.outbox.depth)
@@ -123,11 +133,12 @@ pub fn table(results: &[KioskResult]) -> String {
                 r.id.clone(),
                 cut(&r.site, 24),
                 version,
+                catalog,
                 detail,
             ]
         })
         .collect();
-    let headers = ["STATE", "KIOSK", "SITE", "VERSION", "DETAIL"];
+    let headers = ["STATE", "KIOSK", "SITE", "VERSION", "CATALOG", "DETAIL"];
     let mut widths = headers.map(UnicodeWidthStr::width);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
