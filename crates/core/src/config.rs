@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::catalog::Lang;
 
+mod voice;
+pub use voice::{QuietHours, RawVoice, VoiceConfig, VoiceLanguage, PACKAGED_PACKS};
+
 /// A problem with a configuration file; each names the key and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -73,6 +76,9 @@ pub struct RawConfig {
     /// `[display]`: how the panel is mounted.
     #[serde(default)]
     pub display: RawDisplay,
+    /// `[voice]`: spoken guidance.
+    #[serde(default)]
+    pub voice: RawVoice,
 }
 
 /// `[display]`
@@ -308,6 +314,8 @@ pub struct Config {
     /// `[display] rotation`: 0, 90, 180 or 270 degrees clockwise (the DRM/KMS backend turns
     /// the picture and the touch input; a desktop window ignores it).
     pub display_rotation: u16,
+    /// `[voice]`: spoken guidance.
+    pub voice: VoiceConfig,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -738,6 +746,7 @@ impl Config {
                 )
             }
         };
+        let voice = voice::voice(&raw.voice)?;
         Ok(Config {
             kiosk_id,
             site: raw
@@ -767,6 +776,7 @@ impl Config {
             provision_error_file: raw.maintenance.provision_error_file,
             build_info_file: raw.maintenance.build_info_file,
             display_rotation,
+            voice,
             simulation,
         })
     }

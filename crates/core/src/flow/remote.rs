@@ -46,6 +46,7 @@ fn items(v: Vec<api::Item>) -> Vec<Item> {
             label_zh: i.label_zh,
             label_en: i.label_en,
             value: i.value,
+            speak: i.speak,
         })
         .collect()
 }
@@ -106,6 +107,7 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
                 label_zh: "受理编号".into(),
                 label_en: "Reference".into(),
                 value: s.reference,
+                speak: false,
             }];
             out.next_steps_zh = Some(s.next_steps_zh);
             out.next_steps_en = Some(s.next_steps_en);
@@ -128,16 +130,20 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
                     label_zh: "办理地点".into(),
                     label_en: "Office".into(),
                     value: a.office_zh,
+                    // The office's name is public.
+                    speak: true,
                 },
                 Item {
                     label_zh: "时间".into(),
                     label_en: "Time".into(),
                     value: format!("{} – {}", a.slot.start, a.slot.end),
+                    speak: false,
                 },
                 Item {
                     label_zh: "预约编号".into(),
                     label_en: "Booking reference".into(),
                     value: a.reference,
+                    speak: false,
                 },
             ];
         }
