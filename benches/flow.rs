@@ -28,6 +28,7 @@ impl Backend for Instant {
                 label_zh: "状态".into(),
                 label_en: "Status".into(),
                 value: "正常".into(),
+                speak: false,
             }],
             table: None,
             document: None,

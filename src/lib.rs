@@ -5,6 +5,7 @@
 //! - `zizhu-core`: [`catalog`], [`config`], [`flow`], [`journal`], [`platform`], [`elicense`],
 //!   [`maintenance`], [`supervisor`], [`term`], [`text`];
 //! - `zizhu-status`: [`status`];
+//! - `zizhu-voice`: [`voice`];
 //! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
 //! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
@@ -23,6 +24,7 @@ pub use zizhu_status as status;
 #[cfg(feature = "tools")]
 pub use zizhu_tools::fleet;
 pub use zizhu_tools::image;
+pub use zizhu_voice as voice;
 
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;

@@ -18,6 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("zizhu-core", &["zizhu-drivers"]),
     ("zizhu-demo", &["zizhu-core", "zizhu-drivers"]),
     ("zizhu-tools", &["zizhu-core", "zizhu-status"]),
+    ("zizhu-voice", &["zizhu-core", "zizhu-status"]),
     (
         "zizhu-kiosk",
         &[
@@ -26,6 +27,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "zizhu-demo",
             "zizhu-drivers",
             "zizhu-ui",
+            "zizhu-voice",
         ],
     ),
     (
@@ -38,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "zizhu-tools",
             "zizhu-drivers",
             "zizhu-ui",
+            "zizhu-voice",
         ],
     ),
 ];

@@ -244,6 +244,7 @@ fn lockout_on_the_pad_idle_timeout_and_no_pin_configured() {
         kiosk_id: "MZ-0042".into(),
         provision_error_file: Some(dir.path().join("provision-error")),
         build_info_file: None,
+        voice: None,
     };
     let ui = KioskUi::new(Options::default()).unwrap();
     ui.window().show().unwrap();
@@ -383,4 +384,50 @@ fn config_hash_pin_and_check() {
     }
     let out = hash_pin_cli(home.path(), "", &["--pin-file", "/nonexistent/pin"]);
     assert_eq!(util::code(&out), 2);
+}
+
+#[test]
+fn the_voice_test_prompt_is_played_through_alsa() {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Arc::new(Journal::open(dir.path()).unwrap());
+    let wav = crate::voice::alsa_file("maintvoice");
+    let config = zizhu::voice::VoiceConfig {
+        device: "maintvoice".into(),
+        packs: Vec::new(),
+        packs_default: false,
+        ..Default::default()
+    };
+    let voice = zizhu::voice::Voice::start(&config, zizhu::catalog::Lang::Zh, None);
+    let ctx = MaintenanceContext {
+        gate: Some(PinGate::new(&hash_pin("135790").unwrap()).unwrap()),
+        journal: Some(journal.clone()),
+        state: None,
+        client: None,
+        printer: None,
+        events: None,
+        open: Arc::new(AtomicBool::new(false)),
+        kiosk_id: "MZ-0042".into(),
+        provision_error_file: None,
+        build_info_file: None,
+        voice: Some(voice),
+    };
+    let ui = KioskUi::new(Options::default()).unwrap();
+    ui.window().show().unwrap();
+    let _m = MaintenanceUi::attach(&ui, ctx);
+    let w = ui.window();
+    settle();
+    gesture(w);
+    type_pin(w, "135790");
+    assert_eq!(stage(w), MaintStage::Panel);
+    press(w, "语音测试");
+    wait_until(w, "the test prompt", |w| shows(w, "测试语音已播放"));
+    let (secs, rms) = crate::voice::sox_measure(&wav);
+    assert!(secs > 0.5 && rms > -35.0, "{secs} s, {rms} dB");
+    let log = actions(&journal);
+    assert!(
+        log.iter()
+            .any(|(a, d)| a == "maintenance.test_voice" && d == "ok"),
+        "{log:?}"
+    );
 }

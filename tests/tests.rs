@@ -18,3 +18,4 @@ mod status;
 mod ui;
 mod ui_flow;
 mod util;
+mod voice;

@@ -21,6 +21,7 @@ pub mod run;
 pub mod scanner;
 pub mod screenshot;
 pub mod sim;
+pub mod voice;
 
 /// Zizhu (自助): government-service self-service kiosk runtime and tools.
 #[derive(Parser, Debug)]
@@ -76,6 +77,11 @@ pub enum Command {
     /// Write an image to an SD card (or a file) and verify it.
     #[cfg(feature = "tools")]
     Flash(image::FlashArgs),
+    /// Speak a sentence (cmn, yue, hak, en) on the sound card or into a WAV file.
+    Say(voice::SayArgs),
+    /// Voice guidance: check a voice pack, list its prompts, write its manifest, build one.
+    #[command(subcommand)]
+    Voice(voice::Command),
 }
 
 /// Entry point used by `main`: parse, set up logging, dispatch, map the result to an exit code.
@@ -126,6 +132,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Image(c) => image::run(c),
         #[cfg(feature = "tools")]
         Command::Flash(a) => image::flash(a),
+        Command::Say(a) => voice::say(a),
+        Command::Voice(c) => voice::run(c),
     }
 }
 

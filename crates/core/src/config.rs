@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::catalog::Lang;
 
+mod voice;
+pub use voice::{QuietHours, RawVoice, VoiceConfig, VoiceLanguage, PACKAGED_PACKS};
+
 /// A problem with a configuration file; each names the key and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -76,6 +79,9 @@ pub struct RawConfig {
     /// `[catalog]`: the site profile and the keys of signed catalog bundles.
     #[serde(default)]
     pub catalog: RawCatalogSection,
+    /// `[voice]`: spoken guidance.
+    #[serde(default)]
+    pub voice: RawVoice,
 }
 
 /// `[catalog]`
@@ -331,6 +337,8 @@ pub struct Config {
     pub catalog_keys: Vec<String>,
     /// `[catalog] poll_secs`.
     pub catalog_poll: Duration,
+    /// `[voice]`: spoken guidance.
+    pub voice: VoiceConfig,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -786,6 +794,7 @@ impl Config {
         if !(60..=86_400).contains(&poll) {
             return invalid("catalog.poll_secs", "use 60 to 86400 seconds");
         }
+        let voice = voice::voice(&raw.voice)?;
         Ok(Config {
             kiosk_id,
             site: raw
@@ -818,6 +827,7 @@ impl Config {
             catalog_profile: raw.catalog.profile,
             catalog_keys: raw.catalog.keys,
             catalog_poll: Duration::from_secs(poll),
+            voice,
             simulation,
         })
     }

@@ -19,6 +19,10 @@ pub struct Item {
     pub label_en: String,
     /// Value (already formatted, no personal data beyond masked forms).
     pub value: String,
+    /// The service marks the row safe to speak aloud (voice guidance). Off unless set: a result
+    /// is spoken as "查询结果已显示在屏幕上", never with a person's amounts or identifiers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub speak: bool,
 }
 
 /// A table of results (contribution months, payouts…).

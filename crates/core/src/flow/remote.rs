@@ -47,6 +47,7 @@ fn items(v: Vec<api::Item>) -> Vec<Item> {
             label_zh: i.label_zh,
             label_en: i.label_en,
             value: i.value,
+            speak: i.speak,
         })
         .collect()
 }
@@ -107,6 +108,7 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
                 label_zh: Text::AcceptanceNumber.zh().into(),
                 label_en: Text::AcceptanceNumber.en().into(),
                 value: s.reference,
+                speak: false,
             }];
             out.next_steps_zh = Some(s.next_steps_zh);
             out.next_steps_en = Some(s.next_steps_en);
@@ -129,16 +131,20 @@ pub fn reply(r: api::ServiceResponse) -> Reply {
                     label_zh: Text::Office.zh().into(),
                     label_en: Text::Office.en().into(),
                     value: a.office_zh,
+                    // The office's name is public.
+                    speak: true,
                 },
                 Item {
                     label_zh: Text::Time.zh().into(),
                     label_en: Text::Time.en().into(),
                     value: format!("{} – {}", a.slot.start, a.slot.end),
+                    speak: false,
                 },
                 Item {
                     label_zh: Text::BookingReference.zh().into(),
                     label_en: Text::BookingReference.en().into(),
                     value: a.reference,
+                    speak: false,
                 },
             ];
         }

@@ -221,6 +221,10 @@ pub struct Item {
     pub label_en: String,
     /// The value (numbers formatted, language-neutral).
     pub value: String,
+    /// Safe to speak aloud at the kiosk (no personal identifiers or a person's amounts);
+    /// voice guidance speaks only rows marked so. Absent means no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub speak: bool,
 }
 
 /// A table column heading.

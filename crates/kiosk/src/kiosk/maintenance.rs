@@ -10,7 +10,9 @@
 //! - While the PIN pad or the panel is open, `open` is set and the kiosk's device-event sink
 //!   (`super::wake::ui_events`; `crate::runtime::route_events` in tests) sends device events here
 //!   instead of to the flow.
-//! - A 100 ms Slint timer picks up device events and ping results (the ping runs on its own
+//! - 语音测试 speaks the `voice-test` prompt through the kiosk's [`Voice`] and shows whether it
+//!   was played (or the sound card's error).
+//! - A 100 ms Slint timer picks up device events, voice-test and ping results (the ping runs on its own
 //!   thread); a 1 s Slint timer counts the 2-minute idle timeout and the lockout countdown and
 //!   refreshes the panel, so tests drive both with Slint's mock time.
 use std::cell::{Cell, RefCell};
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use zeroize::Zeroizing;
 use zizhu_drivers::privacy::mask;
+use zizhu_voice::{AudioHealth, Prompt as VoicePrompt, Ticket, Voice};
 
 use super::flow::PrintFn;
 use super::KioskUi;
@@ -64,6 +67,8 @@ pub struct MaintenanceContext {
     pub provision_error_file: Option<PathBuf>,
     /// The image's build-information file.
     pub build_info_file: Option<PathBuf>,
+    /// Voice guidance, for the test prompt (none: the test says there is no voice output).
+    pub voice: Option<Voice>,
 }
 
 impl MaintenanceContext {
@@ -132,6 +137,8 @@ impl MaintenanceContext {
             kiosk_id: config.kiosk_id.clone(),
             provision_error_file: Some(config.provision_error_path()),
             build_info_file: Some(config.build_info_path()),
+            // The runtime does not own a `Voice` yet; the kiosk passes its own when it has one.
+            voice: None,
         }
     }
 }
@@ -160,6 +167,8 @@ struct Inner {
     idle_secs: Cell<u32>,
     printing: Cell<bool>,
     ping: RefCell<Option<Receiver<Result<Duration, String>>>>,
+    voice: Option<Voice>,
+    voice_test: Cell<Option<Ticket>>,
 }
 
 impl MaintenanceUi {
@@ -183,6 +192,8 @@ impl MaintenanceUi {
             idle_secs: Cell::new(0),
             printing: Cell::new(false),
             ping: RefCell::new(None),
+            voice: ctx.voice,
+            voice_test: Cell::new(None),
         });
         inner.open.store(false, Ordering::SeqCst);
         // Shown on the attract screen (the runtime logs it at start).
@@ -202,6 +213,7 @@ impl MaintenanceUi {
         m.on_test_read(hook(Inner::test_read));
         m.on_test_scan(hook(Inner::test_scan));
         m.on_ping_platform(hook(Inner::ping_platform));
+        m.on_test_voice(hook(Inner::test_voice));
         m.on_leave(hook(|i| i.leave("button")));
         m.on_touch(hook(Inner::touch));
         let i = inner.clone();
@@ -524,6 +536,50 @@ impl Inner {
         self.with(|m| m.set_scan(result(1, "")));
     }
 
+    fn test_voice(&self) {
+        self.touch();
+        let Some(voice) = &self.voice else {
+            self.audit("test_voice", Some("failed: no voice output"));
+            self.with(|m| m.set_voice(result(3, "no voice output")));
+            return;
+        };
+        self.audit("test_voice", Some("playing"));
+        self.voice_test
+            .set(Some(voice.screen_changed(VoicePrompt::VoiceTest)));
+        self.with(|m| m.set_voice(result(1, "")));
+    }
+
+    /// The end of a test prompt: played, or why not.
+    fn voice_tested(&self) {
+        let (Some(voice), Some(ticket)) = (&self.voice, self.voice_test.get()) else {
+            return;
+        };
+        if !voice.is_done(ticket) {
+            return;
+        }
+        self.voice_test.set(None);
+        match (voice.said(ticket), voice.health()) {
+            (Some(_), _) => {
+                self.audit("test_voice", Some("ok"));
+                self.with(|m| m.set_voice(result(2, "")));
+            }
+            (None, AudioHealth::Missing(e)) => {
+                let e = scrub(&e);
+                self.audit("test_voice", Some(&format!("failed: {e}")));
+                self.with(|m| m.set_voice(result(3, e)));
+            }
+            (None, _) => {
+                let why = if voice.settings().muted {
+                    "muted ([voice] mute)"
+                } else {
+                    "not played (see the log)"
+                };
+                self.audit("test_voice", Some(&format!("failed: {why}")));
+                self.with(|m| m.set_voice(result(3, why)));
+            }
+        }
+    }
+
     fn ping_platform(&self) {
         self.touch();
         let Some(client) = self.client.clone() else {
@@ -598,6 +654,7 @@ impl Inner {
                 self.device(ev);
             }
         }
+        self.voice_tested();
         let pinged = self.ping.borrow().as_ref().map(|rx| rx.try_recv());
         match pinged {
             Some(Ok(Ok(latency))) => {

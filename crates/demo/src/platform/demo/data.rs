@@ -156,6 +156,7 @@ fn item(zh: &str, en: &str, value: impl Into<String>) -> Item {
         label_zh: zh.into(),
         label_en: en.into(),
         value: value.into(),
+        speak: false,
     }
 }
 

@@ -1709,11 +1709,13 @@ async fn result_page(
             label_zh: "下一步".into(),
             label_en: "Next steps".into(),
             value: s.next_steps_zh.clone(),
+            speak: false,
         }],
         api::ServiceResult::Appointment(a) => vec![api::Item {
             label_zh: "预约时段".into(),
             label_en: "Slot".into(),
             value: format!("{} {} – {}", a.office_zh, a.slot.start, a.slot.end),
+            speak: false,
         }],
     };
     for i in items {
