@@ -5,7 +5,7 @@
 //! - `zizhu-core`: [`catalog`], [`config`], [`flow`], [`journal`], [`platform`], [`elicense`],
 //!   [`maintenance`], [`supervisor`], [`term`];
 //! - `zizhu-status`: [`status`];
-//! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
+//! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
 //! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
 //!

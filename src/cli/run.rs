@@ -31,32 +31,33 @@ pub struct Args {
     pub fullscreen: bool,
 }
 
-/// Sets `stop` on SIGTERM (what systemd sends) or Ctrl-C.
-fn on_signal(stop: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            rt.block_on(async {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::error!("cannot watch SIGTERM: {e}");
-                            return;
-                        }
-                    };
+/// Sets `stop` on SIGTERM (what systemd sends) or Ctrl-C: a task on the runtime's tokio runtime.
+fn on_signal(stop: Arc<AtomicBool>, tokio: &tokio::runtime::Handle) {
+    let term = {
+        let _g = tokio.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    };
+    let mut term = match term {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!("cannot watch SIGTERM: {e}");
+            None
+        }
+    };
+    tokio.spawn(async move {
+        match &mut term {
+            Some(term) => {
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
-            });
-            stop.store(true, Ordering::SeqCst);
-        })?;
-    Ok(())
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
 }
 
 /// Whether starting failed on the status server's address or token as given (input, not an
@@ -139,26 +140,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "kiosk runtime started"
     );
     let stop = Arc::new(AtomicBool::new(false));
-    on_signal(stop.clone())?;
+    on_signal(stop.clone(), &runtime.tokio());
     if args.headless {
-        // Headless: no screen consumes device events; count them in the log.
-        std::thread::Builder::new()
-            .name("events".into())
-            .spawn(move || {
-                for ev in rx {
-                    tracing::debug!(
-                        "device event: {}",
-                        match ev {
-                            crate::runtime::DeviceEvent::Card(_) => "card read",
-                            crate::runtime::DeviceEvent::CardRemoved => "card removed",
-                            crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
-                            crate::runtime::DeviceEvent::Scan(_) => "scan",
-                            crate::runtime::DeviceEvent::PrintWaiting(..) => "print waiting",
-                            crate::runtime::DeviceEvent::Printed => "printed",
-                        }
-                    );
-                }
-            })?;
+        // Headless: no screen consumes device events (the device hub logs each one).
+        drop(rx);
         runtime.health_loop(&stop);
         tracing::info!("stopping");
         drop(runtime);
@@ -182,7 +167,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let printer = crate::kiosk::flow::runtime_printer(&runtime);
     // Device events go to the flow, or to the maintenance screen while it is open.
     let maintenance_open = Arc::new(AtomicBool::new(false));
-    let (flow_rx, maint_rx) = crate::runtime::route_events(rx, maintenance_open.clone())?;
+    let maint_rx = runtime.maintenance_events(maintenance_open.clone());
+    let flow_rx = rx;
     let flow = crate::kiosk::FlowContext {
         client: runtime.client.clone(),
         journal: Some(runtime.journal.clone()),
