@@ -6,7 +6,7 @@
 //!   [`maintenance`], [`supervisor`], [`term`], [`text`];
 //! - `zizhu-status`: [`status`];
 //! - `zizhu-voice`: [`voice`];
-//! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`], [`elicense::vectors`];
+//! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`];
 //! - `zizhu-kiosk`: [`runtime`], [`kiosk`], [`ime`], [`systemd`];
 //! - `zizhu-tools`: [`fleet`], [`image`] (feature `tools`; without it only the first-boot step).
 //!

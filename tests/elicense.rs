@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use zizhu::elicense::{
-    codec, store::MemoryStore, store::Store, trust, vectors, Error, Step, Verified, Verifier,
+    codec, store::MemoryStore, store::Store, trust, Error, Step, Verified, Verifier,
 };
+use zizhu_testkit::elicense_vectors as vectors;
 
 use crate::util;
 

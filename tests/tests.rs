@@ -15,6 +15,7 @@ mod platform;
 mod redteam;
 mod runtime;
 mod status;
+mod threads;
 mod ui;
 mod ui_flow;
 mod util;

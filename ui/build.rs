@@ -23,10 +23,13 @@ fn main() {
     write_generated(&out.join("icon-paths.slint"), &slint, &entries);
 
     let debug = std::env::var("PROFILE").as_deref() == Ok("debug");
+    // The font files live in the `zizhu-fonts` crate, which publishes its folder; app.slint
+    // imports them by name through the include path.
+    let fonts = std::env::var("DEP_ZIZHU_FONTS_DIR").expect("zizhu-fonts publishes its folder");
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent-light".into())
         .with_debug_info(debug)
-        .with_include_paths(vec![out])
+        .with_include_paths(vec![out, PathBuf::from(fonts)])
         .with_bundled_translations("translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
     slint_build::compile_with_config("app.slint", config).expect("compiling ui/app.slint");

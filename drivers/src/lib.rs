@@ -8,8 +8,8 @@
 //!   [`printer::escpos`], [`printer::status`], [`scanner::protocol`]);
 //! - a real implementation over any byte stream ([`transport::Port`]; a serial port in
 //!   production, a pseudo-terminal in tests) plus a worker that owns the port on its own thread,
-//!   reopens it with backoff, reports [`health::Health`] and sends events on a `std::sync::mpsc`
-//!   channel;
+//!   reopens it with backoff, reports [`health::Health`] and sends events to an
+//!   [`events::EventSink`] (its own `std::sync::mpsc` channel, or one shared by every device);
 //! - a simulator that speaks the same wire protocol on a pseudo-terminal ([`idcard::sim`],
 //!   [`printer::sim`], [`scanner::sim`]), startable in-process or as `zizhu sim …`.
 //!
@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod events;
 pub mod gpio;
 pub mod health;
 pub mod idcard;

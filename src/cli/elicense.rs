@@ -40,13 +40,6 @@ pub enum Command {
     /// Fetch a code (EL1 presentation or ET1 ticket) for a synthetic person from a demo platform,
     /// as the government app would show it. Exit 0 printed, 1 platform failed, 2 bad usage.
     DemoCode(DemoCodeArgs),
-    /// Regenerate the test vectors in DIR (tests/vectors/elicense).
-    #[command(hide = true)]
-    GenVectors {
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-    },
 }
 
 /// Arguments of `zizhu elicense verify`.
@@ -287,11 +280,6 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::GenVectors { out } => {
-            let n = elicense::vectors::generate(&out)?;
-            eprintln!("{n} vectors written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -31,32 +31,33 @@ pub struct Args {
     pub fullscreen: bool,
 }
 
-/// Sets `stop` on SIGTERM (what systemd sends) or Ctrl-C.
-fn on_signal(stop: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            rt.block_on(async {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::error!("cannot watch SIGTERM: {e}");
-                            return;
-                        }
-                    };
+/// Sets `stop` on SIGTERM (what systemd sends) or Ctrl-C: a task on the runtime's tokio runtime.
+fn on_signal(stop: Arc<AtomicBool>, tokio: &tokio::runtime::Handle) {
+    let term = {
+        let _g = tokio.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    };
+    let mut term = match term {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!("cannot watch SIGTERM: {e}");
+            None
+        }
+    };
+    tokio.spawn(async move {
+        match &mut term {
+            Some(term) => {
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
-            });
-            stop.store(true, Ordering::SeqCst);
-        })?;
-    Ok(())
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
 }
 
 /// Whether starting failed on the status server's address or token as given (input, not an
@@ -122,24 +123,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status_token_file: args.status_token_file.clone(),
     };
     // Device events go to the flow, or to the maintenance screen while it is open, and wake the
-    // UI thread (no polling); headless, no screen consumes them: they are counted in the log.
+    // UI thread (no polling); headless, no screen consumes them (the device hub logs each one).
     let maintenance_open = Arc::new(AtomicBool::new(false));
     let (flow_tx, flow_rx) = mpsc::channel();
     let (maint_tx, maint_rx) = mpsc::channel();
     let ui_events = if args.headless {
-        crate::runtime::UiEvents::new(|ev| {
-            tracing::debug!(
-                "device event: {}",
-                match ev {
-                    crate::runtime::DeviceEvent::Card(_) => "card read",
-                    crate::runtime::DeviceEvent::CardRemoved => "card removed",
-                    crate::runtime::DeviceEvent::CardFailed(_) => "card failed",
-                    crate::runtime::DeviceEvent::Scan(_) => "scan",
-                    crate::runtime::DeviceEvent::PrintWaiting(..) => "print waiting",
-                    crate::runtime::DeviceEvent::Printed => "printed",
-                }
-            )
-        })
+        crate::runtime::UiEvents::none()
     } else {
         crate::kiosk::wake::ui_events(flow_tx, maint_tx, maintenance_open.clone())
     };
@@ -160,7 +149,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "kiosk runtime started"
     );
     let stop = Arc::new(AtomicBool::new(false));
-    on_signal(stop.clone())?;
+    on_signal(stop.clone(), &runtime.tokio());
     if args.headless {
         runtime.health_loop(&stop);
         tracing::info!("stopping");

@@ -1,7 +1,7 @@
 //! Development and test tooling around the kiosk's core: the demo service platform
-//! ([`platform::demo`]: deterministic synthetic people and records for every catalog service),
-//! demo e-licence issuing ([`elicense::demo`]) and the e-licence test-vector generator
-//! ([`elicense::vectors`], which writes tests/vectors/elicense).
+//! ([`platform::demo`]: deterministic synthetic people and records for every catalog service) and
+//! demo e-licence issuing ([`elicense::demo`]). The e-licence test-vector generator is in the
+//! dev-only crate `zizhu-testkit`.
 //!
 //! The modules mirror the core's paths (`platform` and `elicense` re-export the core's and add the
 //! demo parts), so `zizhu::platform::demo` and `zizhu::elicense::demo` read as before.
@@ -12,11 +12,10 @@ pub mod platform {
     pub mod demo;
 }
 
-/// The core's e-licence module plus demo issuing and the test-vector generator.
+/// The core's e-licence module plus demo issuing.
 pub mod elicense {
     pub use zizhu_core::elicense::*;
     pub mod demo;
-    pub mod vectors;
 }
 
 use zizhu_core::catalog;

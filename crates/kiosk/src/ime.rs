@@ -3,7 +3,7 @@
 //! description). Single characters only, no phrase prediction: enough for names and short texts
 //! on a kiosk, and small.
 //!
-//! The table is built once from the characters the kiosk's font can draw (`ui/fonts/charset.txt`:
+//! The table is built once from the characters the kiosk's font can draw (`crates/fonts/charset.txt`, `zizhu_fonts::CHARSET`:
 //! the 8,105 characters of the 通用规范汉字表 and GB 2312), each with all its readings from the
 //! `pinyin` crate (heteronyms included: 长 is both `chang` and `zhang`). Candidates are ordered by
 //! how common the character is: a short list of the commonest surname, place and everyday
@@ -41,7 +41,7 @@ fn rank(c: char) -> u32 {
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let charset = include_str!("../../../ui/fonts/charset.txt");
+        let charset = zizhu_fonts::CHARSET;
         let mut by_syllable: BTreeMap<String, Vec<char>> = BTreeMap::new();
         for c in charset.chars() {
             let Some(readings) = c.to_pinyin_multi() else {
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn every_candidate_is_in_the_font() {
-        let charset = include_str!("../../../ui/fonts/charset.txt");
+        let charset = zizhu_fonts::CHARSET;
         for s in ["shen", "zhen", "gong", "si", "xiang"] {
             for c in candidates(s, 30) {
                 assert!(charset.contains(c), "{c} for {s}");

@@ -1,12 +1,16 @@
 //! The kiosk runtime without its window: everything `zizhu run` starts before (or instead of)
 //! the touchscreen. This is the ONLY place that picks real or simulated backends.
 //!
+//! - concurrency: ONE tokio runtime with one worker thread (`zizhu-rt`), owned here, runs the
+//!   platform client's calls, the status server and (simulation mode) the demo platform; the
+//!   blocking parts (serial ports, SQLite, GPIO) have threads of their own, listed below;
 //! - devices: for `sim` backends a protocol-faithful simulator on a pseudo-terminal, opened by
 //!   the REAL serial driver (so simulation exercises the production code); for `serial` the
-//!   configured port; each on its own worker thread, events pumped into the status state and
-//!   forwarded to the UI;
+//!   configured port; each on its own worker thread, all three sending into ONE device hub
+//!   thread (`devices`), which updates the status state, journals health changes and forwards
+//!   the UI's events (to the maintenance screen instead while it is open);
 //! - platform: the configured URL, or the demo platform started in-process (simulation mode);
-//! - status server: on its own thread (its own tokio runtime), so the UI never waits for it;
+//! - status server: a task on the runtime's tokio worker, so the UI never waits for it;
 //! - health loop: systemd READY and watchdog pings, device health into the status state;
 //! - device health: every change of a device's state or reason goes to the status state AND to
 //!   the journal's `device_events` (what the maintenance screen's "recent errors" shows);
@@ -53,8 +57,8 @@ pub enum DeviceEvent {
     Printed,
 }
 
-/// Where the runtime hands device events for the UI. It is called on the device's thread, so it
-/// must be quick: a kiosk with a screen sends the event on a channel and wakes the UI thread
+/// Where the runtime hands device events for the UI. It is called on the device hub's thread, so
+/// it must be quick: a kiosk with a screen sends the event on a channel and wakes the UI thread
 /// (`kiosk::wake::ui_events`); a plain `Sender` works too.
 #[derive(Clone)]
 pub struct UiEvents(Arc<dyn Fn(DeviceEvent) + Send + Sync>);
@@ -63,6 +67,11 @@ impl UiEvents {
     /// A sink that calls `f` with each event.
     pub fn new(f: impl Fn(DeviceEvent) + Send + Sync + 'static) -> UiEvents {
         UiEvents(Arc::new(f))
+    }
+
+    /// A sink that drops every event (a headless kiosk: the hub logs each one).
+    pub fn none() -> UiEvents {
+        UiEvents::new(|_| {})
     }
 
     /// Hands one event on.
@@ -127,8 +136,23 @@ pub struct Runtime {
     status: Option<status::StatusHandle>,
     reader: Option<idcard::serial::ReaderHandle>,
     scanner: Option<scanner::serial::ScannerHandle>,
+    /// Where the device hub sends the UI's events.
+    router: Arc<Router>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+    /// The one tokio runtime; shut down last, after everything that runs on it.
+    tokio: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+}
+
+/// The runtime's one tokio runtime: one worker thread, IO and time drivers.
+fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("zizhu-rt")
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
 }
 
 /// Where the in-process demo platform keeps its store in simulation mode: the directory
@@ -490,6 +514,8 @@ impl Runtime {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
+        let tokio = tokio_runtime()?;
+        let handle = tokio.handle().clone();
         let state = StatusState::new(&config.kiosk_id, &config.site);
         state.set_build(env!("CARGO_PKG_VERSION"));
         state.set_data_dir(config.data_dir.clone());
@@ -527,7 +553,7 @@ impl Runtime {
                     )?),
                     ..Default::default()
                 };
-                let d = demo::spawn_with("127.0.0.1:0".parse()?, opts)
+                let d = demo::spawn_on(&handle, "127.0.0.1:0".parse()?, opts)
                     .context("starting the demo platform")?;
                 let url = d.url();
                 tracing::info!(%url, "demo platform started in-process (simulation mode)");
@@ -543,7 +569,7 @@ impl Runtime {
         };
         let mut cc = ClientConfig::new(platform_url.clone(), token, config.kiosk_id.clone());
         cc.timeout = config.platform_timeout;
-        let client = Arc::new(Client::new(cc)?);
+        let client = Arc::new(Client::on_runtime(cc, handle.clone())?);
 
         // Journal first: nothing is sent that is not written down. The drain worker re-sends
         // whatever the platform has not confirmed, whenever it is reachable.
@@ -593,7 +619,7 @@ impl Runtime {
             Some(&section),
         )?;
         let status_handle =
-            status::spawn(scfg, state.clone()).context("starting the status server")?;
+            status::spawn_on(&handle, scfg, state.clone()).context("starting the status server")?;
         let status_addr = status_handle.local_addr();
         if let Some(t) = generated {
             // Printed once so an operator (or a test) can poll this simulated kiosk.
@@ -617,10 +643,13 @@ impl Runtime {
             status: Some(status_handle),
             reader: None,
             scanner: None,
+            router: Arc::new(Router::new(ui_events)),
             stop: Arc::new(AtomicBool::new(false)),
             threads: Vec::new(),
+            tokio: Some(tokio),
+            handle,
         };
-        rt.start_devices(ui_events)?;
+        rt.start_devices()?;
         rt.start_supervisor()?;
         Ok(rt)
     }
@@ -726,50 +755,68 @@ impl Runtime {
         })
     }
 
-    fn start_devices(&mut self, ui: UiEvents) -> anyhow::Result<()> {
+    fn start_devices(&mut self) -> anyhow::Result<()> {
+        use zizhu_drivers::events::EventSink;
+        let (tx, rx) = mpsc::channel();
+        let mut hub = Hub {
+            state: self.state.clone(),
+            router: self.router.clone(),
+            reader: None,
+            printer: None,
+            scanner: None,
+        };
         let idcard_backend = self.config.idcard.clone();
         if let Some((port, baud)) = self.port_for("idcard", &idcard_backend)? {
-            let (tx, rx) = mpsc::channel();
             let mut cfg = idcard::serial::WorkerConfig::new(port);
             cfg.baud = baud;
-            self.reader = Some(idcard::serial::spawn_worker(cfg, tx)?);
-            let (state, ui) = (self.state.clone(), ui.clone());
-            let log = HealthLog::new("idcard", state.clone(), self.journal.clone());
-            self.threads.push(
-                std::thread::Builder::new()
-                    .name("idcard-events".into())
-                    .spawn(move || pump_reader(rx, state, log, ui))?,
-            );
+            let sink = EventSink::wrapped(tx.clone(), HubEvent::Reader);
+            self.reader = Some(idcard::serial::spawn_worker(cfg, sink)?);
+            hub.reader = Some(HealthLog::new(
+                "idcard",
+                self.state.clone(),
+                self.journal.clone(),
+            ));
         }
         let printer_backend = self.config.printer.clone();
         if let Some((port, baud)) = self.port_for("printer", &printer_backend)? {
-            let (tx, rx) = mpsc::channel();
             let mut cfg = printer::serial::WorkerConfig::new(port);
             cfg.baud = baud;
-            self.printer = Some(printer::serial::spawn_worker(cfg, tx)?);
-            let (state, ui) = (self.state.clone(), ui.clone());
-            let log = HealthLog::new("printer", state.clone(), self.journal.clone());
-            self.threads.push(
-                std::thread::Builder::new()
-                    .name("printer-events".into())
-                    .spawn(move || pump_printer(rx, state, log, ui))?,
-            );
+            let sink = EventSink::wrapped(tx.clone(), HubEvent::Printer);
+            self.printer = Some(printer::serial::spawn_worker(cfg, sink)?);
+            hub.printer = Some(HealthLog::new(
+                "printer",
+                self.state.clone(),
+                self.journal.clone(),
+            ));
         }
         let scanner_backend = self.config.scanner.clone();
         if let Some((port, baud)) = self.port_for("scanner", &scanner_backend)? {
-            let (tx, rx) = mpsc::channel();
             let mut cfg = scanner::serial::WorkerConfig::new(port);
             cfg.baud = baud;
-            self.scanner = Some(scanner::serial::spawn_worker(cfg, tx)?);
-            let state = self.state.clone();
-            let log = HealthLog::new("scanner", state.clone(), self.journal.clone());
+            let sink = EventSink::wrapped(tx.clone(), HubEvent::Scanner);
+            self.scanner = Some(scanner::serial::spawn_worker(cfg, sink)?);
+            hub.scanner = Some(HealthLog::new(
+                "scanner",
+                self.state.clone(),
+                self.journal.clone(),
+            ));
+        }
+        // The workers hold the only senders now: the hub ends when the last worker stops.
+        drop(tx);
+        if hub.reader.is_some() || hub.printer.is_some() || hub.scanner.is_some() {
             self.threads.push(
                 std::thread::Builder::new()
-                    .name("scanner-events".into())
-                    .spawn(move || pump_scanner(rx, state, log, ui))?,
+                    .name("devices".into())
+                    .spawn(move || hub.run(rx))?,
             );
         }
         Ok(())
+    }
+
+    /// A handle to the runtime's one tokio runtime (to run a task there instead of starting
+    /// another runtime).
+    pub fn tokio(&self) -> tokio::runtime::Handle {
+        self.handle.clone()
     }
 
     /// Downloads the issuer trust list and installs it when it is newer than the stored one
@@ -874,30 +921,71 @@ impl Runtime {
     }
 }
 
-/// Splits the device events between the visitor's flow and the maintenance screen: while
-/// `maintenance_open` is set every event (a card, a scan, a printed job) goes to the maintenance
-/// screen, otherwise to the flow. Returns the flow's receiver and the maintenance screen's. The
-/// routing thread ends when the runtime's senders are gone.
+/// Where the device hub's events for the UI go: the visitor's flow, or the maintenance screen
+/// while it is open.
+pub(crate) struct Router {
+    flow: UiEvents,
+    maintenance: Option<(Sender<DeviceEvent>, Arc<AtomicBool>)>,
+}
+
+impl Router {
+    fn new(flow: UiEvents) -> Router {
+        Router {
+            flow,
+            maintenance: None,
+        }
+    }
+
+    /// Sends `ev` to the maintenance screen while it is open, otherwise (or when that screen is
+    /// gone) to the flow. Nobody listening (a headless kiosk) is not an error.
+    fn send(&self, ev: DeviceEvent) {
+        tracing::debug!("device event: {}", ev.describe());
+        let ev = match &self.maintenance {
+            Some((tx, open)) if open.load(Ordering::SeqCst) => match tx.send(ev) {
+                Ok(()) => return,
+                // The maintenance screen is gone: the flow gets it.
+                Err(mpsc::SendError(ev)) => ev,
+            },
+            _ => ev,
+        };
+        self.flow.send(ev);
+    }
+}
+
+impl DeviceEvent {
+    /// What happened, without its content (for the log).
+    fn describe(&self) -> &'static str {
+        match self {
+            DeviceEvent::Card(_) => "card read",
+            DeviceEvent::CardRemoved => "card removed",
+            DeviceEvent::CardFailed(_) => "card failed",
+            DeviceEvent::Scan(_) => "scan",
+            DeviceEvent::PrintWaiting(..) => "print waiting",
+            DeviceEvent::Printed => "printed",
+        }
+    }
+}
+
+/// Splits a receiver of device events between the visitor's flow and the maintenance screen,
+/// as the runtime's hub does, for a UI fed from a plain
+/// channel: while `maintenance_open` is set every event goes to the maintenance screen,
+/// otherwise to the flow. Returns the flow's receiver and the maintenance screen's. The routing
+/// thread ends when the senders of `rx` are gone.
 pub fn route_events(
     rx: Receiver<DeviceEvent>,
     maintenance_open: Arc<AtomicBool>,
 ) -> std::io::Result<(Receiver<DeviceEvent>, Receiver<DeviceEvent>)> {
     let (flow_tx, flow_rx) = mpsc::channel();
     let (maint_tx, maint_rx) = mpsc::channel();
+    let router = Router {
+        flow: flow_tx.into(),
+        maintenance: Some((maint_tx, maintenance_open)),
+    };
     std::thread::Builder::new()
         .name("event-router".into())
         .spawn(move || {
             for ev in rx {
-                let ev = if maintenance_open.load(Ordering::SeqCst) {
-                    match maint_tx.send(ev) {
-                        Ok(()) => continue,
-                        // The maintenance screen is gone: the flow gets it.
-                        Err(mpsc::SendError(ev)) => ev,
-                    }
-                } else {
-                    ev
-                };
-                let _ = flow_tx.send(ev);
+                router.send(ev);
             }
         })?;
     Ok((flow_rx, maint_rx))
@@ -917,41 +1005,76 @@ impl Drop for Runtime {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-    }
-}
-
-fn pump_reader(rx: Receiver<ReaderEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
-    for ev in rx {
-        match ev {
-            ReaderEvent::CardRead(c) => {
-                state.card_read();
-                ui.send(DeviceEvent::Card(c));
-            }
-            ReaderEvent::CardRemoved => {
-                ui.send(DeviceEvent::CardRemoved);
-            }
-            ReaderEvent::ReadFailed { kind, reason } => {
-                state.error(&format!("{kind:?}").to_lowercase());
-                ui.send(DeviceEvent::CardFailed(reason));
-            }
-            ReaderEvent::Health(h) => log.report(&h),
+        if let Some(t) = self.tokio.take() {
+            t.shutdown_timeout(Duration::from_secs(1));
         }
     }
 }
 
-fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
-    for ev in rx {
+/// One device's event as the hub hears it.
+enum HubEvent {
+    Reader(ReaderEvent),
+    Printer(PrinterEvent),
+    Scanner(ScannerEvent),
+}
+
+/// The device hub: ONE thread hears every device worker, updates the status state, journals
+/// health changes (one [`HealthLog`] per installed device) and routes the UI's events.
+struct Hub {
+    state: StatusState,
+    router: Arc<Router>,
+    reader: Option<HealthLog>,
+    printer: Option<HealthLog>,
+    scanner: Option<HealthLog>,
+}
+
+impl Hub {
+    /// Until every worker has stopped.
+    fn run(mut self, rx: Receiver<HubEvent>) {
+        for ev in rx {
+            match ev {
+                HubEvent::Reader(ev) => self.reader_event(ev),
+                HubEvent::Printer(ev) => self.printer_event(ev),
+                HubEvent::Scanner(ev) => self.scanner_event(ev),
+            }
+        }
+    }
+
+    fn ui(&self, ev: DeviceEvent) {
+        self.router.send(ev);
+    }
+
+    fn reader_event(&mut self, ev: ReaderEvent) {
+        match ev {
+            ReaderEvent::CardRead(c) => {
+                self.state.card_read();
+                self.ui(DeviceEvent::Card(c));
+            }
+            ReaderEvent::CardRemoved => self.ui(DeviceEvent::CardRemoved),
+            ReaderEvent::ReadFailed { kind, reason } => {
+                self.state.error(&format!("{kind:?}").to_lowercase());
+                self.ui(DeviceEvent::CardFailed(reason));
+            }
+            ReaderEvent::Health(h) => {
+                if let Some(log) = &mut self.reader {
+                    log.report(&h);
+                }
+            }
+        }
+    }
+
+    fn printer_event(&mut self, ev: PrinterEvent) {
         match ev {
             PrinterEvent::JobWaiting { kind, reason, .. } => {
-                ui.send(DeviceEvent::PrintWaiting(kind, reason));
+                self.ui(DeviceEvent::PrintWaiting(kind, reason));
             }
             PrinterEvent::JobPrinted { .. } => {
-                state.printed();
-                ui.send(DeviceEvent::Printed);
+                self.state.printed();
+                self.ui(DeviceEvent::Printed);
             }
             PrinterEvent::Status(s) => {
-                state.set_cover_open(s.cover_open);
-                state.set_paper(if s.paper_end {
+                self.state.set_cover_open(s.cover_open);
+                self.state.set_paper(if s.paper_end {
                     Paper::Out
                 } else if s.paper_near_end {
                     Paper::NearEnd
@@ -959,20 +1082,26 @@ fn pump_printer(rx: Receiver<PrinterEvent>, state: StatusState, mut log: HealthL
                     Paper::Ok
                 })
             }
-            PrinterEvent::Health(h) => log.report(&h),
+            PrinterEvent::Health(h) => {
+                if let Some(log) = &mut self.printer {
+                    log.report(&h);
+                }
+            }
         }
     }
-}
 
-fn pump_scanner(rx: Receiver<ScannerEvent>, state: StatusState, mut log: HealthLog, ui: UiEvents) {
-    for ev in rx {
+    fn scanner_event(&mut self, ev: ScannerEvent) {
         match ev {
             ScannerEvent::Code(scan) => {
-                state.scanned();
-                ui.send(DeviceEvent::Scan(scan.text.clone()));
+                self.state.scanned();
+                self.ui(DeviceEvent::Scan(scan.text.clone()));
             }
-            ScannerEvent::Dropped { .. } => state.error("scan_too_long"),
-            ScannerEvent::Health(h) => log.report(&h),
+            ScannerEvent::Dropped { .. } => self.state.error("scan_too_long"),
+            ScannerEvent::Health(h) => {
+                if let Some(log) = &mut self.scanner {
+                    log.report(&h);
+                }
+            }
         }
     }
 }

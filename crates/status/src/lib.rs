@@ -1,9 +1,10 @@
 //! The kiosk's status server: authenticated JSON status and Prometheus metrics for fleet polling.
 //!
 //! The runtime owns a [`StatusState`] and updates it as things happen (screen changes, device
-//! health, paper, outbox, counters). [`spawn`] serves it on its own thread with its own
-//! single-threaded tokio runtime, so the UI never waits for a client and a flood of requests costs
-//! at most one core:
+//! health, paper, outbox, counters). [`spawn_on`] serves it as a task on the kiosk's one tokio
+//! runtime (one worker thread, never the UI's), so the UI never waits for a client and a flood of
+//! requests costs at most one core; [`spawn`] serves it on a thread and runtime of its own (the
+//! fleet simulator, tests):
 //! - `GET /v1/status`: the [`StatusReport`] as JSON (bearer token);
 //! - `GET /metrics`: Prometheus text exposition, `zizhu_` families (bearer token);
 //! - `GET /healthz`: unauthenticated liveness, the word `ok` and nothing else.
@@ -21,7 +22,7 @@ pub mod server;
 pub mod state;
 pub mod system;
 
-pub use server::{router, serve, spawn, StatusHandle};
+pub use server::{router, serve, spawn, spawn_on, StatusHandle};
 pub use state::{
     Counters, DeviceHealth, DeviceState, Disk, Outbox, Paper, Platform, StatusReport, StatusState,
     DEVICES,

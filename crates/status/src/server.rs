@@ -1,6 +1,7 @@
 //! The HTTP side of the status server: the axum [`router`], bearer-token check in constant time,
 //! per-client rate limiting, and the accept loop ([`serve`]) with bounded headers, header timeouts,
-//! connection limits (in all and per client) and optional TLS. [`spawn`] runs it all on a thread of its own.
+//! connection limits (in all and per client) and optional TLS. [`spawn`] runs it all on a thread of its own,
+//! [`spawn_on`] as a task on a runtime the caller owns.
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -378,12 +379,15 @@ pub async fn serve(
     Ok(())
 }
 
-/// A running status server. Dropping it stops the server (and waits for its thread).
+/// A running status server. Dropping it stops the server (and waits for it to end).
 #[derive(Debug)]
 pub struct StatusHandle {
     local: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's own thread ([`spawn`]).
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Closed when the server's task on a shared runtime ends ([`spawn_on`]).
+    done: Option<Mutex<std::sync::mpsc::Receiver<()>>>,
 }
 
 impl StatusHandle {
@@ -392,7 +396,7 @@ impl StatusHandle {
         self.local
     }
 
-    /// Stops the server and waits for its thread.
+    /// Stops the server and waits for it to end.
     pub fn shutdown(mut self) {
         self.stop_now();
     }
@@ -404,6 +408,12 @@ impl StatusHandle {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if let Some(done) = self.done.take() {
+            // Returns when the task ends or its runtime drops it; never waits longer than the
+            // graceful end of the open connections would take.
+            let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+            let _ = done.recv_timeout(Duration::from_secs(5));
+        }
     }
 }
 
@@ -413,10 +423,8 @@ impl Drop for StatusHandle {
     }
 }
 
-/// Starts the status server on a thread of its own (`zizhu-status`) with a single-threaded tokio
-/// runtime. The address is bound and the TLS files are loaded before this returns, so their
-/// errors come back here.
-pub fn spawn(config: StatusConfig, state: StatusState) -> Result<StatusHandle, Error> {
+/// Binds the address and loads the TLS files (so their errors come back to the caller).
+fn bind(config: &StatusConfig) -> Result<(std::net::TcpListener, SocketAddr), Error> {
     let std_listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| Error::Bind {
             addr: config.listen,
@@ -427,6 +435,36 @@ pub fn spawn(config: StatusConfig, state: StatusState) -> Result<StatusHandle, E
     if let Some(files) = &config.tls {
         load_tls(files)?;
     }
+    Ok((std_listener, local))
+}
+
+/// The server until `rx` fires (or its sender is dropped).
+async fn run_until(
+    std_listener: std::net::TcpListener,
+    config: StatusConfig,
+    state: StatusState,
+    rx: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = match TcpListener::from_std(std_listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("status server cannot use its socket: {e}");
+            return;
+        }
+    };
+    let stop = async {
+        let _ = rx.await;
+    };
+    if let Err(e) = serve(listener, config, state, stop).await {
+        tracing::error!("status server stopped: {e}");
+    }
+}
+
+/// Starts the status server on a thread of its own (`zizhu-status`) with a single-threaded tokio
+/// runtime. The address is bound and the TLS files are loaded before this returns, so their
+/// errors come back here.
+pub fn spawn(config: StatusConfig, state: StatusState) -> Result<StatusHandle, Error> {
+    let (std_listener, local) = bind(&config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -434,29 +472,37 @@ pub fn spawn(config: StatusConfig, state: StatusState) -> Result<StatusHandle, E
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("zizhu-status".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let listener = match TcpListener::from_std(std_listener) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        tracing::error!("status server cannot use its socket: {e}");
-                        return;
-                    }
-                };
-                let stop = async {
-                    let _ = rx.await;
-                };
-                if let Err(e) = serve(listener, config, state, stop).await {
-                    tracing::error!("status server stopped: {e}");
-                }
-            });
-        })
+        .spawn(move || runtime.block_on(run_until(std_listener, config, state, rx)))
         .map_err(Error::Start)?;
     tracing::info!(%local, "status server listening");
     Ok(StatusHandle {
         local,
         stop: Some(tx),
         thread: Some(thread),
+        done: None,
+    })
+}
+
+/// Starts the status server as a task on `runtime` (the kiosk's one runtime; IO and time
+/// drivers enabled), with no thread of its own. Errors as for [`spawn`].
+pub fn spawn_on(
+    runtime: &tokio::runtime::Handle,
+    config: StatusConfig,
+    state: StatusState,
+) -> Result<StatusHandle, Error> {
+    let (std_listener, local) = bind(&config)?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done) = std::sync::mpsc::channel::<()>();
+    runtime.spawn(async move {
+        run_until(std_listener, config, state, rx).await;
+        drop(done_tx);
+    });
+    tracing::info!(%local, "status server listening");
+    Ok(StatusHandle {
+        local,
+        stop: Some(tx),
+        thread: None,
+        done: Some(Mutex::new(done)),
     })
 }
 

@@ -3,7 +3,6 @@
 //! event per placement), reports health, and reopens the port with backoff when it goes away.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use zeroize::Zeroize;
 use super::card::{parse_read_data, CardRead};
 use super::protocol::{format_sam_id, Command, Frame, FrameDecoder, FrameError, SamCode};
 use super::{CardReader, IdCardError, ReaderEvent};
+use crate::events::EventSink;
 use crate::health::{HealthCell, HealthState};
 use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port, WorkerThread};
 use crate::DeviceErrorKind;
@@ -235,14 +235,18 @@ impl ReaderHandle {
 
 /// Starts the reader worker on its own thread. Events go to `tx`; the worker stops when the
 /// handle is stopped or dropped, or when `tx`'s receiver is gone.
-pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<ReaderEvent>) -> std::io::Result<ReaderHandle> {
+pub fn spawn_worker(
+    cfg: WorkerConfig,
+    tx: impl Into<EventSink<ReaderEvent>>,
+) -> std::io::Result<ReaderHandle> {
+    let tx = tx.into();
     let worker = WorkerThread::spawn("idcard", move |h, s| Worker::new(cfg, tx, h, s).run())?;
     Ok(ReaderHandle { worker })
 }
 
 struct Worker {
     cfg: WorkerConfig,
-    tx: Sender<ReaderEvent>,
+    tx: EventSink<ReaderEvent>,
     health: HealthCell,
     stop: Arc<AtomicBool>,
     /// A card was read and has not been seen leaving.
@@ -261,7 +265,7 @@ enum Next {
 impl Worker {
     fn new(
         cfg: WorkerConfig,
-        tx: Sender<ReaderEvent>,
+        tx: EventSink<ReaderEvent>,
         health: HealthCell,
         stop: Arc<AtomicBool>,
     ) -> Self {

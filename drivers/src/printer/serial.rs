@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::status::{self, PrinterStatus};
 use super::{PrinterError, PrinterEvent, ReceiptPrinter};
+use crate::events::EventSink;
 use crate::health::{HealthCell, HealthState};
 use crate::transport::{is_disconnect, open_serial, sleep_unless, Backoff, Port, WorkerThread};
 use crate::DeviceErrorKind;
@@ -168,7 +169,11 @@ impl Drop for PrinterHandle {
 }
 
 /// Starts the printer worker.
-pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<PrinterEvent>) -> std::io::Result<PrinterHandle> {
+pub fn spawn_worker(
+    cfg: WorkerConfig,
+    tx: impl Into<EventSink<PrinterEvent>>,
+) -> std::io::Result<PrinterHandle> {
+    let tx = tx.into();
     let (jtx, jrx) = std::sync::mpsc::channel();
     let status = Arc::new(Mutex::new(None));
     let pending = Arc::new(AtomicUsize::new(0));
@@ -207,7 +212,7 @@ struct Job {
 
 struct Worker {
     cfg: WorkerConfig,
-    tx: Sender<PrinterEvent>,
+    tx: EventSink<PrinterEvent>,
     jobs: Receiver<(JobId, Vec<u8>)>,
     queue: VecDeque<Job>,
     health: HealthCell,

@@ -1,6 +1,7 @@
 //! Text for receipts: the WenQuanYi 16-dot GB2312 bitmap font (u8g2-fonts, works with
 //! embedded-graphics) drawn at integer-ish scales, and, for characters it lacks (rare name
-//! characters, CJK Ext-A), glyphs rasterised from the project's embedded Noto Sans SC subset
+//! characters, CJK Ext-A), glyphs rasterised from the project's Noto Sans SC subset (`zizhu_fonts`, the same font the UI
+//! draws with)
 //! with ab_glyph, so every character on an ID card prints. Characters in neither are drawn as a
 //! hollow box and counted.
 use std::sync::OnceLock;
@@ -19,11 +20,10 @@ const BASE: i32 = 16;
 /// Logical ascent used to put the baseline (the WQY glyphs sit on y = 13 of 16).
 const ASCENT: i32 = 13;
 
-static NOTO_BYTES: &[u8] = include_bytes!("../../../ui/fonts/NotoSansSC-Regular-zizhu.otf");
 static NOTO: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
 
 fn noto() -> Option<&'static FontRef<'static>> {
-    NOTO.get_or_init(|| FontRef::try_from_slice(NOTO_BYTES).ok())
+    NOTO.get_or_init(|| FontRef::try_from_slice(zizhu_fonts::NOTO_SANS_SC_REGULAR).ok())
         .as_ref()
 }
 

@@ -2,12 +2,12 @@
 //! serial port on its own thread, sends [`ScannerEvent`]s, and reopens the port with backoff.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::protocol::{decode, Deduper, LineSplitter, Piece, Trigger, GAP};
 use super::{Scan, Scanner, ScannerError, ScannerEvent};
+use crate::events::EventSink;
 use crate::health::{HealthCell, HealthState};
 use crate::transport::{open_serial, sleep_unless, Backoff, Port, WorkerThread};
 
@@ -135,12 +135,16 @@ impl ScannerHandle {
 }
 
 /// Starts the scanner worker.
-pub fn spawn_worker(cfg: WorkerConfig, tx: Sender<ScannerEvent>) -> std::io::Result<ScannerHandle> {
+pub fn spawn_worker(
+    cfg: WorkerConfig,
+    tx: impl Into<EventSink<ScannerEvent>>,
+) -> std::io::Result<ScannerHandle> {
+    let tx = tx.into();
     let worker = WorkerThread::spawn("scanner", move |h, s| run(cfg, tx, h, s))?;
     Ok(ScannerHandle { worker })
 }
 
-fn run(cfg: WorkerConfig, tx: Sender<ScannerEvent>, health: HealthCell, stop: Arc<AtomicBool>) {
+fn run(cfg: WorkerConfig, tx: EventSink<ScannerEvent>, health: HealthCell, stop: Arc<AtomicBool>) {
     let set = |state, reason| {
         if let Some(h) = health.set(state, reason) {
             tracing::info!(state = ?h.state, reason = h.reason.as_deref().unwrap_or(""), "scanner health");

@@ -26,6 +26,6 @@ pub use engine::{Action, Flow, FlowError, Step, Timing};
 pub use fields::{validate, FieldError};
 pub use identity::{IdentifyError, Identity, Source};
 pub use ports::{
-    Backend, BackendError, CodeIdentity, Document, Evaluation, HeldLicence, Item, Outbox, PayInfo,
-    PollStatus, Reply, ReplyStatus, Slot, SubjectRef, Submission, Table,
+    Backend, BackendError, CodeIdentity, Document, Evaluation, HeldLicence, Item, Outbox,
+    OutboxError, PayInfo, PollStatus, Reply, ReplyStatus, Slot, SubjectRef, Submission, Table,
 };

@@ -325,19 +325,52 @@ pub trait Backend {
 /// The journal, as the engine needs it: written before anything is sent.
 pub trait Outbox {
     /// Stores a submission before it is sent; returns the outbox id.
-    fn enqueue_request(&self, s: &Submission) -> anyhow::Result<i64>;
+    fn enqueue_request(&self, s: &Submission) -> Result<i64, OutboxError>;
     /// Stores a rating before it is sent; returns the outbox id.
-    fn enqueue_evaluation(&self, e: &Evaluation) -> anyhow::Result<i64>;
+    fn enqueue_evaluation(&self, e: &Evaluation) -> Result<i64, OutboxError>;
     /// Marks an outbox item delivered.
-    fn mark_done(&self, id: i64) -> anyhow::Result<()>;
+    fn mark_done(&self, id: i64) -> Result<(), OutboxError>;
     /// Marks an outbox item refused for good: the platform answered that it did nothing, so the
     /// item must never be sent again.
-    fn mark_failed(&self, id: i64, reason: &str) -> anyhow::Result<()>;
+    fn mark_failed(&self, id: i64, reason: &str) -> Result<(), OutboxError>;
     /// Adds a line to the transaction log (masked id and salted hash only).
     fn record(
         &self,
         service_id: &str,
         outcome: &str,
         id_number: Option<&str>,
-    ) -> anyhow::Result<()>;
+    ) -> Result<(), OutboxError>;
+}
+
+/// Why the [`Outbox`] could not store or update an item.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// The store behind the outbox (the journal's database or key) failed; the cause says how.
+    /// `{:#}` prints the whole chain of causes, `{}` the first.
+    Store(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl OutboxError {
+    /// Wraps a store's error.
+    pub fn store(e: impl std::error::Error + Send + Sync + 'static) -> OutboxError {
+        OutboxError::Store(Box::new(e))
+    }
+}
+
+impl std::fmt::Display for OutboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutboxError::Store(e) => {
+                write!(f, "{e}")?;
+                if f.alternate() {
+                    let mut cause = e.source();
+                    while let Some(c) = cause {
+                        write!(f, ": {c}")?;
+                        cause = c.source();
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! The flow engine's [`Outbox`](crate::flow::Outbox) over the journal: a submission is split into
 //! its clear part (service, kind of identification, e-licences, language) and its sealed part
 //! (ID number or subject token, form values) before anything is sent.
-use crate::flow::{Evaluation, Outbox, Submission};
+use crate::flow::{Evaluation, Outbox, OutboxError, Submission};
 use crate::platform::api::{self, SubjectKind};
 
-use super::{Journal, RequestMeta, RequestSecret};
+use super::{Journal, JournalError, RequestMeta, RequestSecret};
 
 /// How long the drain worker leaves a fresh item to the engine's own first attempt.
 pub const ONLINE_GRACE_MS: i64 = 30_000;
@@ -38,8 +38,14 @@ pub fn split(s: &Submission) -> (RequestMeta, RequestSecret) {
     )
 }
 
+impl From<JournalError> for OutboxError {
+    fn from(e: JournalError) -> OutboxError {
+        OutboxError::store(e)
+    }
+}
+
 impl Outbox for Journal {
-    fn enqueue_request(&self, s: &Submission) -> anyhow::Result<i64> {
+    fn enqueue_request(&self, s: &Submission) -> Result<i64, OutboxError> {
         let (meta, secret) = split(s);
         Ok(Journal::enqueue_request(
             self,
@@ -52,7 +58,7 @@ impl Outbox for Journal {
         )?)
     }
 
-    fn enqueue_evaluation(&self, e: &Evaluation) -> anyhow::Result<i64> {
+    fn enqueue_evaluation(&self, e: &Evaluation) -> Result<i64, OutboxError> {
         let ev = api::Evaluation {
             request_id: e.request_id.clone(),
             service_id: e.service_id.clone(),
@@ -68,11 +74,11 @@ impl Outbox for Journal {
         )?)
     }
 
-    fn mark_done(&self, id: i64) -> anyhow::Result<()> {
+    fn mark_done(&self, id: i64) -> Result<(), OutboxError> {
         Ok(Journal::mark_done(self, id, None)?)
     }
 
-    fn mark_failed(&self, id: i64, reason: &str) -> anyhow::Result<()> {
+    fn mark_failed(&self, id: i64, reason: &str) -> Result<(), OutboxError> {
         Ok(Journal::mark_failed(self, id, reason)?)
     }
 
@@ -81,7 +87,7 @@ impl Outbox for Journal {
         service_id: &str,
         outcome: &str,
         id_number: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), OutboxError> {
         Ok(self.record_transaction(service_id, outcome, id_number)?)
     }
 }

@@ -2,9 +2,11 @@
 //! token, a per-request timeout, a cap on response size, and retries with exponential backoff for
 //! idempotent calls only (GETs and calls carrying an `Idempotency-Key`).
 //!
-//! The client owns a one-worker tokio runtime; each call is spawned there and the calling thread
-//! waits on a channel, so it works from any thread (the flow engine's workers, the outbox drain
-//! thread), even one that is itself inside another tokio runtime.
+//! Each call is spawned on a tokio runtime and the calling thread waits on a channel, so it works
+//! from any thread (the flow engine's workers, the outbox drain thread), even one that is itself
+//! inside another tokio runtime. The runtime is the kiosk's one runtime
+//! ([`Client::on_runtime`]), or, for a client used alone (a CLI command, a test), a one-worker
+//! runtime of its own ([`Client::new`]).
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -82,9 +84,12 @@ pub fn new_key() -> Result<String> {
 pub struct Client {
     cfg: ClientConfig,
     http: reqwest::Client,
-    // `Option` only so `Drop` can hand it to `shutdown_background` (which never blocks, so a
-    // client may be dropped anywhere, even on another runtime's thread).
+    // The client's own runtime, when it has one. `Option` only so `Drop` can hand it to
+    // `shutdown_background` (which never blocks, so a client may be dropped anywhere, even on
+    // another runtime's thread).
     rt: Option<tokio::runtime::Runtime>,
+    /// Where calls run: the own runtime's handle or the shared runtime's.
+    handle: tokio::runtime::Handle,
 }
 
 impl Drop for Client {
@@ -129,8 +134,25 @@ struct Raw {
 }
 
 impl Client {
-    /// Builds a client. Fails on a bad URL or if the runtime cannot start.
+    /// Builds a client with a one-worker runtime of its own. Fails on a bad URL or if the
+    /// runtime cannot start.
     pub fn new(cfg: ClientConfig) -> Result<Client> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("platform-client")
+            .enable_all()
+            .build()
+            .map_err(|e| PlatformError::Setup(format!("runtime: {e}")))?;
+        let handle = rt.handle().clone();
+        let mut client = Client::on_runtime(cfg, handle)?;
+        client.rt = Some(rt);
+        Ok(client)
+    }
+
+    /// Builds a client whose calls run on `runtime` (the kiosk's one runtime; it needs the IO
+    /// and time drivers enabled). Fails on a bad URL. Calls made after that runtime has shut down
+    /// fail with [`PlatformError::Setup`].
+    pub fn on_runtime(cfg: ClientConfig, runtime: tokio::runtime::Handle) -> Result<Client> {
         let base = cfg.base_url.trim_end_matches('/').to_string();
         // The URL parser would drop tabs and newlines silently: the URL used must be the one
         // that was checked, so such a URL is refused here too, whatever checked it before.
@@ -150,19 +172,14 @@ impl Client {
             .user_agent(concat!("zizhu/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PlatformError::Setup(format!("HTTP client: {e}")))?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("platform-client")
-            .enable_all()
-            .build()
-            .map_err(|e| PlatformError::Setup(format!("runtime: {e}")))?;
         Ok(Client {
             cfg: ClientConfig {
                 base_url: base,
                 ..cfg
             },
             http,
-            rt: Some(rt),
+            rt: None,
+            handle: runtime,
         })
     }
 
@@ -459,10 +476,7 @@ impl Client {
         }
         let cap = self.cfg.max_response;
         let (tx, rx) = mpsc::sync_channel(1);
-        let Some(rt) = &self.rt else {
-            return Err(PlatformError::Setup("the client runtime stopped".into()));
-        };
-        rt.spawn(async move {
+        self.handle.spawn(async move {
             let r = async {
                 let mut resp = rb.send().await.map_err(net_error)?;
                 let status = resp.status();

@@ -1,5 +1,5 @@
-//! Generator of the dgc-testdata-style test vectors in tests/vectors/elicense/ (run by the hidden
-//! `zizhu elicense gen-vectors --out DIR`). Each case is one JSON file holding every layer of the
+//! Generator of the dgc-testdata-style test vectors in tests/vectors/elicense/ (run by
+//! `cargo run -p zizhu-testkit --bin gen-elicense-vectors -- DIR`). Each case is one JSON file holding every layer of the
 //! code (JSON, CBOR, COSE, COMPRESSED, BASE45, PREFIX), a TESTCTX (keys or trust list, validation
 //! clock, description) and EXPECTEDRESULTS per pipeline step (a missing flag means the step is not
 //! reached). The COSE structures are assembled here by hand from CBOR values, independently of
@@ -10,13 +10,13 @@ use std::path::Path;
 use ciborium::Value;
 use serde_json::json;
 
-use super::claims::{self, Body, Claims, Licence};
-use super::codec;
-use super::crypto::{Alg, PublicKey, SecretKey, ALG_ES256, ALG_SM2_SM3};
-use super::error::{Error, Step};
-use super::lid;
-use super::trust::{self, KeyListFile, TrustListContent, TrustedKey};
-use super::types;
+use crate::elicense::claims::{self, Body, Claims, Licence};
+use crate::elicense::codec;
+use crate::elicense::crypto::{Alg, PublicKey, SecretKey, ALG_ES256, ALG_SM2_SM3};
+use crate::elicense::error::{Error, Step};
+use crate::elicense::lid;
+use crate::elicense::trust::{self, KeyListFile, TrustListContent, TrustedKey};
+use crate::elicense::types;
 
 /// Validation clock of most vectors: 2026-06-01T08:00:00Z.
 pub const T0: i64 = 1_780_300_800;
@@ -394,7 +394,7 @@ impl Case {
 pub fn generate(dir: &Path) -> Result<usize, Error> {
     let cases = cases()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::Store(e.to_string()))?;
-    let mut index = String::from("# E-licence test vectors (generated)\n\nRegenerate with `zizhu elicense gen-vectors --out tests/vectors/elicense`; format in docs/elicense.md.\n\n| file | expected | description |\n| --- | --- | --- |\n");
+    let mut index = String::from("# E-licence test vectors (generated)\n\nRegenerate with `cargo run -p zizhu-testkit --bin gen-elicense-vectors -- tests/vectors/elicense`; format in docs/elicense.md.\n\n| file | expected | description |\n| --- | --- | --- |\n");
     for c in &cases {
         let text =
             serde_json::to_string_pretty(&c.to_json()).map_err(|e| Error::Store(e.to_string()))?;
@@ -1332,8 +1332,8 @@ fn case(
 
 #[cfg(test)]
 mod tests {
-    /// Regenerates the committed vectors without the UI build:
-    /// `cargo test --lib --no-default-features regenerate_vectors -- --ignored`.
+    /// Regenerates the committed vectors (like the `gen-elicense-vectors` binary):
+    /// `cargo test -p zizhu-testkit regenerate_vectors -- --ignored`.
     #[test]
     #[ignore = "writes tests/vectors/elicense"]
     fn regenerate_vectors() {
