@@ -1,6 +1,7 @@
 //! The one integration-test binary (one `mod` per area keeps link times down).
 mod architecture;
 mod catalog;
+mod catalog_fetch;
 mod devices;
 mod docs;
 mod elicense;

@@ -95,7 +95,7 @@ fn attract_home_category_detail_and_back() {
     let catalog = Catalog::builtin();
     assert!(!buttons(w, "搜索事项").is_empty());
     assert_eq!(buttons(w, "全部服务").len(), 1);
-    let tile = zizhu::kiosk::adapters::home_tiles(catalog, 8)[0];
+    let tile = zizhu::kiosk::adapters::home_tiles(&ui.catalog(), 8)[0];
     assert_eq!(buttons(w, &tile.zh).len(), 1, "tile {}", tile.zh);
     assert!(!shows(w, "点击开始办理"), "attract screen is gone");
 
@@ -336,6 +336,93 @@ fn idle_timeout_counts_down_and_clears_the_session() {
 }
 
 #[test]
+fn a_site_profile_limits_home_and_search_and_a_new_catalog_waits_for_the_next_visit() {
+    use std::sync::Arc;
+    use zizhu::catalog::bundle::{sign, BundleContent};
+    use zizhu::catalog::live::{Live, Offered};
+    use zizhu::elicense::{Alg, SecretKey};
+
+    let key = SecretKey::from_seed(Alg::Es256, "ui catalog").expect("key");
+    let live = Arc::new(Live::embedded(vec![key.public_key()], Some("village")).expect("profile"));
+    let ui = kiosk(Options {
+        catalog: Some(live.clone()),
+        ..Options::default()
+    });
+    let w = ui.window();
+    let catalog = Catalog::builtin();
+    let village = catalog.profile("village").expect("village profile");
+    let first = catalog
+        .service(&village.services[0])
+        .expect("first service");
+    press(w, "点击开始办理");
+    // Home: the profile's first service is the first tile; "all services" counts only what
+    // this station offers.
+    assert_eq!(buttons(w, &first.zh).len(), 1, "tile {}", first.zh);
+    let offered = ui.catalog().offer.len();
+    assert!(offered < catalog.services().len());
+    press(w, "全部服务");
+    assert_eq!(
+        zizhu::kiosk::session::Session::pages(offered, ui.session().sizes().list_rows),
+        ui.window().global::<zizhu::ui::ListAdapter>().get_pages() as usize
+    );
+    assert_eq!(
+        ui.window().global::<zizhu::ui::ListAdapter>().get_total() as usize,
+        offered
+    );
+    press(w, "返回");
+    // Search: housing-fund services are not offered at a village station: no result rows, and
+    // the line that says where to go.
+    press(w, "搜索事项");
+    for k in ["G", "J", "J"] {
+        press(w, k);
+    }
+    let search = w.global::<SearchAdapter>();
+    assert_eq!(search.get_total(), 0);
+    let elsewhere = search.get_elsewhere().to_string();
+    assert!(elsewhere.contains(&village.elsewhere_zh), "{elsewhere}");
+    assert!(shows(w, &elsewhere));
+
+    // A newer catalog arrives during the visit: the screens keep the one the visit began with.
+    let renamed = format!("{}乙", first.zh);
+    let toml = zizhu::catalog::BUILTIN_TOML.replacen(
+        &format!("zh = \"{}\"", first.zh),
+        &format!("zh = \"{renamed}\""),
+        1,
+    );
+    let raw = sign(
+        &key,
+        &BundleContent {
+            seq: 1,
+            iat: chrono::Utc::now().timestamp() - 60,
+            max_age: 86_400,
+            catalog: toml,
+        },
+    )
+    .expect("sign");
+    let dir = tempfile::tempdir().expect("tmp");
+    let journal = zizhu::journal::Journal::open(dir.path()).expect("journal");
+    let out = live
+        .offer(&raw, chrono::Utc::now().timestamp(), false, &journal)
+        .expect("accepted");
+    assert!(matches!(out, Offered::Applied(_)));
+    press(w, "清空");
+    press(w, "返回");
+    assert_eq!(screen(&ui), Screen::Home);
+    assert_eq!(buttons(w, &first.zh).len(), 1, "unchanged during the visit");
+    assert!(buttons(w, &renamed).is_empty());
+    // The next visit shows it.
+    w.global::<AppState>().invoke_session_ended();
+    assert_eq!(screen(&ui), Screen::Attract);
+    press(w, "点击开始办理");
+    assert_eq!(
+        buttons(w, &renamed).len(),
+        1,
+        "the new catalog on the next visit"
+    );
+    assert_eq!(ui.catalog().seq(), Some(1));
+}
+
+#[test]
 fn every_target_is_labelled_and_large_enough() {
     let ui = kiosk(Options::default());
     let w = ui.window();
@@ -456,6 +543,10 @@ fn rust_side_citizen_text_is_all_in_the_table() {
         (
             "crates/core/src/config.rs",
             "the simulation's default site name (configuration)",
+        ),
+        (
+            "crates/core/src/config/voice.rs",
+            "a kiosk.toml error naming the voice languages, for the technician",
         ),
         (
             "crates/kiosk/src/ime.rs",

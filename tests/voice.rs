@@ -175,10 +175,12 @@ fn no_step_of_any_service_speaks_the_cards_or_the_results_personal_data() {
                 let numerals = zizhu::voice::text::chinese_numbers(&words);
                 for s in &secret {
                     let n = zizhu::voice::text::chinese_numbers(s);
+                    // As characters, as the synthesizer's input, or read out as Chinese numerals.
+                    let said = words.contains(s.as_str())
+                        || spoken.contains(s.as_str())
+                        || (n != *s && numerals.contains(&n));
                     assert!(
-                        !words.contains(s.as_str())
-                            && !spoken.contains(s.as_str())
-                            && !(n != *s && numerals.contains(&n)),
+                        !said,
                         "{} {step:?} {lang:?}: the prompt says personal data ({} chars): {words}",
                         service.id,
                         s.chars().count()

@@ -1,4 +1,4 @@
-//! `zizhu catalog list|search|check|sign|verify`: the service catalog from the command line, and
+//! `zizhu catalog list|search|check|sign|verify|publish`: the service catalog from the command line, and
 //! the signed catalog bundles the platform publishes (`zizhu_core::catalog::bundle`).
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +72,25 @@ pub enum Command {
         /// Write the bundle here.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Publish a signed bundle to the service platform (`PUT /v1/catalog/bundle`), where kiosks
+    /// fetch it. With `--key` it is verified first, as a kiosk would.
+    Publish {
+        /// The bundle file (from `zizhu catalog sign`).
+        file: PathBuf,
+        /// The platform's base URL, e.g. http://127.0.0.1:8700.
+        #[arg(long)]
+        platform: String,
+        /// File holding the platform's bearer token (default: `demo`, what the demo platform
+        /// accepts when started without --token-file).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// A catalog key, `es256:04…` or `sm2:04…`, to verify the bundle with before publishing.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a bundle as a kiosk would: signature, sequence, age, catalog checks.
     Verify {
@@ -361,6 +380,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             in_use,
             json,
         } => verify(&file, &keys, in_use, json),
+        Command::Publish {
+            file,
+            platform,
+            token_file,
+            keys,
+            json,
+        } => publish(&file, &platform, token_file.as_deref(), &keys, json),
         Command::Check { file, json } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
@@ -404,6 +430,77 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     ))
                 }
             }
+        }
+    }
+}
+
+fn publish(
+    file: &std::path::Path,
+    platform: &str,
+    token_file: Option<&std::path::Path>,
+    keys: &[String],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::catalog::bundle::{self, Bundle};
+    let raw = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => return usage(format!("cannot read bundle {}: {e}", file.display())),
+    };
+    if !platform.starts_with("http://") && !platform.starts_with("https://") {
+        return usage(format!(
+            "--platform {platform}: give the platform's base URL, e.g. http://127.0.0.1:8700"
+        ));
+    }
+    let peek = if keys.is_empty() {
+        bundle::peek(&raw).map(|p| p.seq)
+    } else {
+        let mut parsed = Vec::new();
+        for k in keys {
+            match crate::elicense::trust::parse_root(k) {
+                Ok(p) => parsed.push(p),
+                Err(e) => return usage(format!("--key {k}: {e}")),
+            }
+        }
+        Bundle::accept(&raw, &parsed, None, now()).map(|b| b.seq)
+    };
+    if let Err(e) = peek {
+        return usage(format!("{}: not published: {e}", file.display()));
+    }
+    let token = match token_file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+            Ok(_) => return usage(format!("--token-file {}: the file is empty", p.display())),
+            Err(e) => return usage(format!("--token-file {}: {e}", p.display())),
+        },
+        None => "demo".to_string(),
+    };
+    let mut cfg = crate::platform::ClientConfig::new(
+        platform.trim_end_matches('/'),
+        token,
+        "catalog-publisher",
+    );
+    cfg.timeout = std::time::Duration::from_secs(30);
+    let client = crate::platform::Client::new(cfg)?;
+    match client.publish_catalog_bundle(&raw) {
+        Ok(ack) => {
+            if json {
+                println!("{}", serde_json::to_string(&ack)?);
+            } else if ack.changed {
+                println!(
+                    "published bundle {} ({} services) at {platform}; kiosks fetch it at their next poll",
+                    ack.seq, ack.services
+                );
+            } else {
+                println!(
+                    "bundle {} was already published at {platform}; nothing changed",
+                    ack.seq
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: not published: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -1,5 +1,6 @@
-//! `zizhu platform --listen ADDR [--db FILE] [--token-file F] [--trust-list F] [--fault …]`: the
-//! demo service platform in the foreground until Ctrl-C or SIGTERM (docs/platform-api.md).
+//! `zizhu platform --listen ADDR [--db FILE] [--token-file F] [--trust-list F] [--catalog-bundle F]
+//! [--fault …]`: the demo service platform in the foreground until Ctrl-C or SIGTERM
+//! (docs/platform-api.md).
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ pub struct Args {
     /// Serve no trust list (kiosks then resolve every e-licence code online).
     #[arg(long)]
     pub no_trust_list: bool,
+    /// A signed catalog bundle (`zizhu catalog sign`) served at /v1/catalog/bundle from the
+    /// start; without it none is served until one is published (`zizhu catalog publish`).
+    #[arg(long)]
+    pub catalog_bundle: Option<PathBuf>,
     /// Fault injection, repeatable: `latency=MS`, `error-rate=0.3`, `drop`, `down`.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<String>,
@@ -104,6 +109,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             chrono::Utc::now().timestamp(),
         )?),
     };
+    let catalog_bundle = match &args.catalog_bundle {
+        Some(p) => {
+            let bytes = match std::fs::read(p) {
+                Ok(b) => b,
+                Err(e) => {
+                    return crate::error::usage(format!(
+                        "--catalog-bundle {}: {e}; give a bundle made with `zizhu catalog sign`",
+                        p.display()
+                    ))
+                }
+            };
+            if let Err(e) = crate::catalog::bundle::peek(&bytes) {
+                return crate::error::usage(format!("--catalog-bundle {}: {e}", p.display()));
+            }
+            Some(bytes)
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -119,6 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 db: args.db,
                 token,
                 trust_list,
+                catalog_bundle,
                 faults,
             },
         )?);

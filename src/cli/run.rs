@@ -162,6 +162,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         lang: runtime.config.language,
         elderly: false,
         fullscreen: args.fullscreen,
+        catalog: Some(runtime.catalog.clone()),
     };
     let runtime = Arc::new(runtime);
     let health = {

@@ -661,6 +661,11 @@ texts! {
         zh: "全部服务",
         en: "All services",
     }
+    /// Under search results: matching services this kiosk does not offer, and where to go.
+    SearchElsewhere = "browse.search-elsewhere" {
+        zh: "另有 {count} 项相关服务本机不提供：{place}",
+        en: "{count} more matching services are not offered at this kiosk: {place}",
+    }
 }
 
 #[cfg(test)]

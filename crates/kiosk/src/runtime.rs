@@ -32,6 +32,7 @@ use zizhu_drivers::idcard::{self, ReaderEvent};
 use zizhu_drivers::printer::{self, PrinterEvent};
 use zizhu_drivers::scanner::{self, ScannerEvent};
 
+use crate::catalog::live::{Active, Live, Offered};
 use crate::config::{Config, DeviceBackend, GpioBackend};
 use crate::elicense::{self, Verifier};
 use crate::journal::{self, Journal};
@@ -127,6 +128,11 @@ pub struct Runtime {
     /// The e-licence verifier (扫码亮证): pinned roots, the trust list from the platform, the
     /// persistent replay cache.
     pub verifier: Arc<Mutex<Verifier>>,
+    /// The service catalog in effect: the last good signed bundle, else the embedded one; a
+    /// newer bundle from the platform takes its place when no visit is in progress.
+    pub catalog: Arc<Live>,
+    /// The ETag of the last catalog bundle fetched (so an unchanged one costs a 304).
+    catalog_etag: Mutex<Option<String>>,
     /// The printer worker (the UI submits receipts here).
     pub printer: Option<printer::serial::PrinterHandle>,
     /// Simulators (simulation mode).
@@ -603,6 +609,30 @@ impl Runtime {
         let store = open_elicense_store(&journal)?;
         let verifier = Arc::new(Mutex::new(Verifier::from_store(roots, Box::new(store))?));
 
+        // Catalog: the last good bundle in the journal, else the embedded catalog.
+        let pinned = catalog_pinned_keys(&config)?;
+        let keys = {
+            let v = verifier
+                .lock()
+                .map_err(|_| anyhow::anyhow!("verifier lock poisoned"))?;
+            catalog_keys(&pinned, &v)
+        };
+        let (live, why) = Live::restore(&*journal, keys, config.catalog_profile.as_deref())
+            .map_err(|e| anyhow::anyhow!("[catalog] profile: {e}"))?;
+        if let Some(e) = why {
+            tracing::warn!(
+                reason = e.kind(),
+                "the stored catalog bundle is not used: {e}"
+            );
+            state.catalog_refused(e.kind());
+        }
+        let catalog = Arc::new(live);
+        publish_catalog(
+            &state,
+            &catalog.current(),
+            config.catalog_profile.as_deref(),
+        );
+
         // Status server.
         let section = status::StatusSection {
             listen: config.status_listen.map(|a| a.to_string()),
@@ -635,6 +665,8 @@ impl Runtime {
             client,
             journal,
             verifier,
+            catalog,
+            catalog_etag: Mutex::new(None),
             drain: Some(drain),
             status_addr: Some(status_addr),
             printer: None,
@@ -844,6 +876,69 @@ impl Runtime {
         self.state.set_trust_list_issued(issued);
     }
 
+    /// Fetches the platform's catalog bundle (conditionally: an unchanged one costs a 304) and
+    /// offers it to the live catalog, which verifies, checks and stores it, then applies it now
+    /// when no visit is in progress or at the next idle moment ([`Runtime::catalog_idle`]).
+    pub fn refresh_catalog(&self) {
+        let pinned = catalog_pinned_keys(&self.config).unwrap_or_default();
+        if let Ok(v) = self.verifier.lock() {
+            self.catalog.set_keys(catalog_keys(&pinned, &v));
+        }
+        let etag = self
+            .catalog_etag
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default();
+        let (etag, body) = match self.client.catalog_bundle(etag.as_deref()) {
+            Ok(crate::platform::Fetched::NotModified) => return,
+            Ok(crate::platform::Fetched::Fresh { etag, body }) => (etag, body),
+            Err(e) if e.code() == Some("catalog_bundle_unpublished") => {
+                tracing::debug!("the platform publishes no catalog bundle");
+                return;
+            }
+            Err(e) => {
+                tracing::info!("catalog bundle not downloaded: {e}");
+                return;
+            }
+        };
+        let now = chrono::Utc::now().timestamp();
+        let visit = self.state.session_active();
+        let remember = match self.catalog.offer(&body, now, visit, &*self.journal) {
+            Ok(Offered::Applied(a)) => {
+                tracing::info!(seq = a.seq(), "catalog bundle applied");
+                publish_catalog(&self.state, &a, self.config.catalog_profile.as_deref());
+                true
+            }
+            Ok(Offered::Waiting { seq }) => {
+                tracing::info!(seq, "catalog bundle stored; it applies when the visit ends");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(reason = e.kind(), "catalog bundle refused: {e}");
+                self.state.catalog_refused(e.kind());
+                // The same bytes would be refused again, unless the kiosk's side changes (a
+                // key arrives in the trust list, the disk frees up): fetch those again.
+                !matches!(e.kind(), "storage" | "no-keys" | "signature")
+            }
+        };
+        if remember {
+            if let Ok(mut g) = self.catalog_etag.lock() {
+                *g = etag;
+            }
+        }
+    }
+
+    /// No visit is in progress: a catalog bundle that waited for the end of one takes effect.
+    pub fn catalog_idle(&self) {
+        if self.state.session_active() {
+            return;
+        }
+        if let Some(a) = self.catalog.idle(&*self.journal) {
+            tracing::info!(seq = a.seq(), "catalog bundle applied after the visit");
+            publish_catalog(&self.state, &a, self.config.catalog_profile.as_deref());
+        }
+    }
+
     /// Deletes journal history past its retention (see [`crate::journal::Retention`]).
     fn prune_journal(&self) {
         match self.journal.prune(
@@ -876,8 +971,8 @@ impl Runtime {
                 // The first trust-list download and ping happen right after READY, so a slow
                 // or unreachable platform never delays start-up.
                 // History is pruned at start too, then daily (journal::Retention).
-                let (mut since_ping, mut since_trust, mut since_prune) =
-                    (Duration::MAX, Duration::MAX, Duration::MAX);
+                let (mut since_ping, mut since_trust, mut since_prune, mut since_catalog) =
+                    (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
                 while running() {
                     if since_prune >= Duration::from_secs(86_400) {
                         self.prune_journal();
@@ -893,7 +988,13 @@ impl Runtime {
                         self.refresh_trust_list();
                         since_trust = Duration::ZERO;
                     }
+                    if since_catalog >= self.config.catalog_poll {
+                        self.refresh_catalog();
+                        since_catalog = Duration::ZERO;
+                    }
+                    self.catalog_idle();
                     std::thread::sleep(step);
+                    since_catalog = since_catalog.saturating_add(step);
                     since_ping = since_ping.saturating_add(step);
                     since_trust = since_trust.saturating_add(step);
                     since_prune = since_prune.saturating_add(step);
@@ -919,6 +1020,30 @@ impl Runtime {
         });
         let _ = crate::systemd::notify_stopping();
     }
+}
+
+/// `[catalog] keys` as keys (checked when the config was validated).
+fn catalog_pinned_keys(config: &Config) -> anyhow::Result<Vec<elicense::PublicKey>> {
+    config
+        .catalog_keys
+        .iter()
+        .map(|k| elicense::trust::parse_root(k).map_err(|e| anyhow::anyhow!("[catalog] keys: {e}")))
+        .collect()
+}
+
+/// The keys catalog bundles are verified with: the pinned ones, and the trust list's keys with
+/// usage "catalog".
+fn catalog_keys(pinned: &[elicense::PublicKey], v: &Verifier) -> Vec<elicense::PublicKey> {
+    let list = match v.trust() {
+        elicense::Trust::List(l) => Some(l),
+        _ => None,
+    };
+    crate::catalog::bundle::catalog_keys(pinned, list, chrono::Utc::now().timestamp())
+}
+
+/// Puts the catalog in effect into the status report.
+fn publish_catalog(state: &StatusState, a: &Active, profile: Option<&str>) {
+    state.set_catalog(a.seq(), profile, a.offer.len());
 }
 
 /// Where the device hub's events for the UI go: the visitor's flow, or the maintenance screen

@@ -200,6 +200,81 @@ fn int(m: &[(Value, Value)], k: i64, what: &str) -> Result<i64, BundleError> {
         .ok_or_else(|| BundleError::Malformed(format!("{what} missing or not an integer")))
 }
 
+/// What a bundle says about itself, read without checking its signature: what a publishing
+/// platform, which holds no catalog key, checks before it serves a bundle (kiosks use
+/// [`Bundle::accept`]).
+#[derive(Debug, Clone)]
+pub struct Peek {
+    /// Sequence number.
+    pub seq: u64,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Maximum age (seconds).
+    pub max_age: i64,
+    /// Id of the signing key as the envelope names it (16 hex digits; empty if unnamed).
+    pub kid: String,
+    /// How many services its catalog holds.
+    pub services: usize,
+}
+
+/// The envelope and document of a bundle, structure checked, signature not.
+struct Parts {
+    sign1: coset::CoseSign1,
+    seq: u64,
+    iat: i64,
+    max_age: i64,
+    catalog: Catalog,
+}
+
+fn parts(raw: &[u8]) -> Result<Parts, BundleError> {
+    if raw.len() > MAX_BUNDLE {
+        return Err(BundleError::TooLarge {
+            len: raw.len(),
+            max: MAX_BUNDLE,
+        });
+    }
+    let mal = |e: crate::elicense::Error| BundleError::Malformed(e.to_string());
+    let sign1 = codec::parse_sign1(raw, LIMITS).map_err(mal)?;
+    let payload = sign1.payload.as_deref().unwrap_or_default();
+    codec::check_cbor(payload, LIMITS).map_err(mal)?;
+    let v: Value =
+        ciborium::from_reader(payload).map_err(|e| BundleError::Malformed(e.to_string()))?;
+    let doc = v
+        .as_map()
+        .ok_or_else(|| BundleError::Malformed("the document is not a map".into()))?;
+    let seq = u64::try_from(int(doc, 1, "seq")?)
+        .map_err(|_| BundleError::Malformed("negative seq".into()))?;
+    let iat = int(doc, 2, "iat")?;
+    let max_age = int(doc, 3, "max_age")?;
+    if max_age <= 0 {
+        return Err(BundleError::Malformed("max_age must be positive".into()));
+    }
+    let text = get(doc, 4)
+        .and_then(Value::as_text)
+        .ok_or_else(|| BundleError::Malformed("catalog missing or not text".into()))?;
+    let catalog = Catalog::parse(text).map_err(BundleError::Catalog)?;
+    Ok(Parts {
+        sign1,
+        seq,
+        iat,
+        max_age,
+        catalog,
+    })
+}
+
+/// Reads a bundle's sequence, dates and catalog (fully checked) WITHOUT verifying its
+/// signature. Never use what it returns to decide what a kiosk shows.
+pub fn peek(raw: &[u8]) -> Result<Peek, BundleError> {
+    let p = parts(raw)?;
+    Ok(Peek {
+        seq: p.seq,
+        iat: p.iat,
+        max_age: p.max_age,
+        kid: hex::encode(&p.sign1.protected.header.key_id),
+        services: p.catalog.services().len(),
+    })
+}
+
 impl Bundle {
     /// Verifies `raw` against `keys` and reads it, without the freshness checks (see
     /// [`Bundle::accept`]). The catalog inside is fully checked.
@@ -226,30 +301,14 @@ impl Bundle {
         let Some(signer) = signer else {
             return Err(BundleError::Signature);
         };
-        let payload = s.payload.as_deref().unwrap_or_default();
-        codec::check_cbor(payload, LIMITS).map_err(mal)?;
-        let v: Value =
-            ciborium::from_reader(payload).map_err(|e| BundleError::Malformed(e.to_string()))?;
-        let doc = v
-            .as_map()
-            .ok_or_else(|| BundleError::Malformed("the document is not a map".into()))?;
-        let seq = u64::try_from(int(doc, 1, "seq")?)
-            .map_err(|_| BundleError::Malformed("negative seq".into()))?;
-        let iat = int(doc, 2, "iat")?;
-        let max_age = int(doc, 3, "max_age")?;
-        if max_age <= 0 {
-            return Err(BundleError::Malformed("max_age must be positive".into()));
-        }
-        let text = get(doc, 4)
-            .and_then(Value::as_text)
-            .ok_or_else(|| BundleError::Malformed("catalog missing or not text".into()))?;
-        let catalog = Catalog::parse(text).map_err(BundleError::Catalog)?;
+        // Only a signed document is read further.
+        let p = parts(raw)?;
         Ok(Bundle {
-            seq,
-            iat,
-            max_age,
+            seq: p.seq,
+            iat: p.iat,
+            max_age: p.max_age,
             kid: hex::encode(signer.kid()),
-            catalog,
+            catalog: p.catalog,
             raw: raw.to_vec(),
         })
     }
@@ -329,6 +388,29 @@ mod tests {
             Catalog::builtin().services().len()
         );
         assert_eq!(b.raw, raw);
+    }
+
+    #[test]
+    fn peek_reads_what_a_publisher_checks_but_never_trusts_the_signature() {
+        let good = sign(&key("catalog"), &content(7)).unwrap();
+        let p = peek(&good).unwrap();
+        assert_eq!((p.seq, p.iat, p.max_age), (7, NOW - 60, 7 * 86400));
+        assert_eq!(p.kid, hex::encode(key("catalog").public_key().kid()));
+        assert_eq!(p.services, Catalog::builtin().services().len());
+        // A bundle signed by any key peeks the same; only `open` with the kiosk's keys decides.
+        let other = sign(&key("someone else"), &content(7)).unwrap();
+        assert_eq!(peek(&other).unwrap().seq, 7);
+        assert!(matches!(
+            Bundle::open(&other, &[key("catalog").public_key()]),
+            Err(BundleError::Signature)
+        ));
+        // Structure is still checked.
+        assert_eq!(
+            peek(&good[..good.len() / 2]).unwrap_err().kind(),
+            "malformed"
+        );
+        let big = vec![0u8; MAX_BUNDLE + 1];
+        assert_eq!(peek(&big).unwrap_err().kind(), "too-large");
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! - **The switch** replaces one `Arc<Active>`: the catalog, its search index and the site
 //!   profile's offer change together. A reader holds the `Arc` it took for as long as it needs
 //!   (a visit keeps its own service definition to the end).
+//! - **Lifetime:** an accepted bundle's catalog lives until the process ends (it is leaked into
+//!   a `&'static Catalog`, like the embedded one), because a visit's flow and the screens hold
+//!   `&'static Service`s from it. That costs the catalog's parsed size per bundle accepted
+//!   since start (sequences only grow, and a bundle refused for its content is never kept); a
+//!   restart keeps only the one in use. Publishers publish a few bundles a month.
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::bundle::{Bundle, BundleError};
@@ -43,16 +48,10 @@ pub enum Source {
     },
 }
 
-#[derive(Debug)]
-enum Held {
-    Embedded(&'static Catalog),
-    Bundle(Box<Catalog>),
-}
-
 /// One catalog in effect, with the kiosk's offer of it.
 #[derive(Debug)]
 pub struct Active {
-    held: Held,
+    catalog: &'static Catalog,
     /// What this kiosk offers of it (its site profile).
     pub offer: Offer,
     /// Where it came from.
@@ -60,25 +59,19 @@ pub struct Active {
 }
 
 impl Active {
-    fn new(held: Held, source: Source, profile: Option<&str>) -> Result<Active, UnknownProfile> {
-        let catalog = match &held {
-            Held::Embedded(c) => *c,
-            Held::Bundle(c) => c,
-        };
-        let offer = Offer::new(catalog, profile)?;
+    /// The embedded catalog with site profile `profile` (all services when `None`).
+    pub fn embedded(profile: Option<&str>) -> Result<Active, UnknownProfile> {
+        let catalog = Catalog::builtin();
         Ok(Active {
-            held,
-            offer,
-            source,
+            catalog,
+            offer: Offer::new(catalog, profile)?,
+            source: Source::Embedded,
         })
     }
 
     /// The catalog.
-    pub fn catalog(&self) -> &Catalog {
-        match &self.held {
-            Held::Embedded(c) => c,
-            Held::Bundle(c) => c,
-        }
+    pub fn catalog(&self) -> &'static Catalog {
+        self.catalog
     }
 
     /// The bundle sequence; none for the embedded catalog.
@@ -107,22 +100,18 @@ pub enum Offered {
 pub struct Live {
     active: RwLock<Arc<Active>>,
     pending: Mutex<Option<Arc<Active>>>,
-    keys: Vec<PublicKey>,
+    keys: RwLock<Vec<PublicKey>>,
     profile: Option<String>,
 }
 
 impl Live {
     /// The embedded catalog with site profile `profile`.
     pub fn embedded(keys: Vec<PublicKey>, profile: Option<&str>) -> Result<Live, UnknownProfile> {
-        let active = Active::new(
-            Held::Embedded(Catalog::builtin()),
-            Source::Embedded,
-            profile,
-        )?;
+        let active = Active::embedded(profile)?;
         Ok(Live {
             active: RwLock::new(Arc::new(active)),
             pending: Mutex::new(None),
-            keys,
+            keys: RwLock::new(keys),
             profile: profile.map(str::to_string),
         })
     }
@@ -140,7 +129,7 @@ impl Live {
             Ok(None) => return Ok((live, None)),
             Err(e) => return Ok((live, Some(BundleError::Storage(e)))),
         };
-        let why = match Bundle::open(&stored, &live.keys).and_then(|b| live.activate(b)) {
+        let why = match Bundle::open(&stored, &live.keys()).and_then(|b| live.activate(b)) {
             Ok(a) => {
                 *live.active.write().unwrap_or_else(|e| e.into_inner()) = a;
                 None
@@ -155,13 +144,25 @@ impl Live {
             seq: b.seq,
             kid: b.kid.clone(),
         };
-        Active::new(
-            Held::Bundle(Box::new(b.catalog)),
+        let offer = Offer::new(&b.catalog, self.profile.as_deref())
+            .map_err(|e| BundleError::ProfileMissing(e.id))?;
+        // Checked in full: from here it lives as long as the process (see the module's docs).
+        let catalog: &'static Catalog = Box::leak(Box::new(b.catalog));
+        Ok(Arc::new(Active {
+            catalog,
+            offer,
             source,
-            self.profile.as_deref(),
-        )
-        .map(Arc::new)
-        .map_err(|e| BundleError::ProfileMissing(e.id))
+        }))
+    }
+
+    /// The catalog keys bundles are verified with.
+    pub fn keys(&self) -> Vec<PublicKey> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the catalog keys (the pinned ones and those of a newly installed trust list).
+    pub fn set_keys(&self, keys: Vec<PublicKey>) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
     }
 
     /// The catalog in effect now.
@@ -193,7 +194,7 @@ impl Live {
         visit_active: bool,
         journal: &dyn BundleStore,
     ) -> Result<Offered, BundleError> {
-        let result = Bundle::accept(raw, &self.keys, self.newest_seq(), now).and_then(|b| {
+        let result = Bundle::accept(raw, &self.keys(), self.newest_seq(), now).and_then(|b| {
             let (seq, kid) = (b.seq, b.kid.clone());
             let active = self.activate(b)?;
             journal

@@ -504,6 +504,19 @@ pub struct EvaluationAck {
     pub evaluation_id: String,
 }
 
+/// Answer of `PUT /v1/catalog/bundle`: the bundle the platform now serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogPublished {
+    /// Its sequence.
+    pub seq: u64,
+    /// Services in its catalog.
+    pub services: usize,
+    /// The ETag kiosks will see.
+    pub etag: String,
+    /// False when the same bundle was already published (the call changed nothing).
+    pub changed: bool,
+}
+
 /// Answer of `POST /v1/payments/{order_id}/cancel`: the payment after cancelling.
 pub type CancelAck = Payment;
 

@@ -118,11 +118,14 @@ struct Call {
     etag: Option<String>,
     /// The `X-Kiosk-Id` to send instead of the configured one (an outbox item's own).
     kiosk_id: Option<String>,
+    /// The body's media type when it is not JSON.
+    content_type: Option<&'static str>,
 }
 
 impl Call {
     fn idempotent(&self) -> bool {
-        self.method == Method::GET || self.key.is_some()
+        // PUT replaces a resource with the same bytes each time: safe to repeat.
+        self.method == Method::GET || self.method == Method::PUT || self.key.is_some()
     }
 }
 
@@ -197,6 +200,7 @@ impl Client {
             key: None,
             etag: etag.map(str::to_string),
             kiosk_id: None,
+            content_type: None,
         })?;
         if raw.status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -209,6 +213,42 @@ impl Client {
         })
     }
 
+    /// `GET /v1/catalog/bundle`: the signed catalog bundle the platform publishes (verify it
+    /// with `catalog::bundle::Bundle::accept`). With the ETag of the last one fetched, an
+    /// unchanged bundle costs a `304` and no body.
+    pub fn catalog_bundle(&self, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
+        let raw = self.run(Call {
+            method: Method::GET,
+            path: "/v1/catalog/bundle".into(),
+            body: None,
+            key: None,
+            etag: etag.map(str::to_string),
+            kiosk_id: None,
+            content_type: None,
+        })?;
+        if raw.status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        Ok(Fetched::Fresh {
+            etag: raw.etag,
+            body: raw.body,
+        })
+    }
+
+    /// `PUT /v1/catalog/bundle`: publishes a signed bundle (a publisher's call, not a kiosk's).
+    /// The platform refuses one whose sequence is not above the bundle it serves.
+    pub fn publish_catalog_bundle(&self, bundle: &[u8]) -> Result<api::CatalogPublished> {
+        self.call_json(Call {
+            method: Method::PUT,
+            path: "/v1/catalog/bundle".into(),
+            body: Some(bundle.to_vec()),
+            key: None,
+            etag: None,
+            kiosk_id: None,
+            content_type: Some("application/cose"),
+        })
+    }
+
     /// `GET /v1/trust-list`: the COSE trust list bytes.
     pub fn trust_list(&self, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
         let raw = self.run(Call {
@@ -218,6 +258,7 @@ impl Client {
             key: None,
             etag: etag.map(str::to_string),
             kiosk_id: None,
+            content_type: None,
         })?;
         if raw.status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -272,6 +313,7 @@ impl Client {
             key: Some(key.to_string()),
             etag: None,
             kiosk_id: Some(kiosk_id.to_string()),
+            content_type: None,
         })
     }
 
@@ -364,6 +406,7 @@ impl Client {
             key: Some(key.into()),
             etag: None,
             kiosk_id: Some(kiosk_id.to_string()),
+            content_type: None,
         })
     }
 
@@ -382,6 +425,7 @@ impl Client {
             key: None,
             etag: None,
             kiosk_id: None,
+            content_type: None,
         };
         let raw = self.once(call)?;
         check_status(raw).map(|_| ())
@@ -395,6 +439,7 @@ impl Client {
             key: None,
             etag: None,
             kiosk_id: None,
+            content_type: None,
         })
     }
 
@@ -413,6 +458,7 @@ impl Client {
             key,
             etag: None,
             kiosk_id: None,
+            content_type: None,
         })
     }
 
@@ -471,7 +517,10 @@ impl Client {
         }
         if let Some(b) = &call.body {
             rb = rb
-                .header(header::CONTENT_TYPE, "application/json")
+                .header(
+                    header::CONTENT_TYPE,
+                    call.content_type.unwrap_or("application/json"),
+                )
                 .body(b.clone());
         }
         let cap = self.cfg.max_response;

@@ -5,6 +5,7 @@
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::session::{ScreenId, Session};
+use crate::catalog::live::Active;
 use crate::catalog::{Catalog, Lang, Service};
 use crate::ui::{
     AppState, CategoryItem, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, Screen,
@@ -73,18 +74,20 @@ pub fn weight(text: &str) -> i32 {
         .sum()
 }
 
-/// Categories in display order with their counts, then "all services".
-fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryItem> {
-    let counts = catalog.counts();
-    let mut v: Vec<CategoryItem> = catalog
-        .used_categories()
+/// Categories this kiosk offers something in, in display order with how many it offers, then
+/// "all services".
+fn category_items(view: &Active, lang: Lang, limit: usize) -> Vec<CategoryItem> {
+    let catalog = view.catalog();
+    let mut v: Vec<CategoryItem> = view
+        .offer
+        .used_categories(catalog)
         .into_iter()
         .take(limit.saturating_sub(1))
         .map(|c| CategoryItem {
             id: c.id.as_str().into(),
             name: c.name(lang).into(),
             icon: c.icon.as_str().into(),
-            count: counts.get(c.id.as_str()).copied().unwrap_or(0) as i32,
+            count: view.offer.in_category(catalog, &c.id).len() as i32,
             weight: weight(c.name(lang)),
         })
         .collect();
@@ -92,15 +95,20 @@ fn category_items(catalog: &Catalog, lang: Lang, limit: usize) -> Vec<CategoryIt
         id: SharedString::new(),
         name: all_services_name(lang).into(),
         icon: "all".into(),
-        count: catalog.services().len() as i32,
+        count: view.offer.len() as i32,
         weight: weight(all_services_name(lang)),
     });
     v
 }
 
-/// The most used services for the home tiles: one per category in turn, so the tiles cover
-/// what people come for rather than a single department.
-pub fn home_tiles(catalog: &Catalog, n: usize) -> Vec<&Service> {
+/// The home tiles: a site profile's services in its order; with every service offered, the
+/// most used ones, one per category in turn, so the tiles cover what people come for rather
+/// than a single department.
+pub fn home_tiles(view: &Active, n: usize) -> Vec<&'static Service> {
+    let catalog = view.catalog();
+    if view.offer.profile().is_some() {
+        return view.offer.home(catalog).into_iter().take(n).collect();
+    }
     let high = catalog.high_frequency();
     let mut out: Vec<&Service> = Vec::new();
     let mut round = 0;
@@ -123,7 +131,7 @@ pub fn home_tiles(catalog: &Catalog, n: usize) -> Vec<&Service> {
 }
 
 /// Screen, language and mode flags.
-pub fn apply_state(ui: &KioskWindow, _catalog: &Catalog, s: &Session) {
+pub fn apply_state(ui: &KioskWindow, _view: &Active, s: &Session) {
     let st = ui.global::<AppState>();
     st.set_english(s.lang == Lang::En);
     st.set_elderly(s.elderly);
@@ -131,26 +139,24 @@ pub fn apply_state(ui: &KioskWindow, _catalog: &Catalog, s: &Session) {
 }
 
 /// The home screen's categories and tiles.
-pub fn apply_home(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_home(ui: &KioskWindow, view: &Active, s: &Session) {
+    let catalog = view.catalog();
     let sizes = s.sizes();
     let home = ui.global::<HomeAdapter>();
-    home.set_categories(model(category_items(
-        catalog,
-        s.lang,
-        sizes.home_categories,
-    )));
-    let tiles = home_tiles(catalog, sizes.home_tiles)
+    home.set_categories(model(category_items(view, s.lang, sizes.home_categories)));
+    let tiles = home_tiles(view, sizes.home_tiles)
         .into_iter()
         .map(|x| service_item(catalog, x, s.lang))
         .collect();
     home.set_tiles(model(tiles));
-    home.set_total(catalog.services().len() as i32);
+    home.set_total(view.offer.len() as i32);
 }
 
 /// The category screen: tabs ("all" first), title, the current page.
-pub fn apply_list(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_list(ui: &KioskWindow, view: &Active, s: &Session) {
+    let catalog = view.catalog();
     let list = ui.global::<ListAdapter>();
-    let mut tabs = category_items(catalog, s.lang, usize::MAX);
+    let mut tabs = category_items(view, s.lang, usize::MAX);
     if let Some(all) = tabs.pop() {
         tabs.insert(0, all);
     }
@@ -171,7 +177,7 @@ pub fn apply_list(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
     };
     list.set_title_weight(weight(&title));
     list.set_title(title.into());
-    let positions = s.list_positions(catalog);
+    let positions = s.list_positions(view);
     let per = s.sizes().list_rows;
     let pages = Session::pages(positions.len(), per);
     let page = s.list_page.min(pages - 1);
@@ -187,14 +193,23 @@ pub fn apply_list(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
     list.set_total(positions.len() as i32);
 }
 
-/// The search screen: query, the current page of results, keyboard mode.
-pub fn apply_search(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+/// The search screen: query, the current page of results (what this kiosk offers), where the
+/// services it does not offer can be done, keyboard mode.
+pub fn apply_search(ui: &KioskWindow, view: &Active, s: &Session) {
+    let catalog = view.catalog();
     let search = ui.global::<SearchAdapter>();
-    let hits = if s.query.trim().is_empty() {
-        Vec::new()
+    let found = if s.query.trim().is_empty() {
+        Default::default()
     } else {
-        catalog.search(s.query.trim())
+        view.offer.search(catalog, s.query.trim())
     };
+    let hits = found.here;
+    let elsewhere = match (found.elsewhere.len(), view.offer.elsewhere(s.lang)) {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(place)) => crate::text::Text::SearchElsewhere
+            .fill(s.lang, &[("count", &n.to_string()), ("place", place)]),
+    };
+    search.set_elsewhere(elsewhere.into());
     let per = s.sizes().search_rows;
     let pages = Session::pages(hits.len(), per);
     let page = s.search_page.min(pages - 1);
@@ -243,7 +258,8 @@ fn update_rows<T: Clone + PartialEq + 'static>(
 }
 
 /// The detail screen for the session's service.
-pub fn apply_detail(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_detail(ui: &KioskWindow, view: &Active, s: &Session) {
+    let catalog = view.catalog();
     let Some(svc) = s.item.as_deref().and_then(|id| catalog.service(id)) else {
         return;
     };
@@ -273,7 +289,7 @@ pub fn apply_detail(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
 }
 
 /// Everything (after a language or mode switch, or a new session).
-pub fn apply_all(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_all(ui: &KioskWindow, catalog: &Active, s: &Session) {
     apply_home(ui, catalog, s);
     apply_list(ui, catalog, s);
     apply_search(ui, catalog, s);
@@ -282,19 +298,19 @@ pub fn apply_all(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
 }
 
 /// The category screen and the screen switch.
-pub fn apply_list_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_list_and_state(ui: &KioskWindow, catalog: &Active, s: &Session) {
     apply_list(ui, catalog, s);
     apply_state(ui, catalog, s);
 }
 
 /// The detail screen and the screen switch.
-pub fn apply_detail_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_detail_and_state(ui: &KioskWindow, catalog: &Active, s: &Session) {
     apply_detail(ui, catalog, s);
     apply_state(ui, catalog, s);
 }
 
 /// The search screen and the screen switch.
-pub fn apply_search_and_state(ui: &KioskWindow, catalog: &Catalog, s: &Session) {
+pub fn apply_search_and_state(ui: &KioskWindow, catalog: &Active, s: &Session) {
     apply_search(ui, catalog, s);
     apply_state(ui, catalog, s);
 }

@@ -18,11 +18,13 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use slint::ComponentHandle;
 
-use crate::catalog::{Catalog, Lang};
+use crate::catalog::live::{Active, Live};
+use crate::catalog::Lang;
 use crate::ui::{AppState, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, SearchAdapter};
 
 pub mod adapters;
@@ -38,7 +40,7 @@ pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
 
 /// How the kiosk UI starts (from the config file, or defaults in simulation mode).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Shown in the header and on the attract screen.
     pub site_name: String,
@@ -50,6 +52,9 @@ pub struct Options {
     pub elderly: bool,
     /// Full screen (a kiosk) rather than a 1080×1920 window (a workstation).
     pub fullscreen: bool,
+    /// The kiosk's live catalog (site profile, signed bundles); the embedded catalog with every
+    /// service when absent.
+    pub catalog: Option<Arc<Live>>,
 }
 
 impl Default for Options {
@@ -60,6 +65,7 @@ impl Default for Options {
             lang: Lang::Zh,
             elderly: false,
             fullscreen: false,
+            catalog: None,
         }
     }
 }
@@ -93,6 +99,9 @@ pub enum KioskError {
         /// Every valid id, comma separated.
         valid: String,
     },
+    /// The catalog to show could not be prepared (an unknown site profile).
+    #[error("cannot show the catalog: {0}")]
+    Catalog(String),
     /// The picture could not be written. Check the directory exists and is writable.
     #[error("cannot write {path}: {message}")]
     Write {
@@ -157,10 +166,17 @@ fn notify(hooks: &ChangeHooks) {
     }
 }
 
+/// The catalog the screens show and visits start from: the live catalog's [`Active`] as it was
+/// when the current visit began. A newer catalog is taken only between visits, so the home
+/// screen, search and the flows change together and never under a visitor.
+pub type CatalogView = Rc<RefCell<Arc<Active>>>;
+
 /// The kiosk window with its adapters wired to the catalog and the visitor's session.
 pub struct KioskUi {
     window: KioskWindow,
     session: Rc<RefCell<Session>>,
+    view: CatalogView,
+    live: Rc<RefCell<Option<Arc<Live>>>>,
     options: Options,
     start_hook: StartHook,
     changed: ChangeHooks,
@@ -172,7 +188,9 @@ impl KioskUi {
     /// attract screen.
     pub fn new(options: Options) -> Result<KioskUi, KioskError> {
         let window = KioskWindow::new()?;
-        let catalog = Catalog::builtin();
+        let view: CatalogView = Rc::new(RefCell::new(Arc::new(
+            Active::embedded(None).map_err(|e| KioskError::Catalog(e.to_string()))?,
+        )));
         let session = Rc::new(RefCell::new(Session::new(options.lang, options.elderly)));
         select_language(options.lang);
         let st = window.global::<AppState>();
@@ -181,17 +199,22 @@ impl KioskUi {
         st.set_idle_timeout(idle);
         st.set_idle_remaining(idle);
         update_clock(&window, options.lang);
-        adapters::apply_all(&window, catalog, &session.borrow());
+        adapters::apply_all(&window, &view.borrow(), &session.borrow());
 
         let ui = KioskUi {
             _clock: slint::Timer::default(),
             window,
             session,
+            view,
+            live: Rc::new(RefCell::new(None)),
             options,
             start_hook: Rc::new(RefCell::new(None)),
             changed: Rc::new(RefCell::new(Vec::new())),
         };
         ui.wire();
+        if let Some(live) = ui.options.catalog.clone() {
+            ui.set_live_catalog(live);
+        }
         let weak = ui.window.as_weak();
         let session = ui.session.clone();
         ui._clock.start(
@@ -214,6 +237,24 @@ impl KioskUi {
     /// The options it was created with.
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// Shows the kiosk's live catalog (the runtime's: site profile, signed bundles) from now on,
+    /// and takes each newer one it holds at the start of a visit.
+    pub fn set_live_catalog(&self, live: Arc<Live>) {
+        *self.view.borrow_mut() = live.current();
+        *self.live.borrow_mut() = Some(live);
+        adapters::apply_all(&self.window, &self.view.borrow(), &self.session.borrow());
+    }
+
+    /// The catalog the screens show now.
+    pub fn catalog(&self) -> Arc<Active> {
+        self.view.borrow().clone()
+    }
+
+    /// The shared handle on the catalog the screens show (the flow starts visits from it).
+    pub fn catalog_view(&self) -> CatalogView {
+        self.view.clone()
     }
 
     /// A copy of the visitor's session as it is now.
@@ -272,7 +313,7 @@ impl KioskUi {
         self.session.borrow_mut().lang = lang;
         select_language(lang);
         update_clock(&self.window, lang);
-        adapters::apply_all(&self.window, Catalog::builtin(), &self.session.borrow());
+        adapters::apply_all(&self.window, &self.view.borrow(), &self.session.borrow());
         notify(&self.changed);
     }
 
@@ -283,7 +324,7 @@ impl KioskUi {
             s.elderly = elderly;
             s.list_page = 0;
             s.search_page = 0;
-            adapters::apply_all(&self.window, Catalog::builtin(), &s);
+            adapters::apply_all(&self.window, &self.view.borrow(), &s);
         }
         notify(&self.changed);
     }
@@ -291,7 +332,8 @@ impl KioskUi {
     /// Shows a screen as `spec` describes (screenshots, tests). Unknown ids are refused with
     /// the list of valid ones.
     pub fn show_screen(&self, spec: &ScreenSpec) -> Result<(), KioskError> {
-        let catalog = Catalog::builtin();
+        let view = self.view.borrow().clone();
+        let catalog = view.catalog();
         let mut s = self.session.borrow_mut();
         if let Some(c) = spec.category.as_deref().filter(|c| !c.is_empty()) {
             if catalog.category(c).is_none() {
@@ -341,7 +383,7 @@ impl KioskUi {
             ScreenId::Detail => {
                 let id = match spec.item.clone() {
                     Some(id) => id,
-                    None => adapters::home_tiles(catalog, 1)
+                    None => adapters::home_tiles(&view, 1)
                         .first()
                         .map(|s| s.id.clone())
                         .unwrap_or_default(),
@@ -349,7 +391,7 @@ impl KioskUi {
                 s.open_service(&id);
             }
         }
-        adapters::apply_all(&self.window, catalog, &s);
+        adapters::apply_all(&self.window, &view, &s);
         drop(s);
         maintenance::preview(&self.window, spec.screen);
         notify(&self.changed);
@@ -440,13 +482,12 @@ impl KioskUi {
             )
         });
         let c = self.ctx();
+        let view = self.view.clone();
         list.on_next_page(move || {
             c.update(
                 |s| {
-                    let pages = Session::pages(
-                        s.list_positions(Catalog::builtin()).len(),
-                        s.sizes().list_rows,
-                    );
+                    let pages =
+                        Session::pages(s.list_positions(&view.borrow()).len(), s.sizes().list_rows);
                     s.list_page = (s.list_page + 1).min(pages - 1);
                 },
                 adapters::apply_list,
@@ -500,32 +541,47 @@ impl KioskUi {
             weak: self.window.as_weak(),
             session: self.session.clone(),
             changed: self.changed.clone(),
+            view: self.view.clone(),
+            live: self.live.clone(),
         }
     }
 }
 
-/// What every callback needs: the window (weakly) and the session.
+/// What every callback needs: the window (weakly), the session and the catalog shown.
 #[derive(Clone)]
 struct Ctx {
     weak: slint::Weak<KioskWindow>,
     session: Rc<RefCell<Session>>,
     changed: ChangeHooks,
+    view: CatalogView,
+    live: Rc<RefCell<Option<Arc<Live>>>>,
 }
 
 impl Ctx {
-    /// Changes the session, then refreshes the part of the UI that `apply` covers.
+    /// Changes the session, then refreshes the part of the UI that `apply` covers. The first
+    /// change of a visit (leaving the attract screen) takes the live catalog's newest one.
     fn update(
         &self,
         change: impl FnOnce(&mut Session),
-        apply: fn(&KioskWindow, &Catalog, &Session),
+        apply: fn(&KioskWindow, &Active, &Session),
     ) {
         let Some(w) = self.weak.upgrade() else {
             return;
         };
         {
             let mut s = self.session.borrow_mut();
+            let visit_starts = s.screen == ScreenId::Attract;
             change(&mut s);
-            apply(&w, Catalog::builtin(), &s);
+            if visit_starts {
+                if let Some(live) = self.live.borrow().as_ref() {
+                    let newest = live.current();
+                    if !Arc::ptr_eq(&newest, &self.view.borrow()) {
+                        *self.view.borrow_mut() = newest;
+                        adapters::apply_all(&w, &self.view.borrow(), &s);
+                    }
+                }
+            }
+            apply(&w, &self.view.borrow(), &s);
         }
         notify(&self.changed);
     }

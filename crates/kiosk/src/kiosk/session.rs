@@ -2,7 +2,8 @@
 //! the way back, language and elderly mode, the category and page being browsed, the search
 //! query, the service being looked at. Pure data with the rules for moving between screens, so
 //! it is unit-tested without Slint; `adapters` turns it into Slint models.
-use crate::catalog::{Catalog, Lang};
+use crate::catalog::live::Active;
+use crate::catalog::Lang;
 
 /// The screens this module knows (mirrors the Slint `Screen` enum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,13 +219,17 @@ impl Session {
         total.div_ceil(per.max(1)).max(1)
     }
 
-    /// Services in the current category ("" = all), as positions in `catalog.services()`.
-    pub fn list_positions(&self, catalog: &Catalog) -> Vec<usize> {
+    /// Services this kiosk offers in the current category ("" = all), as positions in the
+    /// catalog's `services()`.
+    pub fn list_positions(&self, view: &Active) -> Vec<usize> {
+        let catalog = view.catalog();
         if self.category.is_empty() {
-            (0..catalog.services().len()).collect()
+            (0..catalog.services().len())
+                .filter(|&p| view.offer.offers(p))
+                .collect()
         } else {
-            catalog
-                .in_category(&self.category)
+            view.offer
+                .in_category(catalog, &self.category)
                 .into_iter()
                 .filter_map(|s| catalog.position(&s.id))
                 .collect()

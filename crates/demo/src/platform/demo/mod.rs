@@ -24,6 +24,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -81,6 +82,9 @@ pub struct DemoOptions {
     pub token: Option<String>,
     /// Signed trust-list bytes served at `/v1/trust-list` (404 when absent).
     pub trust_list: Option<Vec<u8>>,
+    /// A signed catalog bundle served at `/v1/catalog/bundle` from the start (404 until one is
+    /// published when absent).
+    pub catalog_bundle: Option<Vec<u8>>,
     /// Faults from the start.
     pub faults: Faults,
 }
@@ -91,6 +95,8 @@ pub struct DemoState {
     faults: RwLock<Faults>,
     token: Option<String>,
     trust_list: Option<(Vec<u8>, String)>,
+    /// The published catalog bundle: its bytes, ETag and sequence.
+    catalog_bundle: RwLock<Option<Published>>,
     catalog: &'static Catalog,
     catalog_etag: String,
     listen: SocketAddr,
@@ -128,6 +134,13 @@ impl DemoState {
             })
             .collect::<Result<Vec<_>, elicense::Error>>()?;
         let verifier = Verifier::with_keys(keys, Box::new(MemoryStore::default()));
+        let catalog_bundle =
+            match opts.catalog_bundle {
+                Some(b) => Some(Published::new(b).map_err(|e| {
+                    anyhow::anyhow!("the catalog bundle to serve cannot be read: {e}")
+                })?),
+                None => None,
+            };
         Ok(DemoState {
             db: Mutex::new(db),
             faults: RwLock::new(opts.faults),
@@ -136,6 +149,7 @@ impl DemoState {
                 let e = etag(&b);
                 (b, e)
             }),
+            catalog_bundle: RwLock::new(catalog_bundle),
             catalog: Catalog::builtin(),
             catalog_etag,
             listen,
@@ -235,6 +249,12 @@ pub fn router(state: Shared) -> Router {
     let v1 = Router::new()
         .route("/v1/health", get(health))
         .route("/v1/catalog", get(catalog))
+        .route(
+            "/v1/catalog/bundle",
+            get(catalog_bundle)
+                .put(publish_catalog_bundle)
+                .layer(DefaultBodyLimit::max(crate::catalog::bundle::MAX_BUNDLE)),
+        )
         .route("/v1/trust-list", get(trust_list))
         .route("/v1/subjects", post(subjects))
         .route("/v1/identity/resolve", post(resolve))

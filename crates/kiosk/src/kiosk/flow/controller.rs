@@ -121,6 +121,9 @@ pub(super) struct Visit {
     pub visit: u64,
     /// The flow, when it is not in a worker.
     pub flow: Option<Flow<'static>>,
+    /// The catalog the visit's service comes from (the one the screens showed when it
+    /// started; a newer catalog takes effect only between visits).
+    pub catalog: Option<&'static Catalog>,
     /// A worker holds the flow for a call the visitor waits for (overlay shown).
     pub busy: bool,
     /// A poll is out.
@@ -224,14 +227,21 @@ impl Controller {
         std::mem::take(&mut self.requests)
     }
 
-    /// Starts a visit for service `id`; false for an unknown service.
-    pub fn start(&mut self, id: &str, lang: Lang, elderly: bool) -> bool {
-        let Some(service) = Catalog::builtin().service(id) else {
+    /// Starts a visit for service `id` of `catalog`; false for a service it does not have.
+    pub fn start(
+        &mut self,
+        catalog: &'static Catalog,
+        id: &str,
+        lang: Lang,
+        elderly: bool,
+    ) -> bool {
+        let Some(service) = catalog.service(id) else {
             tracing::warn!(service = %id, "start: unknown service");
             return false;
         };
         let s = &mut self.visit;
         s.wipe();
+        s.catalog = Some(catalog);
         s.active = true;
         s.lang = lang;
         s.elderly = elderly;
@@ -433,10 +443,8 @@ impl Controller {
                     s.handoff_shown = true;
                 }
             }
-            DeviceEvent::Printed => {
-                if self.visit.print != Print::None {
-                    self.visit.print = Print::Printed;
-                }
+            DeviceEvent::Printed if self.visit.print != Print::None => {
+                self.visit.print = Print::Printed;
             }
             _ => {}
         }

@@ -152,6 +152,8 @@ struct Inner {
     events: Option<Receiver<DeviceEvent>>,
     sim: Option<SimHooks>,
     ctl: RefCell<Controller>,
+    /// The catalog the screens show (a visit starts from it).
+    view: super::CatalogView,
     qrs: RefCell<presenter::Qrs>,
     done_rx: Receiver<Done>,
     goodbye: slint::Timer,
@@ -185,6 +187,7 @@ impl FlowUi {
             events: ctx.events,
             sim: ctx.sim,
             ctl: RefCell::new(Controller::new(ports)),
+            view: ui.catalog_view(),
             qrs: RefCell::new(presenter::Qrs::default()),
             done_rx,
             goodbye: slint::Timer::default(),
@@ -487,7 +490,12 @@ impl Inner {
         let st = w.global::<AppState>();
         let lang = if st.get_english() { Lang::En } else { Lang::Zh };
         *self.qrs.borrow_mut() = presenter::Qrs::default();
-        if !self.ctl.borrow_mut().start(id, lang, st.get_elderly()) {
+        let catalog = self.view.borrow().catalog();
+        if !self
+            .ctl
+            .borrow_mut()
+            .start(catalog, id, lang, st.get_elderly())
+        {
             return false;
         }
         st.invoke_navigate(Screen::Flow);

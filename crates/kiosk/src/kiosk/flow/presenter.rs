@@ -173,7 +173,7 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
                     })
                     .collect(),
             ));
-            let catalog = Catalog::builtin();
+            let catalog = s.catalog.unwrap_or_else(Catalog::builtin);
             let missing: Vec<String> = if flow.licences_unavailable() {
                 Vec::new()
             } else {
