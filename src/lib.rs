@@ -15,7 +15,7 @@
 pub mod cli;
 pub mod error;
 
-pub use zizhu_core::{catalog, config, flow, journal, maintenance, supervisor, term, text};
+pub use zizhu_core::{catalog, config, flow, help, journal, maintenance, supervisor, term, text};
 pub use zizhu_demo::{elicense, platform};
 #[cfg(feature = "ui")]
 pub use zizhu_kiosk::kiosk;

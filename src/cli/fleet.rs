@@ -99,6 +99,9 @@ pub struct ServeSimArgs {
     /// Report the last catalog bundle as refused for REASON (e.g. signature).
     #[arg(long, value_name = "REASON")]
     pub catalog_refused: Option<String>,
+    /// Report a citizen's help request waiting for staff (呼叫帮助).
+    #[arg(long)]
+    pub help_pending: bool,
     /// Serve this many simulated kiosks from this one process (ids ID-00000, ID-00001, …), each on
     /// its own free loopback port; needs --inventory-out. For scale tests.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -315,6 +318,9 @@ fn sim_state(id: &str, a: &ServeSimArgs, paper: Paper) -> StatusState {
     state.set_catalog(a.catalog_seq, None, catalog.services().len());
     if let Some(r) = &a.catalog_refused {
         state.catalog_refused(r);
+    }
+    if a.help_pending {
+        state.help_requested();
     }
     const CARD: u64 = 32 << 30;
     state.set_disk_override(Some(status::Disk {

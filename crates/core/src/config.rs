@@ -82,6 +82,39 @@ pub struct RawConfig {
     /// `[voice]`: spoken guidance.
     #[serde(default)]
     pub voice: RawVoice,
+    /// `[help]`: call for help (呼叫帮助): the hotline and video help.
+    #[serde(default)]
+    pub help: RawHelp,
+}
+
+/// `[help]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHelp {
+    /// The hotline shown with a help request (digits and `-`; default `12345`, the government
+    /// service hotline).
+    pub hotline: Option<String>,
+    /// Video help (粤视办): the link the help screen shows as a QR code for the citizen's phone.
+    /// No QR code when absent.
+    pub video_url: Option<String>,
+}
+
+/// `[help]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpConfig {
+    /// The hotline.
+    pub hotline: String,
+    /// Video help link, when there is one.
+    pub video_url: Option<String>,
+}
+
+impl Default for HelpConfig {
+    fn default() -> Self {
+        HelpConfig {
+            hotline: "12345".into(),
+            video_url: None,
+        }
+    }
 }
 
 /// `[catalog]`
@@ -339,6 +372,8 @@ pub struct Config {
     pub catalog_poll: Duration,
     /// `[voice]`: spoken guidance.
     pub voice: VoiceConfig,
+    /// `[help]`: the hotline and video help.
+    pub help: HelpConfig,
     /// True when no config file was given (simulation mode).
     pub simulation: bool,
 }
@@ -795,6 +830,7 @@ impl Config {
             return invalid("catalog.poll_secs", "use 60 to 86400 seconds");
         }
         let voice = voice::voice(&raw.voice)?;
+        let help = help(&raw.help)?;
         Ok(Config {
             kiosk_id,
             site: raw
@@ -828,9 +864,39 @@ impl Config {
             catalog_keys: raw.catalog.keys,
             catalog_poll: Duration::from_secs(poll),
             voice,
+            help,
             simulation,
         })
     }
+}
+
+fn help(raw: &RawHelp) -> Result<HelpConfig, ConfigError> {
+    let mut c = HelpConfig::default();
+    if let Some(h) = &raw.hotline {
+        let ok = (3..=20).contains(&h.len())
+            && h.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && h.starts_with(|c: char| c.is_ascii_digit());
+        if !ok {
+            return invalid(
+                "help.hotline",
+                format!("`{h}` is not a phone number; use 3-20 digits and '-', e.g. 12345 or 0753-2188000"),
+            );
+        }
+        c.hotline = h.clone();
+    }
+    if let Some(u) = &raw.video_url {
+        if let Err(m) = check_url(u) {
+            return invalid("help.video_url", m);
+        }
+        if u.len() > 512 {
+            return invalid(
+                "help.video_url",
+                "is longer than 512 characters; a QR code that long is hard to scan, use a short link",
+            );
+        }
+        c.video_url = Some(u.clone());
+    }
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -867,6 +933,28 @@ mod tests {
         assert!(e.to_string().contains("catalog.poll_secs"), "{e}");
         let e = Config::parse("[catalog]\nsite = \"x\"\n").unwrap_err();
         assert!(e.to_string().contains("site"), "{e}");
+    }
+
+    #[test]
+    fn help_section_is_checked_and_named() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.help, HelpConfig::default());
+        let c = Config::parse(
+            "[help]\nhotline = \"0753-2188000\"\nvideo_url = \"https://ysb.example/v?k=MZ-1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.help.hotline, "0753-2188000");
+        assert_eq!(
+            c.help.video_url.as_deref(),
+            Some("https://ysb.example/v?k=MZ-1")
+        );
+        let e = Config::parse("[help]\nhotline = \"call us\"\n").unwrap_err();
+        assert!(e.to_string().contains("help.hotline"), "{e}");
+        let e = Config::parse("[help]\nvideo_url = \"ftp://x\"\n").unwrap_err();
+        assert!(e.to_string().contains("help.video_url"), "{e}");
+        let e = Config::parse("[help]\nphone = \"12345\"\n").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("phone") && s.contains("line 2"), "{s}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! - [`catalog`]: the service catalog (embedded data, validation, pinyin/English search);
 //! - [`config`]: the one validated kiosk configuration type;
 //! - [`flow`]: the flow engine (identify → form → commitment → platform → result → evaluation);
+//! - [`help`]: call for help (呼叫帮助): raising, cancelling and following help requests;
 //! - [`journal`]: the offline-first SQLite journal, its outbox and its drain;
 //! - [`platform`]: the service platform's API types and the kiosk's client;
 //! - [`elicense`]: e-licence presentations: decoding, verification, trust lists, replay store;
@@ -15,6 +16,7 @@ pub mod catalog;
 pub mod config;
 pub mod elicense;
 pub mod flow;
+pub mod help;
 pub mod journal;
 pub mod maintenance;
 pub mod platform;

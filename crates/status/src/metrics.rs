@@ -244,6 +244,25 @@ pub fn render(r: &StatusReport, started_unix: i64) -> String {
         o.sample("zizhu_device_power_cycles_total", &[("device", device)], n);
     }
 
+    o.family(
+        "zizhu_help_requests_total",
+        "counter",
+        "Help requests raised on the screen (call for help).",
+    );
+    o.sample("zizhu_help_requests_total", &[], c.help_requests);
+    o.gauge(
+        "zizhu_help_pending",
+        "1 while a citizen's help request waits for staff, else 0.",
+        b(r.help_pending),
+    );
+    if let Some(t) = r.help_pending_since_unix {
+        o.gauge(
+            "zizhu_help_pending_since_timestamp_seconds",
+            "When the pending help request was raised, Unix time.",
+            t,
+        );
+    }
+
     let cat = &r.catalog;
     o.family(
         "zizhu_catalog_info",
@@ -302,7 +321,10 @@ mod tests {
         s.service_completed("社保");
         s.has_relay("idcard");
         s.power_cycled("printer");
+        s.help_requested();
         let text = render(&s.snapshot(), s.started_unix());
+        assert!(text.contains("zizhu_help_requests_total 1"));
+        assert!(text.contains("zizhu_help_pending 1"));
         assert!(text.contains("# TYPE zizhu_device_power_cycles_total counter"));
         assert!(text.contains("zizhu_device_power_cycles_total{device=\"idcard\"} 0"));
         assert!(text.contains("zizhu_device_power_cycles_total{device=\"printer\"} 1"));

@@ -128,6 +128,9 @@ pub struct Counters {
     /// is listed from the start with 0.
     #[serde(default)]
     pub power_cycles: BTreeMap<String, u64>,
+    /// Help requests raised on the screen (呼叫帮助).
+    #[serde(default)]
+    pub help_requests: u64,
 }
 
 /// The service catalog the kiosk serves (see docs/catalog.md).
@@ -220,6 +223,13 @@ pub struct StatusReport {
     /// The service catalog in use.
     #[serde(default)]
     pub catalog: CatalogInfo,
+    /// A citizen at this kiosk asked for help and no staff member has taken it yet (whether or
+    /// not the platform could be told).
+    #[serde(default)]
+    pub help_pending: bool,
+    /// Since when (Unix seconds); none when no help is pending.
+    #[serde(default)]
+    pub help_pending_since_unix: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -241,6 +251,7 @@ struct Inner {
     disk_override: Option<Disk>,
     counters: Counters,
     catalog: CatalogInfo,
+    help_pending_since: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -343,6 +354,7 @@ impl StatusState {
             disk_override: None,
             counters: Counters::default(),
             catalog: CatalogInfo::default(),
+            help_pending_since: None,
         };
         StatusState(Arc::new(Shared {
             inner: RwLock::new(inner),
@@ -545,6 +557,28 @@ impl StatusState {
         *g.catalog.refused.entry(scrub(reason)).or_default() += 1;
     }
 
+    /// Counts a help request raised on the screen and marks help pending.
+    pub fn help_requested(&self) {
+        let mut g = self.write();
+        g.counters.help_requests += 1;
+        g.help_pending_since.get_or_insert(unix_now());
+    }
+
+    /// Marks help pending or not (staff took it, the citizen cancelled, the visit ended).
+    pub fn set_help_pending(&self, pending: bool) {
+        let mut g = self.write();
+        if !pending {
+            g.help_pending_since = None;
+        } else if g.help_pending_since.is_none() {
+            g.help_pending_since = Some(unix_now());
+        }
+    }
+
+    /// Whether help is pending.
+    pub fn help_pending(&self) -> bool {
+        self.read().help_pending_since.is_some()
+    }
+
     /// One device's health as reported (none for a device never reported).
     pub fn device(&self, device: &str) -> Option<DeviceHealth> {
         self.read().devices.get(device).cloned()
@@ -612,6 +646,8 @@ impl StatusState {
                 clock_synced: None,
                 counters: g.counters.clone(),
                 catalog: g.catalog.clone(),
+                help_pending: g.help_pending_since.is_some(),
+                help_pending_since_unix: g.help_pending_since,
             };
             (
                 report,
@@ -677,6 +713,14 @@ mod tests {
         assert_eq!(r.counters.errors["device"], 1);
         s.set_outbox(0, Some(old));
         assert_eq!(s.snapshot().outbox.oldest_age_seconds, None);
+        assert!(!r.help_pending);
+        s.help_requested();
+        let h = s.snapshot();
+        assert!(h.help_pending && h.help_pending_since_unix.is_some());
+        assert_eq!(h.counters.help_requests, 1);
+        s.set_help_pending(false);
+        assert!(!s.snapshot().help_pending);
+        assert_eq!(s.snapshot().counters.help_requests, 1);
         let json = serde_json::to_string(&r).unwrap();
         let back: StatusReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{now_ms, ItemKind, Journal, OutboxItem, RequestMeta, RequestSecret, Result};
+use super::{now_ms, HelpCall, ItemKind, Journal, OutboxItem, RequestMeta, RequestSecret, Result};
 use crate::platform::{api, Client};
 
 /// What one delivery attempt came to.
@@ -41,6 +41,27 @@ impl Deliver for Client {
         // changed, or another process draining the journal, must not re-scope it at the platform.
         let kiosk_id = item.kiosk_id.as_deref().unwrap_or(&self.config().kiosk_id);
         match item.kind {
+            ItemKind::Help => {
+                let call: HelpCall = match serde_json::from_str(&item.payload) {
+                    Ok(c) => c,
+                    Err(e) => return Outcome::Refused(format!("unreadable outbox item: {e}")),
+                };
+                // The body is encoded from the stored call the same way on every attempt, so the
+                // platform sees the same bytes for the same key.
+                let sent = match &call {
+                    HelpCall::Open(r) => serde_json::to_vec(r)
+                        .map_err(|e| e.to_string())
+                        .map(|b| self.help_as(kiosk_id, &item.idempotency_key, b)),
+                    HelpCall::Cancel(c) => serde_json::to_vec(c)
+                        .map_err(|e| e.to_string())
+                        .map(|b| self.help_cancel_as(kiosk_id, &item.idempotency_key, b)),
+                };
+                match sent {
+                    Ok(Ok(entry)) => Outcome::Delivered(Some(entry.help_id)),
+                    Ok(Err(e)) => outcome(e),
+                    Err(e) => Outcome::Refused(format!("unencodable outbox item: {e}")),
+                }
+            }
             ItemKind::Evaluation => {
                 match self.evaluate_raw_as(
                     kiosk_id,
@@ -144,41 +165,57 @@ pub fn drain_once(
 ) -> Result<DrainReport> {
     let mut report = DrainReport::default();
     for item in journal.due(now, 64)? {
-        journal.mark_sending(item.id)?;
-        let secret = match item.kind {
-            ItemKind::Request if item.sealed => match journal.secret(&item) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(item = item.id, "outbox item cannot be opened: {e}");
-                    journal.mark_failed(item.id, &e.to_string())?;
-                    report.failed += 1;
-                    continue;
-                }
-            },
-            _ => None,
-        };
-        match deliver.deliver(&item, secret.as_ref()) {
-            Outcome::Delivered(r) => {
-                journal.mark_done(item.id, r.as_deref())?;
-                tracing::info!(item = item.id, service = %item.service_id, "outbox item delivered");
-                report.delivered += 1;
-            }
-            Outcome::Refused(e) => {
-                tracing::warn!(item = item.id, service = %item.service_id, "outbox item refused: {e}");
-                journal.mark_failed(item.id, &e)?;
-                report.failed += 1;
-            }
-            Outcome::Retry(e) => {
-                let wait = backoff(cfg, item.attempts + 1);
-                let next = now_ms() + wait.as_millis() as i64;
-                tracing::debug!(item = item.id, ?wait, "outbox item deferred: {e}");
-                journal.mark_retry(item.id, &e, next)?;
+        match deliver_one(journal, deliver, cfg, &item)? {
+            Outcome::Delivered(_) => report.delivered += 1,
+            Outcome::Refused(_) => report.failed += 1,
+            Outcome::Retry(_) => {
                 report.deferred += 1;
                 break;
             }
         }
     }
     Ok(report)
+}
+
+/// One attempt at one item, recorded in the journal: done, refused for good, or back in the
+/// queue after the backoff for its attempt count. What the drain does per item, and what a
+/// caller's own first attempt does (a help request is tried at once, then left to the drain).
+pub fn deliver_one(
+    journal: &Journal,
+    deliver: &dyn Deliver,
+    cfg: &DrainConfig,
+    item: &OutboxItem,
+) -> Result<Outcome> {
+    journal.mark_sending(item.id)?;
+    let secret = match item.kind {
+        ItemKind::Request if item.sealed => match journal.secret(item) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(item = item.id, "outbox item cannot be opened: {e}");
+                journal.mark_failed(item.id, &e.to_string())?;
+                return Ok(Outcome::Refused(e.to_string()));
+            }
+        },
+        _ => None,
+    };
+    let outcome = deliver.deliver(item, secret.as_ref());
+    match &outcome {
+        Outcome::Delivered(r) => {
+            journal.mark_done(item.id, r.as_deref())?;
+            tracing::info!(item = item.id, service = %item.service_id, "outbox item delivered");
+        }
+        Outcome::Refused(e) => {
+            tracing::warn!(item = item.id, service = %item.service_id, "outbox item refused: {e}");
+            journal.mark_failed(item.id, e)?;
+        }
+        Outcome::Retry(e) => {
+            let wait = backoff(cfg, item.attempts + 1);
+            let next = now_ms() + wait.as_millis() as i64;
+            tracing::debug!(item = item.id, ?wait, "outbox item deferred: {e}");
+            journal.mark_retry(item.id, e, next)?;
+        }
+    }
+    Ok(outcome)
 }
 
 enum Msg {

@@ -1,4 +1,4 @@
-//! The outbox: state-changing platform calls (service requests, evaluations) written before
+//! The outbox: state-changing platform calls (service requests, evaluations, help requests) written before
 //! they are sent, with their state until the platform confirms them. The part that identifies
 //! the citizen is sealed ([`super::seal`]) and deleted once confirmed.
 use rusqlite::{params, OptionalExtension};
@@ -17,6 +17,8 @@ pub enum ItemKind {
     Request,
     /// An evaluation (好差评).
     Evaluation,
+    /// A help request or its cancellation (呼叫帮助; payload [`HelpCall`]).
+    Help,
 }
 
 impl ItemKind {
@@ -24,6 +26,7 @@ impl ItemKind {
         match self {
             ItemKind::Request => "request",
             ItemKind::Evaluation => "evaluation",
+            ItemKind::Help => "help",
         }
     }
 }
@@ -51,6 +54,16 @@ impl ItemState {
             _ => ItemState::Queued,
         }
     }
+}
+
+/// The payload of a help item: raise a help request, or cancel the one raised with a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelpCall {
+    /// `POST /v1/help`.
+    Open(crate::platform::api::HelpRequest),
+    /// `POST /v1/help/cancel`.
+    Cancel(crate::platform::api::HelpCancel),
 }
 
 /// The clear part of a queued service request (nothing that identifies the citizen).
@@ -185,6 +198,45 @@ impl Journal {
             None,
             delay_ms,
         )
+    }
+
+    /// Writes a help call to the outbox (nothing personal in it); returns its row id. The same
+    /// key twice returns the first row. Sent under `kiosk_id` by every sender.
+    pub fn enqueue_help(
+        &self,
+        key: &str,
+        kiosk_id: &str,
+        call: &HelpCall,
+        delay_ms: i64,
+    ) -> Result<i64> {
+        let payload =
+            serde_json::to_string(call).map_err(|e| JournalError::Payload(e.to_string()))?;
+        let service = match call {
+            HelpCall::Open(r) => r.service_id.clone().unwrap_or_default(),
+            HelpCall::Cancel(_) => String::new(),
+        };
+        self.insert(
+            ItemKind::Help,
+            key,
+            kiosk_id,
+            &service,
+            &payload,
+            None,
+            delay_ms,
+        )
+    }
+
+    /// One item by its idempotency key.
+    pub fn item_by_key(&self, key: &str) -> Result<Option<OutboxItem>> {
+        let c = self.conn();
+        Ok(c.query_row(
+            "SELECT id, kind, idempotency_key, service_id, payload, sealed IS NOT NULL, state,
+                    attempts, next_attempt_at, last_error, platform_ref, created_at, kiosk_id
+             FROM outbox WHERE idempotency_key = ?1",
+            params![key],
+            row_item,
+        )
+        .optional()?)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -344,10 +396,10 @@ fn row_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     let state: String = r.get(6)?;
     Ok(OutboxItem {
         id: r.get(0)?,
-        kind: if kind == "evaluation" {
-            ItemKind::Evaluation
-        } else {
-            ItemKind::Request
+        kind: match kind.as_str() {
+            "evaluation" => ItemKind::Evaluation,
+            "help" => ItemKind::Help,
+            _ => ItemKind::Request,
         },
         idempotency_key: r.get(2)?,
         service_id: r.get(3)?,

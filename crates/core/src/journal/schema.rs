@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_catalog_bundle",
         include_str!("migrations/0004_catalog_bundle.sql"),
     ),
+    ("0005_help", include_str!("migrations/0005_help.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own `BEGIN IMMEDIATE` transaction that

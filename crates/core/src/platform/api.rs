@@ -504,6 +504,96 @@ pub struct EvaluationAck {
     pub evaluation_id: String,
 }
 
+/// `POST /v1/help`: a citizen at the kiosk pressed 呼叫帮助 (call for help). The kiosk id comes
+/// from `X-Kiosk-Id`. Nothing personal: where the visitor is (screen, service), for how long, and
+/// the kind of the last error they met, so staff know what to bring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpRequest {
+    /// The site's name, as configured (`[kiosk] site`).
+    pub site: String,
+    /// The screen or flow step on display (`home`, `search`, `form`, `payment`, …).
+    pub screen: String,
+    /// The service being looked at or done, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    /// Seconds since the visit began.
+    pub visit_seconds: u64,
+    /// The kind of the last error on screen (`platform`, `input`, `device`, …), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// `POST /v1/help/cancel`: the citizen no longer needs help. Names the help request by the
+/// idempotency key it was sent with (the kiosk may not have its platform id yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpCancel {
+    /// The `Idempotency-Key` of the `POST /v1/help` to cancel (same kiosk id).
+    pub request_key: String,
+    /// Why: `citizen` (the cancel button) or `visit_ended`.
+    pub reason: String,
+}
+
+/// `POST /v1/help/{help_id}/ack`: a staff member takes the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpAckRequest {
+    /// Who takes it (a staff number, never a name), e.g. `0012`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+}
+
+/// State of a help request on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelpState {
+    /// Waiting for staff.
+    Open,
+    /// A staff member is on the way.
+    Acknowledged,
+    /// The citizen cancelled it (or the visit ended).
+    Cancelled,
+}
+
+impl HelpState {
+    /// The lowercase name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HelpState::Open => "open",
+            HelpState::Acknowledged => "acknowledged",
+            HelpState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One help request as the platform keeps it (answer of `POST /v1/help`, `GET /v1/help/{id}`,
+/// items of `GET /v1/help`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpEntry {
+    /// Platform id (`hp_…`).
+    pub help_id: String,
+    /// The kiosk that asked.
+    pub kiosk_id: String,
+    /// What the kiosk sent.
+    #[serde(flatten)]
+    pub request: HelpRequest,
+    /// State.
+    pub state: HelpState,
+    /// When the platform received it (Unix seconds).
+    pub created_unix: i64,
+    /// When staff acknowledged it (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_unix: Option<i64>,
+    /// Who acknowledged it (staff number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+}
+
+/// Answer of `GET /v1/help`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpList {
+    /// The requests, oldest first.
+    pub requests: Vec<HelpEntry>,
+}
+
 /// Answer of `PUT /v1/catalog/bundle`: the bundle the platform now serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogPublished {

@@ -410,6 +410,63 @@ impl Client {
         })
     }
 
+    /// `POST /v1/help` under an explicit kiosk id with the outbox item's idempotency key: a
+    /// retry answers the first entry, so a help request is raised once however often it is sent.
+    pub fn help_as(
+        &self,
+        kiosk_id: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<api::HelpEntry> {
+        self.call_json(Call {
+            method: Method::POST,
+            path: "/v1/help".into(),
+            body: Some(body),
+            key: Some(key.into()),
+            etag: None,
+            kiosk_id: Some(kiosk_id.to_string()),
+            content_type: None,
+        })
+    }
+
+    /// `POST /v1/help/cancel` under an explicit kiosk id (the outbox drain).
+    pub fn help_cancel_as(
+        &self,
+        kiosk_id: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<api::HelpEntry> {
+        self.call_json(Call {
+            method: Method::POST,
+            path: "/v1/help/cancel".into(),
+            body: Some(body),
+            key: Some(key.into()),
+            etag: None,
+            kiosk_id: Some(kiosk_id.to_string()),
+            content_type: None,
+        })
+    }
+
+    /// `GET /v1/help/{help_id}`: one help request's state (the kiosk waits for staff).
+    pub fn help(&self, help_id: &str) -> Result<api::HelpEntry> {
+        self.get(format!("/v1/help/{}", seg(help_id)))
+    }
+
+    /// `GET /v1/help` (`?open=1`: only requests still waiting for staff).
+    pub fn help_list(&self, open_only: bool) -> Result<api::HelpList> {
+        let q = if open_only { "?open=1" } else { "" };
+        self.get(format!("/v1/help{q}"))
+    }
+
+    /// `POST /v1/help/{help_id}/ack`: a staff member takes a request (site staff, technicians).
+    pub fn help_ack(&self, help_id: &str, staff_id: Option<&str>) -> Result<api::HelpEntry> {
+        let key = new_key()?;
+        let req = api::HelpAckRequest {
+            staff_id: staff_id.map(str::to_string),
+        };
+        self.post(format!("/v1/help/{}/ack", seg(help_id)), &req, Some(key))
+    }
+
     /// `POST /demo/elicense` (demo platform only): an `EL1:`/`ET1:` code for a synthetic person,
     /// signed by the demo issuer. One attempt (each call makes a new code).
     pub fn demo_code(&self, req: &api::DemoCodeRequest) -> Result<api::DemoCode> {

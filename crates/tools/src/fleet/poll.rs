@@ -83,6 +83,13 @@ pub enum Problem {
         /// Its last error.
         last_error: Option<String>,
     },
+    /// A citizen at the kiosk asked for help and no staff member has taken it yet.
+    HelpPending {
+        /// Since when (Unix seconds), when the kiosk says.
+        since_unix: Option<i64>,
+        /// Seconds waiting, at the kiosk's clock.
+        waiting_seconds: Option<u64>,
+    },
     /// The printer is out of paper.
     PaperOut,
     /// Outbox backlog (too many items or too old).
@@ -138,16 +145,18 @@ impl Problem {
             Problem::Down { .. } => 0,
             Problem::Unauthorized => 1,
             Problem::BadAnswer { .. } => 2,
-            Problem::DeviceOffline { .. } => 3,
-            Problem::PaperOut => 4,
-            Problem::Backlog { .. } => 5,
-            Problem::TrustListStale { .. } => 6,
-            Problem::ClockUnsynced => 7,
-            Problem::DiskLow { .. } => 8,
-            Problem::CatalogBehind { .. } => 9,
-            Problem::OldVersion { .. } => 10,
-            Problem::DeviceDegraded { .. } => 11,
-            Problem::PaperNearEnd => 12,
+            // A person is waiting at the kiosk: before any fault of the kiosk itself.
+            Problem::HelpPending { .. } => 3,
+            Problem::DeviceOffline { .. } => 4,
+            Problem::PaperOut => 5,
+            Problem::Backlog { .. } => 6,
+            Problem::TrustListStale { .. } => 7,
+            Problem::ClockUnsynced => 8,
+            Problem::DiskLow { .. } => 9,
+            Problem::CatalogBehind { .. } => 10,
+            Problem::OldVersion { .. } => 11,
+            Problem::DeviceDegraded { .. } => 12,
+            Problem::PaperNearEnd => 13,
         }
     }
 
@@ -158,6 +167,11 @@ impl Problem {
             Problem::Unauthorized => "unauthorized (token refused)".into(),
             Problem::BadAnswer { reason } => format!("bad answer ({reason})"),
             Problem::DeviceOffline { device, .. } => format!("{device} offline"),
+            Problem::HelpPending {
+                waiting_seconds: Some(w),
+                ..
+            } => format!("help requested {} ago", human_age(*w)),
+            Problem::HelpPending { .. } => "help requested".into(),
             Problem::PaperOut => "paper out".into(),
             Problem::Backlog {
                 depth,
@@ -354,6 +368,14 @@ pub fn assess(r: &StatusReport, opts: &Options) -> Vec<Problem> {
             }),
             DeviceState::Ok => {}
         }
+    }
+    if r.help_pending {
+        p.push(Problem::HelpPending {
+            since_unix: r.help_pending_since_unix,
+            waiting_seconds: r
+                .help_pending_since_unix
+                .map(|t| u64::try_from(r.now_unix.saturating_sub(t)).unwrap_or(0)),
+        });
     }
     match r.printer_paper {
         Paper::Out => p.push(Problem::PaperOut),

@@ -11,6 +11,7 @@
 //! every state-changing endpoint shares: idempotency, bodies), `subjects` (subject tokens,
 //! identity codes), `services` (service requests, payments, face checks, slots), `licences`
 //! (e-licence tickets and held licences, the demo government app), `evaluations` (ratings),
+//! `help` (help requests from kiosks, the site staff's page),
 //! `pages` (the pages a phone opens, the fault switch) and `server` (running it).
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub mod data;
 pub mod store;
 
 mod evaluations;
+mod help;
 mod licences;
 mod pages;
 mod reference;
@@ -47,6 +49,7 @@ mod server;
 mod services;
 mod subjects;
 use evaluations::*;
+use help::*;
 pub use licences::*;
 pub use pages::*;
 use reference::*;
@@ -169,8 +172,8 @@ impl DemoState {
         self.faults.read().map(|g| g.clone()).unwrap_or_default()
     }
 
-    /// Rows in a table of the store (`requests`, `evaluations`, `payments`), or `paid` for the
-    /// payments that were paid.
+    /// Rows in a table of the store (`requests`, `evaluations`, `payments`, `help`), or `paid`
+    /// for the payments that were paid.
     pub fn count(&self, table: &str) -> i64 {
         self.db
             .lock()
@@ -268,6 +271,10 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/elicense/tickets/consume", post(consume_ticket))
         .route("/v1/elicense/licences", post(licences))
         .route("/v1/evaluations", post(evaluate))
+        .route("/v1/help", get(list_help).post(raise_help))
+        .route("/v1/help/cancel", post(cancel_help))
+        .route("/v1/help/{help_id}", get(get_help))
+        .route("/v1/help/{help_id}/ack", post(ack_help))
         .fallback(v1_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth))
         .layer(middleware::from_fn_with_state(state.clone(), faults));
@@ -278,6 +285,8 @@ pub fn router(state: Shared) -> Router {
         .route("/demo/face/{check_id}", get(demo_face))
         .route("/demo/elicense", post(demo_elicense))
         .route("/demo/elicense/{id_number}", get(demo_elicense_page))
+        .route("/demo/help", get(help_page))
+        .route("/demo/help/{help_id}/ack", post(help_page_ack))
         .route("/r/{request_id}", get(no_page))
         .route("/r/{request_id}/{view}", get(result_page))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -1,5 +1,6 @@
 //! The demo platform's SQLite store: idempotency records (the first answer per key), requests,
-//! payments, face checks, subject tokens, used tickets, e-licence references and evaluations. A file with `--db`, in
+//! payments, face checks, subject tokens, used tickets, e-licence references, evaluations and help
+//! requests. A file with `--db`, in
 //! memory otherwise. One connection behind a mutex: the demo serialises its writes.
 use std::path::Path;
 
@@ -28,6 +29,11 @@ CREATE TABLE IF NOT EXISTS licence_refs (
     reference TEXT PRIMARY KEY, id_number TEXT NOT NULL, licence_type TEXT NOT NULL,
     expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS help (
+    help_id TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL, request_key TEXT NOT NULL, site TEXT NOT NULL,
+    screen TEXT NOT NULL, service_id TEXT, visit_seconds INTEGER NOT NULL, last_error TEXT,
+    state TEXT NOT NULL, created_at INTEGER NOT NULL, acknowledged_at INTEGER, staff_id TEXT,
+    UNIQUE (kiosk_id, request_key));
 CREATE TABLE IF NOT EXISTS result_views (request_id TEXT PRIMARY KEY, view TEXT NOT NULL);
 ";
 
@@ -91,6 +97,7 @@ pub fn count(conn: &Connection, table: &str) -> rusqlite::Result<i64> {
         "evaluations" => "SELECT COUNT(*) FROM evaluations",
         "payments" => "SELECT COUNT(*) FROM payments",
         "paid" => "SELECT COUNT(*) FROM payments WHERE status = 'paid'",
+        "help" => "SELECT COUNT(*) FROM help",
         _ => "SELECT 0",
     };
     conn.query_row(sql, [], |r| r.get(0))
