@@ -3,6 +3,7 @@
 //! a simulated printer on a pseudo-terminal. Cards and scans arrive as runtime device events on
 //! the channel the runtime would use. Every step is checked by what is on screen (accessible
 //! labels), and the citizen's phone is played by opening the QR links with HTTP.
+use std::rc::Rc;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +13,9 @@ use i_slint_backend_testing::{AccessibleRole, ElementRoot};
 use slint::{ComponentHandle, Model};
 use zizhu::catalog::Catalog;
 use zizhu::journal::Journal;
-use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
+use zizhu::help::HelpDesk;
+use zizhu::kiosk::{FlowContext, FlowUi, HelpContext, HelpUi, KioskUi, Options, ScreenId, ScreenSpec};
+use zizhu::status::StatusState;
 use zizhu::platform::{demo, Client, ClientConfig};
 use zizhu::runtime::DeviceEvent;
 use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
@@ -21,7 +24,10 @@ use zizhu_drivers::printer;
 
 struct Rig {
     ui: KioskUi,
-    flow: FlowUi,
+    flow: Rc<FlowUi>,
+    help: HelpUi,
+    status: StatusState,
+    journal: Arc<Journal>,
     tx: Sender<DeviceEvent>,
     printer: Option<printer::sim::Simulator>,
     _platform: Option<demo::DemoHandle>,
@@ -79,21 +85,39 @@ fn rig(platform: bool, with_printer: bool, idle: Duration) -> Rig {
     })
     .unwrap();
     ui.window().show().unwrap();
-    let flow = FlowUi::attach(
+    let flow = Rc::new(FlowUi::attach(
         &ui,
         FlowContext {
-            client,
-            journal: Some(journal),
+            client: client.clone(),
+            journal: Some(journal.clone()),
             printer: print,
             events: Some(rx),
             kiosk_id: "TEST".into(),
             verifier: Some(Arc::new(Mutex::new(crate::util::demo_verifier()))),
             sim: None,
         },
+    ));
+    let status = StatusState::new("TEST", "测试站");
+    let help = HelpUi::attach(
+        &ui,
+        HelpContext {
+            desk: Arc::new(HelpDesk::new(journal.clone(), client, "TEST")),
+            status: Some(status.clone()),
+            site: "测试站".into(),
+            config: zizhu::config::HelpConfig {
+                hotline: "0753-12345".into(),
+                video_url: Some("https://ysb.example/video?k=TEST".into()),
+            },
+            poll: Duration::from_millis(300),
+        },
+        Some(flow.clone()),
     );
     Rig {
         ui,
         flow,
+        help,
+        status,
+        journal,
         tx,
         printer: sim,
         _platform: demo,
@@ -596,7 +620,7 @@ fn simulation_buttons_play_the_card_the_code_and_the_phone() {
     let rt = Arc::new(Runtime::start(config, &Overrides::default(), tx).expect("runtime"));
     let ui = KioskUi::new(Options::default()).unwrap();
     ui.window().show().unwrap();
-    let flow = FlowUi::attach(
+    let flow = Rc::new(FlowUi::attach(
         &ui,
         FlowContext {
             client: rt.client.clone(),
@@ -607,11 +631,25 @@ fn simulation_buttons_play_the_card_the_code_and_the_phone() {
             verifier: Some(rt.verifier.clone()),
             sim: Some(zizhu::kiosk::flow::sim_hooks(&rt)),
         },
+    ));
+    let help = HelpUi::attach(
+        &ui,
+        HelpContext {
+            desk: Arc::new(HelpDesk::new(rt.journal.clone(), rt.client.clone(), "SIM")),
+            status: Some(rt.state.clone()),
+            site: rt.config.site.clone(),
+            config: rt.config.help.clone(),
+            poll: Duration::from_secs(3),
+        },
+        Some(flow.clone()),
     );
     let (dtx, _drx) = mpsc::channel();
     let r = Rig {
         ui,
         flow,
+        help,
+        status: rt.state.clone(),
+        journal: rt.journal.clone(),
         tx: dtx,
         printer: None,
         _platform: None,
@@ -657,4 +695,160 @@ fn simulation_buttons_play_the_card_the_code_and_the_phone() {
     );
     drop(r);
     drop(rt);
+}
+
+/// What reached the demo platform: its help requests, oldest first.
+fn help_requests(r: &Rig) -> Vec<zizhu::platform::api::HelpEntry> {
+    let url = r._platform.as_ref().expect("platform").url();
+    let mut cc = ClientConfig::new(url, "t", "STAFF");
+    cc.timeout = Duration::from_secs(2);
+    Client::new(cc).unwrap().help_list(false).unwrap().requests
+}
+
+impl Rig {
+    /// Presses 呼叫帮助 and waits until the request is stored ("已通知工作人员").
+    fn call_for_help(&self) {
+        press(self.w(), "呼叫帮助");
+        self.wait_for("已通知工作人员");
+        assert!(self.help.pending());
+        assert!(self.status.snapshot().help_pending);
+        assert!(shows(self.w(), "也可拨打政务服务热线 0753-12345"));
+        assert!(shows(self.w(), "视频求助二维码"));
+    }
+}
+
+#[test]
+fn help_from_home_is_acknowledged_by_staff_and_the_kiosk_says_they_are_coming() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Home)).unwrap();
+    settle();
+    r.call_for_help();
+    let sent = help_requests(&r);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let h = &sent[0];
+    assert_eq!(h.kiosk_id, "TEST");
+    assert_eq!(h.request.screen, "home");
+    assert_eq!(h.request.site, "测试站");
+    assert_eq!(h.request.service_id, None);
+    assert_eq!(h.state, zizhu::platform::api::HelpState::Open);
+    // Pressing again shows the same request: nothing new is raised.
+    press(r.w(), "继续办理");
+    assert!(!shows(r.w(), "已通知工作人员"));
+    press(r.w(), "呼叫帮助");
+    assert!(shows(r.w(), "已通知工作人员"));
+    assert_eq!(help_requests(&r).len(), 1);
+    // Staff take it on the platform; the kiosk notices on its next question.
+    let url = r._platform.as_ref().unwrap().url();
+    let staff = Client::new(ClientConfig::new(url, "t", "STAFF")).unwrap();
+    let acked = staff.help_ack(&h.help_id, Some("0012")).unwrap();
+    assert_eq!(acked.state, zizhu::platform::api::HelpState::Acknowledged);
+    r.wait_for("工作人员正在赶来");
+    assert!(!r.status.snapshot().help_pending);
+    assert_eq!(r.status.snapshot().counters.help_requests, 1);
+    let audit: Vec<String> = r
+        .journal
+        .audit_log(10)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(audit.contains(&"help.call".to_string()), "{audit:?}");
+    assert!(audit.contains(&"help.ack".to_string()), "{audit:?}");
+}
+
+#[test]
+fn help_from_a_form_step_names_the_step_and_service_and_cancel_reaches_the_platform() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.start("ps-idcard-lost");
+    let card = resident();
+    r.card(card.clone());
+    r.wait_for("手机号码");
+    r.type_keys("1380013800");
+    press(r.w(), "填好了，下一步");
+    r.call_for_help();
+    let sent = help_requests(&r);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].request.screen, "form");
+    assert_eq!(sent[0].request.service_id.as_deref(), Some("ps-idcard-lost"));
+    assert_eq!(sent[0].request.last_error.as_deref(), Some("step"));
+    // Nothing personal went out: no ID number, name or typed phone number in what was sent.
+    let json = serde_json::to_string(&sent).unwrap();
+    for secret in [card.id_number.as_str(), card.name.as_str(), "1380013800"] {
+        assert!(!json.contains(secret), "{secret} sent: {json}");
+    }
+    press(r.w(), "取消呼叫");
+    assert!(!r.help.pending());
+    assert!(!r.status.snapshot().help_pending);
+    for _ in 0..100 {
+        if help_requests(&r)[0].state == zizhu::platform::api::HelpState::Cancelled {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        help_requests(&r)[0].state,
+        zizhu::platform::api::HelpState::Cancelled
+    );
+    // The form is still there to finish.
+    assert!(shows(r.w(), "填好了，下一步"));
+}
+
+#[test]
+fn help_from_the_payment_screen_in_elderly_mode() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    r.ui.set_elderly(true);
+    r.start("mi-resident-pay");
+    assert!(r.w().global::<AppState>().get_elderly());
+    r.card(resident());
+    let field = &Catalog::builtin()
+        .service("mi-resident-pay")
+        .unwrap()
+        .fields[0];
+    r.wait_for(&field.zh);
+    press(r.w(), &field.options[0].zh);
+    press(r.w(), "填好了，下一步");
+    press(r.w(), "确认提交");
+    r.wait_for("请扫码支付");
+    // The button is at least the elderly touch target.
+    let button = i_slint_backend_testing::ElementHandle::find_by_accessible_label(r.w(), "呼叫帮助")
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("help button");
+    assert!(button.size().height >= 140.0, "{:?}", button.size());
+    r.call_for_help();
+    let sent = help_requests(&r);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].request.screen, "payment");
+    assert_eq!(sent[0].request.service_id.as_deref(), Some("mi-resident-pay"));
+    // Browsing on keeps it (the citizen is still here) …
+    press(r.w(), "继续办理");
+    press(r.w(), "首页");
+    assert!(r.status.snapshot().help_pending);
+    assert!(shows(r.w(), "已呼叫"));
+    // … the end of the visit (the idle timeout) cancels the request still waiting.
+    r.w().global::<AppState>().invoke_session_ended();
+    settle();
+    assert!(!r.status.snapshot().help_pending);
+    for _ in 0..100 {
+        if help_requests(&r)[0].state == zizhu::platform::api::HelpState::Cancelled {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        help_requests(&r)[0].state,
+        zizhu::platform::api::HelpState::Cancelled
+    );
+}
+
+#[test]
+fn help_while_the_platform_is_down_is_kept_and_shown_on_status() {
+    let r = rig(false, false, Duration::from_secs(3600));
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Search)).unwrap();
+    settle();
+    r.call_for_help();
+    // Stored, not delivered: the outbox keeps it for the drain.
+    let counts = r.journal.counts().unwrap();
+    assert_eq!(counts.queued, 1, "{counts:?}");
+    let snap = r.status.snapshot();
+    assert!(snap.help_pending && snap.help_pending_since_unix.is_some());
 }

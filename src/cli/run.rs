@@ -187,9 +187,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let maintenance =
         crate::kiosk::MaintenanceContext::from_runtime(&runtime, Some(maint_rx), maintenance_open);
+    // 呼叫帮助: help requests go through the journal's outbox to the platform.
+    let help = crate::kiosk::HelpContext {
+        desk: Arc::new(crate::help::HelpDesk::new(
+            runtime.journal.clone(),
+            runtime.client.clone(),
+            &runtime.config.kiosk_id,
+        )),
+        status: Some(runtime.state.clone()),
+        site: runtime.config.site.clone(),
+        config: runtime.config.help.clone(),
+        poll: std::time::Duration::from_secs(3),
+    };
     let result = crate::kiosk::run_window(
         options,
         Some(flow),
+        Some(help),
         Some(maintenance),
         Some(runtime.state.clone()),
     );

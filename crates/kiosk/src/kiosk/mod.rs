@@ -13,6 +13,8 @@
 //!   visitor is there (every touch restarts it) and shows a countdown for the last 10 seconds; at
 //!   zero it calls `session-ended`, and [`KioskUi`] forgets the session and shows the attract
 //!   screen in the configured language and mode.
+//! - Call for help: [`HelpUi`] (in [`help`]) answers the footer's 呼叫帮助 button on every
+//!   visitor screen, flows included, through the core's help desk.
 //! - Maintenance: [`MaintenanceUi`] (in [`maintenance`]) lays the technician's PIN pad and panel
 //!   over the attract screen after the hidden gesture; it is attached next to the flow.
 use std::cell::RefCell;
@@ -30,11 +32,13 @@ use crate::ui::{AppState, DetailAdapter, HomeAdapter, KioskWindow, ListAdapter, 
 pub mod adapters;
 pub mod flow;
 pub mod headless;
+pub mod help;
 pub mod maintenance;
 pub mod session;
 pub mod wake;
 
 pub use flow::{FlowContext, FlowUi, SimHooks};
+pub use help::{HelpContext, HelpUi};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
 pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
@@ -619,6 +623,7 @@ fn update_clock(w: &KioskWindow, lang: Lang) {
 pub fn run_window(
     options: Options,
     flow: Option<FlowContext>,
+    help: Option<HelpContext>,
     maintenance: Option<MaintenanceContext>,
     status: Option<crate::status::StatusState>,
 ) -> Result<(), KioskError> {
@@ -640,7 +645,9 @@ pub fn run_window(
     })?;
     // The flow screens (doing a service) need the runtime's platform client, journal, printer
     // and device events; without them "start" only logs.
-    let _flow = flow.map(|ctx| FlowUi::attach(&ui, ctx));
+    let flow = flow.map(|ctx| Rc::new(FlowUi::attach(&ui, ctx)));
+    // 呼叫帮助 on every visitor screen (it asks the flow which step the visitor is on).
+    let _help = help.map(|ctx| HelpUi::attach(&ui, ctx, flow.clone()));
     let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));
     // `session_active` on the status endpoint, and what the device supervisor waits for.
     let _session = status.map(|s| ui.report_session(s));

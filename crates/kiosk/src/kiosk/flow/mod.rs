@@ -45,6 +45,7 @@ mod keyboard;
 mod presenter;
 
 use controller::{Call, Controller, Done, Ports, Request, SLOT_DAYS};
+pub use presenter::qr_image;
 
 /// Prints a receipt (queues it on the printer worker); the error is a plain reason.
 pub type PrintFn = Box<dyn Fn(&Receipt) -> Result<(), String>>;
@@ -241,6 +242,31 @@ impl FlowUi {
     /// Whether a visit is under way.
     pub fn active(&self) -> bool {
         self.inner.ctl.borrow().visit.active
+    }
+
+    /// What a help request says of the visit (nothing personal): the step on screen (`flow`
+    /// while a platform call holds it), the service, and the kind of the last error shown
+    /// (`stuck` when the visit cannot go on, `step` for a message under the step).
+    pub fn help_context(&self) -> Option<(&'static str, String, Option<&'static str>)> {
+        let c = self.inner.ctl.borrow();
+        let v = &c.visit;
+        if !v.active {
+            return None;
+        }
+        let step = v.flow.as_ref().map_or("flow", |f| step_name(f.step()));
+        let service = v
+            .flow
+            .as_ref()
+            .map(|f| f.service().id.clone())
+            .unwrap_or_default();
+        let error = if v.stuck {
+            Some("stuck")
+        } else if !v.error.is_empty() {
+            Some("step")
+        } else {
+            None
+        };
+        Some((step, service, error))
     }
 }
 
