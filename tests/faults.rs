@@ -201,3 +201,83 @@ fn sigterm(child: &mut std::process::Child) {
         .status();
     let _ = child.wait();
 }
+
+/// 呼叫帮助 while the platform is down: the help request is kept in the journal (across a
+/// restart), an answer lost on the way back is retried under the same key, and the platform
+/// holds exactly one request; staff acknowledging it is then what the kiosk sees.
+#[test]
+fn help_request_through_an_outage_and_a_lost_answer_is_delivered_exactly_once() {
+    use std::sync::Arc;
+    use zizhu::help::{HelpDesk, Progress};
+    use zizhu::platform::api::{HelpRequest, HelpState};
+    let d = demo::spawn("127.0.0.1:0".parse().unwrap(), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = ClientConfig::new(d.url(), "t", "HELP-1");
+    cfg.attempts = 1;
+    cfg.timeout = Duration::from_secs(2);
+    let client = Arc::new(Client::new(cfg).unwrap());
+    d.state().set_faults(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let raised = {
+        let journal = Arc::new(Journal::open(dir.path()).unwrap());
+        let desk = HelpDesk::new(journal.clone(), client.clone(), "HELP-1");
+        let raised = desk
+            .raise(HelpRequest {
+                site: "梅江区邮政支局".into(),
+                screen: "payment".into(),
+                service_id: Some("mi-resident-pay".into()),
+                visit_seconds: 95,
+                last_error: None,
+            })
+            .unwrap();
+        assert!(!raised.delivered);
+        assert_eq!(desk.progress(&raised).unwrap(), Progress::Queued);
+        assert_eq!(journal.counts().unwrap().backlog(), 1);
+        raised
+    };
+    assert_eq!(d.state().count("help"), 0);
+
+    // The kiosk restarts; the platform answers but the answer is lost on the way back.
+    let journal = Arc::new(Journal::open(dir.path()).unwrap());
+    assert_eq!(journal.counts().unwrap().backlog(), 1, "kept across a restart");
+    d.state().set_faults(Faults {
+        drop: true,
+        ..Faults::default()
+    });
+    let drain = journal::drain::DrainConfig::default();
+    let later = journal::now_ms() + 3_600_000;
+    let r = journal::drain::drain_once(&journal, client.as_ref(), &drain, later).unwrap();
+    assert_eq!(r.deferred, 1, "{r:?}");
+    assert_eq!(d.state().count("help"), 1, "carried out, answer lost");
+
+    // Back to normal: the retry is answered from the first call, nothing new is raised.
+    d.state().set_faults(Faults::default());
+    let r = journal::drain::drain_once(&journal, client.as_ref(), &drain, later * 2).unwrap();
+    assert_eq!(r.delivered, 1, "{r:?}");
+    let r = journal::drain::drain_once(&journal, client.as_ref(), &drain, later * 2 + 1).unwrap();
+    assert_eq!(r, journal::drain::DrainReport::default());
+    assert_eq!(d.state().count("help"), 1, "exactly one help request");
+    let open = client.help_list(true).unwrap().requests;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].kiosk_id, "HELP-1");
+    assert_eq!(open[0].request.screen, "payment");
+    assert_eq!(open[0].request.visit_seconds, 95);
+
+    // Staff take it; the kiosk's question now says so, and a late cancel does not undo it.
+    let desk = HelpDesk::new(journal.clone(), client.clone(), "HELP-1");
+    assert!(matches!(desk.progress(&raised).unwrap(), Progress::Open { .. }));
+    client.help_ack(&open[0].help_id, Some("0012")).unwrap();
+    match desk.progress(&raised).unwrap() {
+        Progress::Acknowledged { staff_id, .. } => assert_eq!(staff_id.as_deref(), Some("0012")),
+        other => panic!("not acknowledged: {other:?}"),
+    }
+    desk.cancel(&raised, "citizen").unwrap();
+    assert_eq!(
+        client.help(&open[0].help_id).unwrap().state,
+        HelpState::Acknowledged
+    );
+    assert!(client.help_list(true).unwrap().requests.is_empty());
+    assert_eq!(journal.counts().unwrap().backlog(), 0);
+}

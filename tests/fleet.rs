@@ -636,3 +636,57 @@ fn kiosks_behind_the_newest_catalog_need_attention() {
     assert!(table.contains("catalog embedded < 42"), "{table}");
     assert!(table.contains("#42"), "{table}");
 }
+
+#[test]
+fn a_kiosk_where_a_citizen_waits_for_help_needs_attention_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path(), "fleet.token", "fleet-token-0123456789abcdef");
+    let sims = [
+        Sim::start("HELP-WAIT", &token, &["--help-pending", "--catalog-seq", "7"]),
+        Sim::start("HELP-NONE", &token, &["--catalog-seq", "7"]),
+    ];
+    let inv: String = ["HELP-WAIT", "HELP-NONE"]
+        .iter()
+        .zip(&sims)
+        .map(|(id, s)| {
+            format!(
+                "[[kiosk]]\nid = \"{id}\"\nurl = \"{}\"\ntoken_file = \"fleet.token\"\n",
+                s.url
+            )
+        })
+        .collect();
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(&inventory, inv).unwrap();
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--json", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(util::code(&out), 1, "{}", util::stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("poll --json");
+    let kiosk = |id: &str| {
+        doc["kiosks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    let waiting = kiosk("HELP-WAIT");
+    assert_eq!(waiting["verdict"], "attention");
+    assert_eq!(waiting["problems"][0]["kind"], "help_pending");
+    assert!(waiting["problems"][0]["since_unix"].is_i64());
+    assert_eq!(waiting["status"]["help_pending"], true);
+    assert_eq!(waiting["status"]["counters"]["help_requests"], 1);
+    assert_eq!(kiosk("HELP-NONE")["verdict"], "ok");
+    assert_eq!(kiosk("HELP-NONE")["status"]["help_pending"], false);
+
+    let out = util::zizhu(dir.path())
+        .args(["fleet", "poll", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    let table = util::stdout(&out);
+    assert!(table.contains("help requested"), "{table}");
+}

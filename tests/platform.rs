@@ -1145,3 +1145,78 @@ fn demo_code_command() {
     ]);
     assert_eq!(crate::util::code(&o), 1, "{}", crate::util::stderr(&o));
 }
+
+/// `POST /v1/help` is raised once per kiosk and key, listed for staff (JSON and the page),
+/// acknowledged once; `zizhu help list|ack` on the command line, with bad input refused (exit 2).
+#[test]
+fn help_requests_are_raised_once_listed_and_acknowledged() {
+    let d = start();
+    let kiosk = Client::new(ClientConfig::new(d.url(), "t", "MZ-0042")).unwrap();
+    let req = api::HelpRequest {
+        site: "梅江区邮政支局".into(),
+        screen: "form".into(),
+        service_id: Some("ps-idcard-lost".into()),
+        visit_seconds: 30,
+        last_error: Some("step".into()),
+    };
+    let body = serde_json::to_vec(&req).unwrap();
+    let key = new_key().unwrap();
+    let first = kiosk.help_as("MZ-0042", &key, body.clone()).unwrap();
+    let again = kiosk.help_as("MZ-0042", &key, body.clone()).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(d.state().count("help"), 1);
+    assert_eq!(first.state, api::HelpState::Open);
+    assert_eq!(first.request, req);
+    // Another kiosk's key is its own request.
+    kiosk.help_as("MZ-0043", &key, body).unwrap();
+    assert_eq!(d.state().count("help"), 2);
+    // A screen name that is not a short plain word is refused.
+    let mut bad = req.clone();
+    bad.screen = "x\ny".into();
+    let e = kiosk
+        .help_as("MZ-0042", &new_key().unwrap(), serde_json::to_vec(&bad).unwrap())
+        .unwrap_err();
+    assert!(matches!(e, PlatformError::Api { status: 422, .. }), "{e}");
+
+    let (status, page) = raw(d.addr(), "GET", "/demo/help", &[], b"");
+    assert_eq!(status, 200);
+    assert!(page.contains("MZ-0042") && page.contains(&first.help_id), "{page}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::util::zizhu(dir.path())
+        .args(["help", "list", "--json", "--platform", &d.url()])
+        .output()
+        .unwrap();
+    assert_eq!(crate::util::code(&out), 0, "{}", crate::util::stderr(&out));
+    let list: api::HelpList = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.requests.len(), 2);
+    let out = crate::util::zizhu(dir.path())
+        .args(["help", "ack", &first.help_id, "--staff", "0012", "--platform", &d.url()])
+        .output()
+        .unwrap();
+    assert_eq!(crate::util::code(&out), 0, "{}", crate::util::stderr(&out));
+    assert!(crate::util::stdout(&out).contains("acknowledged"));
+    let entry = kiosk.help(&first.help_id).unwrap();
+    assert_eq!(entry.state, api::HelpState::Acknowledged);
+    assert_eq!(entry.staff_id.as_deref(), Some("0012"));
+    let out = crate::util::zizhu(dir.path())
+        .args(["help", "list", "--platform", &d.url()])
+        .output()
+        .unwrap();
+    let table = crate::util::stdout(&out);
+    assert!(!table.contains(&first.help_id), "{table}");
+    assert!(table.contains("MZ-0043"), "{table}");
+
+    for (args, want) in [
+        (vec!["help", "ack", "hp_999999"], "No such help request"),
+        (vec!["help", "ack", &first.help_id, "--staff", "张三"], "--staff"),
+    ] {
+        let out = crate::util::zizhu(dir.path())
+            .args(&args)
+            .args(["--platform", &d.url()])
+            .output()
+            .unwrap();
+        assert_eq!(crate::util::code(&out), 2, "{args:?}");
+        assert!(crate::util::stderr(&out).contains(want), "{}", crate::util::stderr(&out));
+    }
+}

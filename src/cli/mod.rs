@@ -12,6 +12,7 @@ pub mod elicense;
 #[cfg(feature = "tools")]
 pub mod fleet;
 pub mod flow;
+pub mod help;
 pub mod idcard;
 pub mod image;
 pub mod platform;
@@ -25,7 +26,15 @@ pub mod voice;
 
 /// Zizhu (自助): government-service self-service kiosk runtime and tools.
 #[derive(Parser, Debug)]
-#[command(name = "zizhu", version, about, long_about = None, propagate_version = true)]
+// `zizhu help` is ours (help requests); `--help` prints help.
+#[command(
+    name = "zizhu",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -67,6 +76,9 @@ pub enum Command {
     /// Run one service end to end without the UI.
     #[command(subcommand)]
     Flow(flow::Command),
+    /// Help requests (呼叫帮助) at the platform: list them, acknowledge one.
+    #[command(subcommand)]
+    Help(help::Command),
     /// Poll a fleet of kiosks; write Prometheus targets.
     #[cfg(feature = "tools")]
     #[command(subcommand)]
@@ -127,6 +139,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Elicense(c) => elicense::run(c),
         Command::Platform(a) => platform::run(a),
         Command::Flow(c) => flow::run(c),
+        Command::Help(c) => help::run(c),
         #[cfg(feature = "tools")]
         Command::Fleet(c) => fleet::run(c),
         Command::Image(c) => image::run(c),
