@@ -389,10 +389,20 @@ fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(v, journal::MIGRATIONS.len() as i64);
-    assert_eq!(journal::MIGRATIONS.len(), 4);
+    assert_eq!(journal::MIGRATIONS.len(), 5);
     let due = j.due(LATER, 10).expect("outbox");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].idempotency_key, "v1-key");
+    // 0005 rebuilt the outbox (same rows, same ids) so that it takes help items too.
+    let help = journal::HelpCall::Cancel(zizhu::platform::api::HelpCancel {
+        request_key: "k".into(),
+        reason: "citizen".into(),
+    });
+    let id = j.enqueue_help("help-key", "MZ-1", &help, 0).expect("a help item");
+    assert!(id > due[0].id);
+    let item = j.item_by_key("help-key").expect("read").expect("kept");
+    assert_eq!(item.kind, journal::ItemKind::Help);
+    assert_eq!(j.due(LATER, 10).expect("outbox").len(), 2);
     // Written before 0003 recorded the sending identity: it goes out under the sender's own.
     assert_eq!(due[0].kiosk_id, None);
     let t = j.transactions(10).expect("log");
