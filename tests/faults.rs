@@ -241,7 +241,11 @@ fn help_request_through_an_outage_and_a_lost_answer_is_delivered_exactly_once() 
 
     // The kiosk restarts; the platform answers but the answer is lost on the way back.
     let journal = Arc::new(Journal::open(dir.path()).unwrap());
-    assert_eq!(journal.counts().unwrap().backlog(), 1, "kept across a restart");
+    assert_eq!(
+        journal.counts().unwrap().backlog(),
+        1,
+        "kept across a restart"
+    );
     d.state().set_faults(Faults {
         drop: true,
         ..Faults::default()
@@ -267,7 +271,10 @@ fn help_request_through_an_outage_and_a_lost_answer_is_delivered_exactly_once() 
 
     // Staff take it; the kiosk's question now says so, and a late cancel does not undo it.
     let desk = HelpDesk::new(journal.clone(), client.clone(), "HELP-1");
-    assert!(matches!(desk.progress(&raised).unwrap(), Progress::Open { .. }));
+    assert!(matches!(
+        desk.progress(&raised).unwrap(),
+        Progress::Open { .. }
+    ));
     client.help_ack(&open[0].help_id, Some("0012")).unwrap();
     match desk.progress(&raised).unwrap() {
         Progress::Acknowledged { staff_id, .. } => assert_eq!(staff_id.as_deref(), Some("0012")),

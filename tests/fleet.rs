@@ -642,7 +642,11 @@ fn a_kiosk_where_a_citizen_waits_for_help_needs_attention_first() {
     let dir = tempfile::tempdir().unwrap();
     let token = token_file(dir.path(), "fleet.token", "fleet-token-0123456789abcdef");
     let sims = [
-        Sim::start("HELP-WAIT", &token, &["--help-pending", "--catalog-seq", "7"]),
+        Sim::start(
+            "HELP-WAIT",
+            &token,
+            &["--help-pending", "--catalog-seq", "7"],
+        ),
         Sim::start("HELP-NONE", &token, &["--catalog-seq", "7"]),
     ];
     let inv: String = ["HELP-WAIT", "HELP-NONE"]

@@ -398,7 +398,9 @@ fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
         request_key: "k".into(),
         reason: "citizen".into(),
     });
-    let id = j.enqueue_help("help-key", "MZ-1", &help, 0).expect("a help item");
+    let id = j
+        .enqueue_help("help-key", "MZ-1", &help, 0)
+        .expect("a help item");
     assert!(id > due[0].id);
     let item = j.item_by_key("help-key").expect("read").expect("kept");
     assert_eq!(item.kind, journal::ItemKind::Help);

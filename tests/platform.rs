@@ -1174,13 +1174,20 @@ fn help_requests_are_raised_once_listed_and_acknowledged() {
     let mut bad = req.clone();
     bad.screen = "x\ny".into();
     let e = kiosk
-        .help_as("MZ-0042", &new_key().unwrap(), serde_json::to_vec(&bad).unwrap())
+        .help_as(
+            "MZ-0042",
+            &new_key().unwrap(),
+            serde_json::to_vec(&bad).unwrap(),
+        )
         .unwrap_err();
     assert!(matches!(e, PlatformError::Api { status: 422, .. }), "{e}");
 
     let (status, page) = raw(d.addr(), "GET", "/demo/help", &[], b"");
     assert_eq!(status, 200);
-    assert!(page.contains("MZ-0042") && page.contains(&first.help_id), "{page}");
+    assert!(
+        page.contains("MZ-0042") && page.contains(&first.help_id),
+        "{page}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let out = crate::util::zizhu(dir.path())
@@ -1191,7 +1198,15 @@ fn help_requests_are_raised_once_listed_and_acknowledged() {
     let list: api::HelpList = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list.requests.len(), 2);
     let out = crate::util::zizhu(dir.path())
-        .args(["help", "ack", &first.help_id, "--staff", "0012", "--platform", &d.url()])
+        .args([
+            "help",
+            "ack",
+            &first.help_id,
+            "--staff",
+            "0012",
+            "--platform",
+            &d.url(),
+        ])
         .output()
         .unwrap();
     assert_eq!(crate::util::code(&out), 0, "{}", crate::util::stderr(&out));
@@ -1209,7 +1224,10 @@ fn help_requests_are_raised_once_listed_and_acknowledged() {
 
     for (args, want) in [
         (vec!["help", "ack", "hp_999999"], "No such help request"),
-        (vec!["help", "ack", &first.help_id, "--staff", "张三"], "--staff"),
+        (
+            vec!["help", "ack", &first.help_id, "--staff", "张三"],
+            "--staff",
+        ),
     ] {
         let out = crate::util::zizhu(dir.path())
             .args(&args)
@@ -1217,6 +1235,10 @@ fn help_requests_are_raised_once_listed_and_acknowledged() {
             .output()
             .unwrap();
         assert_eq!(crate::util::code(&out), 2, "{args:?}");
-        assert!(crate::util::stderr(&out).contains(want), "{}", crate::util::stderr(&out));
+        assert!(
+            crate::util::stderr(&out).contains(want),
+            "{}",
+            crate::util::stderr(&out)
+        );
     }
 }

@@ -12,12 +12,14 @@ use crate::util::screen::{labels, press, settle, shows};
 use i_slint_backend_testing::{AccessibleRole, ElementRoot};
 use slint::{ComponentHandle, Model};
 use zizhu::catalog::Catalog;
-use zizhu::journal::Journal;
 use zizhu::help::HelpDesk;
-use zizhu::kiosk::{FlowContext, FlowUi, HelpContext, HelpUi, KioskUi, Options, ScreenId, ScreenSpec};
-use zizhu::status::StatusState;
+use zizhu::journal::Journal;
+use zizhu::kiosk::{
+    FlowContext, FlowUi, HelpContext, HelpUi, KioskUi, Options, ScreenId, ScreenSpec,
+};
 use zizhu::platform::{demo, Client, ClientConfig};
 use zizhu::runtime::DeviceEvent;
+use zizhu::status::StatusState;
 use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
 use zizhu_drivers::idcard::card::{samples, CardData, CardRead};
 use zizhu_drivers::printer;
@@ -769,7 +771,10 @@ fn help_from_a_form_step_names_the_step_and_service_and_cancel_reaches_the_platf
     let sent = help_requests(&r);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].request.screen, "form");
-    assert_eq!(sent[0].request.service_id.as_deref(), Some("ps-idcard-lost"));
+    assert_eq!(
+        sent[0].request.service_id.as_deref(),
+        Some("ps-idcard-lost")
+    );
     assert_eq!(sent[0].request.last_error.as_deref(), Some("step"));
     // Nothing personal went out: no ID number, name or typed phone number in what was sent.
     let json = serde_json::to_string(&sent).unwrap();
@@ -810,15 +815,19 @@ fn help_from_the_payment_screen_in_elderly_mode() {
     press(r.w(), "确认提交");
     r.wait_for("请扫码支付");
     // The button is at least the elderly touch target.
-    let button = i_slint_backend_testing::ElementHandle::find_by_accessible_label(r.w(), "呼叫帮助")
-        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .expect("help button");
+    let button =
+        i_slint_backend_testing::ElementHandle::find_by_accessible_label(r.w(), "呼叫帮助")
+            .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+            .expect("help button");
     assert!(button.size().height >= 140.0, "{:?}", button.size());
     r.call_for_help();
     let sent = help_requests(&r);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].request.screen, "payment");
-    assert_eq!(sent[0].request.service_id.as_deref(), Some("mi-resident-pay"));
+    assert_eq!(
+        sent[0].request.service_id.as_deref(),
+        Some("mi-resident-pay")
+    );
     // Browsing on keeps it (the citizen is still here) …
     press(r.w(), "继续办理");
     press(r.w(), "首页");
@@ -843,7 +852,8 @@ fn help_from_the_payment_screen_in_elderly_mode() {
 #[test]
 fn help_while_the_platform_is_down_is_kept_and_shown_on_status() {
     let r = rig(false, false, Duration::from_secs(3600));
-    r.ui.show_screen(&ScreenSpec::new(ScreenId::Search)).unwrap();
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Search))
+        .unwrap();
     settle();
     r.call_for_help();
     // Stored, not delivered: the outbox keeps it for the drain.

@@ -31,7 +31,9 @@ pub mod schema;
 pub mod seal;
 
 pub use log::{AuditEntry, DeviceEventEntry, ErrorEntry, Transaction};
-pub use outbox::{HelpCall, ItemKind, ItemState, OutboxCounts, OutboxItem, RequestMeta, RequestSecret};
+pub use outbox::{
+    HelpCall, ItemKind, ItemState, OutboxCounts, OutboxItem, RequestMeta, RequestSecret,
+};
 pub use retention::{Pruned, Retention};
 pub use schema::{migrate, validate_migrations, MIGRATIONS};
 

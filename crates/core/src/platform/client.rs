@@ -412,12 +412,7 @@ impl Client {
 
     /// `POST /v1/help` under an explicit kiosk id with the outbox item's idempotency key: a
     /// retry answers the first entry, so a help request is raised once however often it is sent.
-    pub fn help_as(
-        &self,
-        kiosk_id: &str,
-        key: &str,
-        body: Vec<u8>,
-    ) -> Result<api::HelpEntry> {
+    pub fn help_as(&self, kiosk_id: &str, key: &str, body: Vec<u8>) -> Result<api::HelpEntry> {
         self.call_json(Call {
             method: Method::POST,
             path: "/v1/help".into(),

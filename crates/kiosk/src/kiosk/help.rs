@@ -314,14 +314,17 @@ impl Inner {
                     }
                     match r {
                         Ok(Progress::Acknowledged { staff_id, .. }) => {
-                            tracing::info!(staff = staff_id.as_deref().unwrap_or("-"), "help acknowledged");
+                            tracing::info!(
+                                staff = staff_id.as_deref().unwrap_or("-"),
+                                "help acknowledged"
+                            );
                             self.raised.borrow_mut().take();
                             self.set_pending(false);
-                            if let Err(e) = self.desk.journal().audit(
-                                "staff",
-                                "help.ack",
-                                staff_id.as_deref(),
-                            ) {
+                            if let Err(e) =
+                                self.desk
+                                    .journal()
+                                    .audit("staff", "help.ack", staff_id.as_deref())
+                            {
                                 tracing::warn!("audit row not written: {e}");
                             }
                             self.set_stage(HelpStage::Coming);

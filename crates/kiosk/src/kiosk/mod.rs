@@ -38,8 +38,8 @@ pub mod session;
 pub mod wake;
 
 pub use flow::{FlowContext, FlowUi, SimHooks};
-pub use help::{HelpContext, HelpUi};
 pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
+pub use help::{HelpContext, HelpUi};
 pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
 

@@ -82,7 +82,10 @@ pub(super) async fn raise_help(
     let req: api::HelpRequest = parse(&body)?;
     plain("screen", &req.screen)?;
     plain("site", &req.site)?;
-    for (k, v) in [("service_id", &req.service_id), ("last_error", &req.last_error)] {
+    for (k, v) in [
+        ("service_id", &req.service_id),
+        ("last_error", &req.last_error),
+    ] {
         if let Some(v) = v {
             plain(k, v)?;
         }
@@ -224,9 +227,8 @@ pub(super) async fn help_page(State(st): State<Shared>) -> Res<Html<String>> {
         let c = st.db.lock().map_err(|_| DemoError::internal("lock"))?;
         list(&c, true)?
     };
-    let mut body = String::from(
-        "<p>自助机上的群众请求现场帮助。Citizens at kiosks asking for help.</p>",
-    );
+    let mut body =
+        String::from("<p>自助机上的群众请求现场帮助。Citizens at kiosks asking for help.</p>");
     if open.is_empty() {
         body.push_str("<p>暂无求助。No open requests.</p>");
     } else {
