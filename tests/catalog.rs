@@ -61,7 +61,7 @@ fn check_accepts_a_good_file_and_the_shipped_catalog() {
     let o = util::run(&["catalog", "check", shipped]);
     assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
     assert!(
-        util::stdout(&o).contains("165 services"),
+        util::stdout(&o).contains("170 services"),
         "{}",
         util::stdout(&o)
     );
@@ -295,7 +295,7 @@ fn bundles_are_signed_verified_and_refused_with_reasons() {
     assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["seq"], 42);
-    assert_eq!(v["services"], 165);
+    assert_eq!(v["services"], 170);
 
     let refused = |args: &[&str], reason: &str| {
         let o = util::run(args);

@@ -71,10 +71,12 @@ enum Kind {
 }
 
 fn kind(text: &str) -> Kind {
-    if text
-        .lines()
-        .any(|l| matches!(l.trim(), "[[profile]]" | "[[service]]" | "[[category]]"))
-    {
+    if text.lines().any(|l| {
+        matches!(
+            l.trim(),
+            "[[profile]]" | "[[service]]" | "[[category]]" | "[[one_thing]]"
+        )
+    }) {
         Kind::Catalog
     } else if text.lines().any(|l| l.trim() == "[[kiosk]]") {
         Kind::Inventory

@@ -12,6 +12,7 @@ mod hostile;
 mod image;
 mod journal;
 mod maintenance;
+mod one_thing;
 mod platform;
 mod redteam;
 mod runtime;

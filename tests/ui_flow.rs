@@ -861,4 +861,37 @@ fn help_while_the_platform_is_down_is_kept_and_shown_on_status() {
     assert_eq!(counts.queued, 1, "{counts:?}");
     let snap = r.status.snapshot();
     assert!(snap.help_pending && snap.help_pending_since_unix.is_some());
+
+#[test]
+fn a_one_thing_on_screen_asks_once_and_shows_each_member() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    let one = zizhu::catalog::Catalog::builtin()
+        .service("ot-newborn")
+        .expect("新生儿出生一件事");
+    r.start(&one.id);
+    r.tx.send(DeviceEvent::Scan(yss_code())).unwrap();
+    pass_licences(&r);
+    // The merged form: two fields (the phone number and the optional date, each once for the
+    // three members, who have six between them).
+    r.wait_for("手机号码");
+    assert!(shows(r.w(), "第 1 项，共 2 项"));
+    r.type_keys("13800138000");
+    press(r.w(), "下一项");
+    assert!(shows(r.w(), "第 2 项，共 2 项"));
+    press(r.w(), "填好了，下一步");
+    press(r.w(), "同意并继续");
+    r.wait_for("请核对办理信息");
+    press(r.w(), "确认提交");
+    r.wait_for("已为您一次提交全部事项");
+    let a = r.w().global::<FlowAdapter>();
+    let rows: Vec<(String, String)> = (0..a.get_items().row_count())
+        .filter_map(|i| a.get_items().row_data(i))
+        .map(|row| (row.label.to_string(), row.value.to_string()))
+        .collect();
+    assert_eq!(rows.len(), one.members.len(), "{rows:?}");
+    for (m, (label, value)) in one.members.iter().zip(&rows) {
+        assert_eq!(label, &m.zh);
+        assert!(value.starts_with("已受理，办件编号"), "{label}: {value}");
+        assert!(shows(r.w(), value), "{value} not on screen");
+    }
 }

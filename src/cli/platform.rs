@@ -34,7 +34,8 @@ pub struct Args {
     /// start; without it none is served until one is published (`zizhu catalog publish`).
     #[arg(long)]
     pub catalog_bundle: Option<PathBuf>,
-    /// Fault injection, repeatable: `latency=MS`, `error-rate=0.3`, `drop`, `down`.
+    /// Fault injection, repeatable: `latency=MS`, `error-rate=0.3`, `drop`, `down`,
+    /// `service-down=ID` (requests to that one service answer 503).
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<String>,
 }
@@ -63,9 +64,10 @@ pub fn parse_faults(items: &[String]) -> Result<Faults, String> {
             }
             ("drop", None) => f.drop = true,
             ("down", None) => f.down = true,
+            ("service-down", Some(id)) if !id.is_empty() => f.down_services.push(id.to_string()),
             _ => {
                 return Err(format!(
-                    "--fault {it}: unknown fault; use latency=MS, error-rate=R, drop or down"
+                    "--fault {it}: unknown fault; use latency=MS, error-rate=R, drop, down or service-down=ID"
                 ))
             }
         }

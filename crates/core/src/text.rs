@@ -661,6 +661,36 @@ texts! {
         zh: "全部服务",
         en: "All services",
     }
+    /// 一件事一次办: every member service was filed.
+    OneThingFiled = "one-thing.filed" {
+        zh: "已为您一次提交全部事项",
+        en: "All the services were filed at once",
+    }
+    /// 一件事一次办: not every member was filed at once (saved or refused ones below).
+    OneThingPartly = "one-thing.partly" {
+        zh: "部分事项尚未办结，请看下方各事项状态",
+        en: "Not every service is done yet; see each one below",
+    }
+    /// 一件事一次办: what happens next.
+    OneThingNext = "one-thing.next" {
+        zh: "各部门将分别办理，并以短信告知每个事项的结果。",
+        en: "Each department handles its part and sends you a text message with its result.",
+    }
+    /// 一件事一次办 result row: a member filed, with its reference.
+    MemberFiled = "one-thing.member-filed" {
+        zh: "已受理，办件编号 {reference}",
+        en: "Accepted, reference {reference}",
+    }
+    /// 一件事一次办 result row: a member saved and waiting to be delivered.
+    MemberQueued = "one-thing.member-queued" {
+        zh: "已保存，待办事系统确认后自动提交（本机编号 {reference}）",
+        en: "Saved; it is sent automatically once the service system confirms (kiosk reference {reference})",
+    }
+    /// 一件事一次办 result row: a member refused by the platform.
+    MemberRefused = "one-thing.member-refused" {
+        zh: "未受理：{reason}",
+        en: "Not accepted: {reason}",
+    }
     /// Under search results: matching services this kiosk does not offer, and where to go.
     SearchElsewhere = "browse.search-elsewhere" {
         zh: "另有 {count} 项相关服务本机不提供：{place}",

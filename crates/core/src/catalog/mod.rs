@@ -300,9 +300,40 @@ pub struct Service {
     pub source: String,
     /// Form fields, in order.
     pub fields: Vec<Field>,
+    /// A 一件事一次办 service (`[[one_thing]]`): the ordinary services its one application is
+    /// filed to, in order. Empty for an ordinary service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+}
+
+/// A member of a 一件事一次办 service ("one thing, done once"): an ordinary service that the one
+/// identification, the one merged form and the one commitment are filed to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member service's id.
+    pub id: String,
+    /// Its Chinese name.
+    pub zh: String,
+    /// Its English name.
+    pub en: String,
+    /// The keys of the merged form's fields it takes (its own fields).
+    pub fields: Vec<String>,
+    /// The e-licence types it accepts.
+    pub elicense: Vec<String>,
+}
+
+impl Member {
+    /// The name in `lang`.
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
 }
 
 impl Service {
+    /// Whether this is a 一件事一次办 service filed to several member services.
+    pub fn is_one_thing(&self) -> bool {
+        !self.members.is_empty()
+    }
     /// The name in `lang`.
     pub fn name(&self, lang: Lang) -> &str {
         lang.pick(&self.zh, &self.en)
@@ -505,6 +536,69 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn one_thing(members: &str) -> String {
+        format!(
+            "{BUILTIN_TOML}\n[[one_thing]]\nid = \"ot-x\"\nzh = \"某某一件事\"\nen = \"Something\"\n\
+             category = \"civil-affairs\"\ndepartment_zh = \"民政局\"\ndepartment_en = \"Civil Affairs\"\n\
+             audience = \"person\"\nfrequency = \"low\"\nsummary_zh = \"一次办。\"\n\
+             summary_en = \"Done at once.\"\nmembers = {members}\n"
+        )
+    }
+
+    #[test]
+    fn a_one_thing_is_derived_from_its_members() {
+        let c = Catalog::parse(&one_thing(r#"["ca-senior-allowance", "ca-elder-card"]"#)).unwrap();
+        let o = c.service("ot-x").unwrap();
+        assert!(o.is_one_thing());
+        assert_eq!(o.output, Output::Submit);
+        assert_eq!(o.auth, c.service("ca-elder-card").unwrap().auth);
+        let keys: Vec<&str> = o.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["phone", "date"], "each key once, in member order");
+        assert_eq!(o.members[1].fields, ["phone"]);
+        // Clauses: truthfulness and liability once, the members' own ones each once.
+        let first = &o.commitment_zh[0];
+        assert_eq!(o.commitment_zh.iter().filter(|c| *c == first).count(), 1);
+        assert!(o.commitment_zh.last().unwrap().contains("法律责任"));
+    }
+
+    #[test]
+    fn a_one_thing_whose_members_do_not_fit_is_refused_with_its_line() {
+        let cases = [
+            (r#"["ca-elder-card"]"#, "at least two"),
+            (
+                r#"["ca-elder-card", "no-such-service"]"#,
+                "unknown service `no-such-service`",
+            ),
+            (r#"["ca-elder-card", "ca-elder-card"]"#, "listed twice"),
+            (
+                r#"["ca-elder-card", "ss-insured-cert-print"]"#,
+                "not an application",
+            ),
+            (
+                r#"["ca-elder-card", "ps-idcard-lost"]"#,
+                "identifies the citizen differently",
+            ),
+        ];
+        for (members, want) in cases {
+            let e = Catalog::parse(&one_thing(members)).unwrap_err();
+            assert!(
+                e.iter().any(|e| e.to_string().contains(want)),
+                "{members}: {e:?}"
+            );
+            assert!(e.iter().all(|e| e.line() > 4000), "{e:?}");
+        }
+        // A shared key defined differently: `date` renamed in one member.
+        let text = one_thing(r#"["ca-senior-allowance", "ca-disability-card"]"#);
+        let pos = text.find("id = \"ca-disability-card\"").unwrap();
+        let (head, tail) = text.split_at(pos);
+        let tail = tail.replacen("zh = \"申请生效日期\"", "zh = \"认定日期\"", 1);
+        let e = Catalog::parse(&format!("{head}{tail}")).unwrap_err();
+        assert!(
+            e.iter().any(|e| e.to_string().contains("field `date`")),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn builtin_catalog_is_valid_and_large() {

@@ -1,13 +1,13 @@
 //! The catalog file as written (TOML with source spans) and its validation into the public types.
 //! Every problem is reported with its 1-based line and the field concerned.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Audience, Auth, CatalogError, Category, Choice, Field, FieldKind, Frequency, Licence, Output,
-    Profile, Service,
+    Audience, Auth, CatalogError, Category, Choice, Field, FieldKind, Frequency, Licence, Member,
+    Output, Profile, Service,
 };
 
 #[derive(Deserialize)]
@@ -22,6 +22,28 @@ pub(super) struct RawCatalog {
     service: Vec<RawService>,
     #[serde(default)]
     profile: Vec<RawProfile>,
+    #[serde(default)]
+    one_thing: Vec<RawOneThing>,
+}
+
+/// `[[one_thing]]`: a 一件事一次办 service made of member services. Its identification, form,
+/// commitment and e-licences are derived from the members.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOneThing {
+    id: Spanned<String>,
+    zh: Spanned<String>,
+    en: Spanned<String>,
+    category: Spanned<String>,
+    department_zh: Spanned<String>,
+    department_en: Spanned<String>,
+    audience: Audience,
+    frequency: Frequency,
+    summary_zh: Spanned<String>,
+    summary_en: Spanned<String>,
+    members: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -103,19 +125,17 @@ struct RawField {
     options: Vec<Choice>,
 }
 
-/// The clauses of a service's commitment (告知承诺书), numbered: truthfulness, the category's
-/// clause, the service's own clause, liability.
-fn commitment_clauses(
-    category: Option<(String, String)>,
-    own: Option<(String, String)>,
-) -> (Vec<String>, Vec<String>) {
-    const NUM_ZH: [&str; 6] = ["一", "二", "三", "四", "五", "六"];
+/// The clauses of a service's commitment (告知承诺书), numbered: truthfulness, the `extra`
+/// clauses (the category's, then the service's own; for a one-thing every member's, each once),
+/// liability.
+fn commitment_clauses(extra: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
+    const NUM_ZH: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
     let mut zh = vec!["本人所填写的信息和提交的材料真实、准确、完整，不存在虚假内容。".to_string()];
     let mut en = vec![
         "The information I give and the materials I submit are true, accurate and complete."
             .to_string(),
     ];
-    for (z, e) in category.into_iter().chain(own) {
+    for (z, e) in extra {
         zh.push(z);
         en.push(e);
     }
@@ -300,6 +320,8 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
     let licence_ids: HashSet<&str> = licences.iter().map(|l| l.id.as_str()).collect();
     let mut seen = HashSet::new();
     let mut services = Vec::new();
+    // Each service's commitment clauses between truthfulness and liability (one-things join them).
+    let mut extras: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for s in &raw.service {
         let id = ck.id(&s.id, "service.id", &mut seen);
         if !category_ids.contains(s.category.get_ref().as_str()) {
@@ -380,15 +402,21 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
                 "a commitment text needs `commitment = true`",
             );
         }
-        let clauses = if s.commitment {
+        let extra: Vec<(String, String)> = if s.commitment {
             let category = categories
                 .iter()
                 .find(|c| &c.id == s.category.get_ref())
                 .and_then(|c| c.commitment.clone());
-            commitment_clauses(category, own)
+            category.into_iter().chain(own).collect()
+        } else {
+            Vec::new()
+        };
+        let clauses = if s.commitment {
+            commitment_clauses(extra.clone())
         } else {
             (Vec::new(), Vec::new())
         };
+        extras.insert(id.clone(), extra);
         services.push(Service {
             id,
             zh: ck.text(&s.zh, "service.zh", false),
@@ -409,8 +437,17 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
             elicense: s.elicense.iter().map(|l| l.get_ref().clone()).collect(),
             source: s.source.clone(),
             fields,
+            members: Vec::new(),
         });
     }
+    one_things(
+        &mut ck,
+        &raw.one_thing,
+        &category_ids,
+        &extras,
+        &mut seen,
+        &mut services,
+    );
     let mut profiles = Vec::new();
     let mut seen_profiles = HashSet::new();
     let service_ids: HashSet<&str> = services.iter().map(|s| s.id.as_str()).collect();
@@ -474,5 +511,172 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
         })
     } else {
         Err(ck.errors)
+    }
+}
+
+/// The `[[one_thing]]` services, derived from their members and appended to `services`: one
+/// identification (every member must identify the same way), one form that asks each field once
+/// (a field key shared by members must be defined the same way by each), one commitment (every
+/// member's clauses, each once), the union of their e-licences.
+fn one_things(
+    ck: &mut Checker<'_>,
+    raw: &[RawOneThing],
+    category_ids: &HashSet<&str>,
+    extras: &HashMap<String, Vec<(String, String)>>,
+    seen: &mut HashSet<String>,
+    services: &mut Vec<Service>,
+) {
+    let ordinary: HashMap<String, Service> =
+        services.iter().map(|s| (s.id.clone(), s.clone())).collect();
+    for o in raw {
+        let id = ck.id(&o.id, "one_thing.id", seen);
+        if !category_ids.contains(o.category.get_ref().as_str()) {
+            ck.fail(
+                o.category.span(),
+                "one_thing.category",
+                format!("unknown category `{}`", o.category.get_ref()),
+            );
+        }
+        if o.members.get_ref().len() < 2 {
+            ck.fail(
+                o.members.span(),
+                "one_thing.members",
+                "a one-thing joins at least two services: list their ids",
+            );
+        }
+        let mut members: Vec<&Service> = Vec::new();
+        for m in o.members.get_ref() {
+            let Some(s) = ordinary.get(m.get_ref()) else {
+                ck.fail(
+                    m.span(),
+                    "one_thing.members",
+                    format!(
+                        "unknown service `{}`: list ids from [[service]] (see `zizhu catalog list`)",
+                        m.get_ref()
+                    ),
+                );
+                continue;
+            };
+            if members.iter().any(|x| x.id == s.id) {
+                ck.fail(
+                    m.span(),
+                    "one_thing.members",
+                    format!("`{}` is listed twice", s.id),
+                );
+                continue;
+            }
+            if s.output != Output::Submit {
+                ck.fail(
+                    m.span(),
+                    "one_thing.members",
+                    format!(
+                        "`{}` is not an application (output = \"submit\"): only applications can be filed together",
+                        s.id
+                    ),
+                );
+                continue;
+            }
+            if let Some(first) = members.first() {
+                if first.auth != s.auth {
+                    ck.fail(
+                        m.span(),
+                        "one_thing.members",
+                        format!(
+                            "`{}` identifies the citizen differently from `{}`: a one-thing identifies once, so its members must ask the same identification",
+                            s.id, first.id
+                        ),
+                    );
+                    continue;
+                }
+            }
+            members.push(s);
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        let mut owner: HashMap<String, String> = HashMap::new();
+        for s in &members {
+            for f in &s.fields {
+                match fields.iter_mut().find(|x| x.key == f.key) {
+                    None => {
+                        fields.push(f.clone());
+                        owner.insert(f.key.clone(), s.id.clone());
+                    }
+                    Some(x) => {
+                        let same = x.kind == f.kind
+                            && x.zh == f.zh
+                            && x.en == f.en
+                            && x.options == f.options
+                            && x.min == f.min
+                            && x.max == f.max;
+                        if !same {
+                            ck.fail(
+                                o.members.span(),
+                                "one_thing.members",
+                                format!(
+                                    "field `{}` of `{}` is defined differently in `{}`: the one form asks each field once, so members must define a shared field the same way (or use different keys)",
+                                    f.key,
+                                    owner.get(&f.key).map(String::as_str).unwrap_or(""),
+                                    s.id
+                                ),
+                            );
+                        }
+                        x.required |= f.required;
+                    }
+                }
+            }
+        }
+        let commitment = members.iter().any(|s| s.commitment);
+        let mut extra: Vec<(String, String)> = Vec::new();
+        for s in &members {
+            for c in extras.get(&s.id).into_iter().flatten() {
+                if !extra.iter().any(|x| x.0 == c.0) {
+                    extra.push(c.clone());
+                }
+            }
+        }
+        let (commitment_zh, commitment_en) = if commitment {
+            commitment_clauses(extra)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let mut elicense: Vec<String> = Vec::new();
+        for s in &members {
+            for l in &s.elicense {
+                if !elicense.contains(l) {
+                    elicense.push(l.clone());
+                }
+            }
+        }
+        let service = Service {
+            id,
+            zh: ck.text(&o.zh, "one_thing.zh", false),
+            en: ck.text(&o.en, "one_thing.en", true),
+            category: o.category.get_ref().clone(),
+            department_zh: ck.text(&o.department_zh, "one_thing.department_zh", false),
+            department_en: ck.text(&o.department_en, "one_thing.department_en", true),
+            audience: o.audience,
+            auth: members.first().map(|s| s.auth).unwrap_or(Auth::IdCard),
+            output: Output::Submit,
+            frequency: o.frequency,
+            summary_zh: ck.text(&o.summary_zh, "one_thing.summary_zh", false),
+            summary_en: ck.text(&o.summary_en, "one_thing.summary_en", true),
+            proxy: !members.is_empty() && members.iter().all(|s| s.proxy),
+            commitment,
+            commitment_zh,
+            commitment_en,
+            elicense,
+            source: o.source.clone(),
+            fields,
+            members: members
+                .iter()
+                .map(|s| Member {
+                    id: s.id.clone(),
+                    zh: s.zh.clone(),
+                    en: s.en.clone(),
+                    fields: s.fields.iter().map(|f| f.key.clone()).collect(),
+                    elicense: s.elicense.clone(),
+                })
+                .collect(),
+        };
+        services.push(service);
     }
 }

@@ -436,7 +436,9 @@ mod tests {
     }
 
     /// The letter masks and byte-wise tests only skip work: for every query of the snapshot the
-    /// hits, their kinds and their order are those of the code before them.
+    /// hits, their kinds and their order are those of the code before them. The snapshot predates
+    /// the 一件事一次办 services (`[[one_thing]]`, ids `ot-…`), so their hits are left out of the
+    /// comparison; every other hit keeps its kind and place.
     #[test]
     fn search_results_unchanged() {
         const BEFORE: &str = include_str!("search_snapshot.txt");
@@ -449,6 +451,7 @@ mod tests {
             let got: Vec<String> = c
                 .search(query)
                 .into_iter()
+                .filter(|h| !c.services()[h.pos].is_one_thing())
                 .map(|h| {
                     let kind = match h.kind {
                         MatchKind::Exact => 'E',

@@ -166,6 +166,40 @@ pub fn new_key() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// How one member of a 一件事一次办 service came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberOutcome {
+    /// Filed: the platform's reference.
+    Filed {
+        /// 办件编号.
+        reference: String,
+    },
+    /// No usable answer: saved in the outbox, which delivers it (same key) when it can.
+    Queued,
+    /// Refused by the platform: nothing was filed for this member; the platform's words.
+    Refused {
+        /// Why, Chinese.
+        zh: String,
+        /// Why, English.
+        en: String,
+    },
+}
+
+impl MemberOutcome {
+    /// The result row's value in `lang` (`local` is the visit's local reference).
+    pub fn describe(&self, lang: Lang, local: &str) -> String {
+        match self {
+            MemberOutcome::Filed { reference } => {
+                Text::MemberFiled.fill(lang, &[("reference", reference)])
+            }
+            MemberOutcome::Queued => Text::MemberQueued.fill(lang, &[("reference", local)]),
+            MemberOutcome::Refused { zh, en } => {
+                Text::MemberRefused.fill(lang, &[("reason", lang.pick(zh, en))])
+            }
+        }
+    }
+}
+
 /// One visit for one service.
 pub struct Flow<'a> {
     service: &'a Service,
@@ -183,6 +217,8 @@ pub struct Flow<'a> {
     slot: Option<Slot>,
     reply: Option<Reply>,
     queued: bool,
+    /// A 一件事一次办 service's members' outcomes, once confirmed.
+    members: Vec<MemberOutcome>,
     key: String,
     outbox_id: Option<i64>,
     started: Instant,
@@ -221,6 +257,7 @@ impl<'a> Flow<'a> {
             slot: None,
             reply: None,
             queued: false,
+            members: Vec::new(),
             key: new_key(),
             outbox_id: None,
             started: Instant::now(),
@@ -675,6 +712,9 @@ impl<'a> Flow<'a> {
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
         self.ensure_step(Step::Confirm)?;
+        if self.service.is_one_thing() {
+            return self.confirm_members(backend, outbox);
+        }
         let sub = self.submission(backend.kiosk_id());
         // State-changing services whose outcome must survive a lost answer: an application, a
         // booking. Journaled first, and "saved" (never "try again") when no usable answer came.
@@ -725,6 +765,140 @@ impl<'a> Flow<'a> {
                 Err(e.into())
             }
         }
+    }
+
+    /// A 一件事一次办 service: the one confirmed application is filed to each member service in
+    /// the catalog's order (a member that needs another's result comes after it), each as its
+    /// own journaled submission with its own idempotency key and only its own fields and
+    /// e-licences. A member without a usable answer stays queued in the outbox, which delivers it
+    /// later; a refused member is shown plainly; neither repeats nor blocks the others. The
+    /// result lists every member with its reference or state.
+    fn confirm_members(
+        &mut self,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
+        let base = self.submission(backend.kiosk_id());
+        let mut outcomes = Vec::new();
+        for (i, m) in self.service.members.iter().enumerate() {
+            let mut sub = base.clone();
+            sub.service_id = m.id.clone();
+            sub.idempotency_key = format!("{}-{}", self.key, i + 1);
+            sub.fields.retain(|k, _| m.fields.iter().any(|f| f == k));
+            sub.elicense.retain(|r| {
+                self.offered
+                    .iter()
+                    .any(|l| &l.reference == r && m.elicense.contains(&l.licence_type))
+            });
+            sub.commitment_accepted = self.consent;
+            let id = match outbox {
+                Some(o) => Some(
+                    o.enqueue_request(&sub)
+                        .map_err(|e| FlowError::Journal(format!("{e:#}")))?,
+                ),
+                None => None,
+            };
+            let outcome = match backend.submit(&sub) {
+                Ok(reply) => {
+                    if let (Some(o), Some(id)) = (outbox, id) {
+                        o.mark_done(id)
+                            .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                    }
+                    MemberOutcome::Filed {
+                        reference: reply.reference,
+                    }
+                }
+                Err(e) if e.outcome_unknown() && id.is_some() => {
+                    tracing::warn!(service = %m.id, "no usable answer, member submission queued: {e}");
+                    MemberOutcome::Queued
+                }
+                Err(e) => {
+                    if let (Some(o), Some(id)) = (outbox, id) {
+                        o.mark_failed(id, &e.to_string())
+                            .map_err(|e| FlowError::Journal(format!("{e:#}")))?;
+                    }
+                    let (zh, en) = match &e {
+                        BackendError::Rejected {
+                            message_zh,
+                            message_en,
+                            ..
+                        } => (message_zh.clone(), message_en.clone()),
+                        _ => (
+                            Text::PlatformError.zh().to_string(),
+                            Text::PlatformError.en().to_string(),
+                        ),
+                    };
+                    MemberOutcome::Refused { zh, en }
+                }
+            };
+            let word = match &outcome {
+                MemberOutcome::Filed { .. } => "completed",
+                MemberOutcome::Queued => "queued",
+                MemberOutcome::Refused { .. } => "failed",
+            };
+            if let Some(o) = outbox {
+                let idn = self.identity.as_ref().map(|i| i.id_number.as_str());
+                if let Err(e) = o.record(&m.id, word, idn) {
+                    tracing::error!("transaction log: {e:#}");
+                }
+            }
+            outcomes.push(outcome);
+        }
+        let filed = outcomes
+            .iter()
+            .filter(|o| matches!(o, MemberOutcome::Filed { .. }))
+            .count();
+        let queued = outcomes
+            .iter()
+            .filter(|o| matches!(o, MemberOutcome::Queued))
+            .count();
+        if filed == 0 && queued == 0 {
+            self.record(outbox, "failed");
+        } else {
+            self.record(outbox, if queued > 0 { "queued" } else { "completed" });
+        }
+        let local = self.local_reference();
+        let title = if filed == outcomes.len() {
+            Text::OneThingFiled
+        } else {
+            Text::OneThingPartly
+        };
+        let items = self
+            .service
+            .members
+            .iter()
+            .zip(&outcomes)
+            .map(|(m, o)| Item {
+                label_zh: m.zh.clone(),
+                label_en: m.en.clone(),
+                value: o.describe(self.lang, &local),
+                speak: false,
+            })
+            .collect();
+        self.queued = queued > 0;
+        self.members = outcomes;
+        // The rating (好差评) is of the one-thing as a whole: it names the visit's reference.
+        self.reply = Some(Reply {
+            request_id: local.clone(),
+            reference: local,
+            status: ReplyStatus::Accepted,
+            title_zh: title.zh().into(),
+            title_en: title.en().into(),
+            items,
+            table: None,
+            document: None,
+            next_steps_zh: Some(Text::OneThingNext.zh().into()),
+            next_steps_en: Some(Text::OneThingNext.en().into()),
+            pay: None,
+            handoff_url: None,
+        });
+        self.step = Step::Result;
+        Ok(self.step)
+    }
+
+    /// For a 一件事一次办 service after confirming: each member's outcome, in catalog order.
+    pub fn member_outcomes(&self) -> &[MemberOutcome] {
+        &self.members
     }
 
     fn record(&self, outbox: Option<&dyn Outbox>, outcome: &str) {

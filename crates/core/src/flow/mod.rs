@@ -22,7 +22,7 @@ pub mod ports;
 pub mod receipt;
 pub mod remote;
 
-pub use engine::{Action, Flow, FlowError, Step, Timing};
+pub use engine::{Action, Flow, FlowError, MemberOutcome, Step, Timing};
 pub use fields::{validate, FieldError};
 pub use identity::{IdentifyError, Identity, Source};
 pub use ports::{

@@ -666,4 +666,8 @@ pub struct Faults {
     /// Answer every `/v1` request with 503 `platform_down` (the platform is "down").
     #[serde(default)]
     pub down: bool,
+    /// Answer requests filed to these services (`POST /v1/services/{id}/requests`) with 503
+    /// `service_down`: one department's system is down while the others work.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub down_services: Vec<String>,
 }

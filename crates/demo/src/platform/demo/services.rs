@@ -197,6 +197,21 @@ pub(super) async fn service_request(
 ) -> Res<Response> {
     let body = body_bytes(body)?;
     let s = service(&st, &service_id)?;
+    if s.is_one_thing() {
+        return Err(DemoError::unprocessable(
+            "file_to_members",
+            "“一件事”请分别向其包含的各事项提交。",
+            format!(
+                "`{}` is a one-thing service: file a request to each of its members ({}).",
+                s.id,
+                s.members
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     let req: api::ServiceRequest = parse(&body)?;
     let base = base_url(&st, &h);
     let hash = request_hash(&st, &req)?;
