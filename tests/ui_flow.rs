@@ -861,6 +861,7 @@ fn help_while_the_platform_is_down_is_kept_and_shown_on_status() {
     assert_eq!(counts.queued, 1, "{counts:?}");
     let snap = r.status.snapshot();
     assert!(snap.help_pending && snap.help_pending_since_unix.is_some());
+}
 
 #[test]
 fn a_one_thing_on_screen_asks_once_and_shows_each_member() {
