@@ -574,7 +574,7 @@ mod tests {
             .iter()
             .map(Problem::rank)
             .collect();
-        assert_eq!(kinds, vec![3, 4, 5, 7]);
+        assert_eq!(kinds, vec![4, 5, 6, 8]);
         s.set_disk_override(Some(crate::status::Disk {
             path: "/data".into(),
             free_bytes: 5,
