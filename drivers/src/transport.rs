@@ -36,6 +36,23 @@ impl Port for Box<dyn Port> {
     }
 }
 
+/// One read from `port` where "nothing arrived yet" is not an error: a read timeout, a
+/// would-block or an interrupted read give `Ok(0)`, like a read of nothing. Every driver's read
+/// loop goes through it, so they agree on what is harmless.
+pub fn read_some(port: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    match port.read(buf) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        other => other,
+    }
+}
+
 /// Opens a serial device (or a pseudo-terminal, or a symlink to one) at `baud`, 8N1, no flow
 /// control, raw mode, with `timeout` for each read and write. Errors are `io::Error`s whose kind
 /// says what happened (`NotFound`, `PermissionDenied`, …).
@@ -87,6 +104,28 @@ mod tests {
         assert!(is_disconnect(&io::Error::from(io::ErrorKind::BrokenPipe)));
         assert!(is_disconnect(&io::Error::from_raw_os_error(5)));
         assert!(!is_disconnect(&io::Error::from(io::ErrorKind::TimedOut)));
+        // A timeout reads as nothing; a broken port is still an error.
+        struct Fails(io::ErrorKind);
+        impl Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::from(self.0))
+            }
+        }
+        let mut b = [0u8; 4];
+        for k in [
+            io::ErrorKind::TimedOut,
+            io::ErrorKind::WouldBlock,
+            io::ErrorKind::Interrupted,
+        ] {
+            assert_eq!(read_some(&mut Fails(k), &mut b).unwrap(), 0, "{k:?}");
+        }
+        assert_eq!(
+            read_some(&mut Fails(io::ErrorKind::BrokenPipe), &mut b)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::BrokenPipe
+        );
+        assert_eq!(read_some(&mut &b"ab"[..], &mut b).unwrap(), 2);
     }
 }
 

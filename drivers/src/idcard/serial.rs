@@ -112,19 +112,12 @@ impl<P: Port> SamReader<P> {
                     None => IdCardError::Timeout(timeout),
                 });
             }
-            match self.port.read(&mut self.buf) {
+            match crate::transport::read_some(&mut self.port, &mut self.buf) {
                 Ok(0) => {}
                 Ok(n) => {
                     self.decoder.push(&self.buf[..n]);
                     self.buf[..n].zeroize();
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
                 Err(e) => return Err(IdCardError::Io(e)),
             }
         }

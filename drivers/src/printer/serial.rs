@@ -39,17 +39,10 @@ impl<P: Port> EscPosPrinter<P> {
         let mut other = None;
         let mut b = [0u8; 1];
         while Instant::now() < deadline {
-            match self.port.read(&mut b) {
+            match crate::transport::read_some(&mut self.port, &mut b) {
                 Ok(1) if status::is_reply(b[0]) => return Ok(b[0]),
                 Ok(1) => other = Some(b[0]),
                 Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
                 Err(e) => return Err(PrinterError::Io(e)),
             }
         }

@@ -71,20 +71,13 @@ impl<P: Port> Scanner for SerialScanner<P> {
             if Instant::now() >= deadline && !self.splitter.has_partial() {
                 return Ok(None);
             }
-            match self.port.read(&mut self.buf) {
+            match crate::transport::read_some(&mut self.port, &mut self.buf) {
                 Ok(n) if n > 0 => {
                     self.last_byte = Instant::now();
                     let pieces = self.splitter.push(&self.buf[..n]);
                     self.ready.extend(pieces);
                 }
                 Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
                 Err(e) => return Err(ScannerError::Io(e)),
             }
             if self.splitter.has_partial() && self.last_byte.elapsed() >= GAP {
