@@ -164,8 +164,11 @@ struct Inner {
     /// Set for the moment the engine said something is due.
     due: slint::Timer,
     /// Told what the screen says aloud after each showing of the visit (the voice).
-    spoken: RefCell<Vec<Box<dyn Fn(&Prompt)>>>,
+    spoken: RefCell<Vec<PromptHook>>,
 }
+
+/// Told the prompt of what is on screen ([`FlowUi::on_prompt`]).
+type PromptHook = Box<dyn Fn(&Prompt)>;
 
 /// The flow screens wired to a [`KioskUi`]. Keep it alive as long as the window.
 pub struct FlowUi {
