@@ -461,6 +461,13 @@ fn every_target_is_labelled_and_large_enough() {
             settle();
             check(spec.name(), min);
         }
+        // The voice panel (普通话 / 粤语 / 客家话, volume, mute) over a screen.
+        ui.show_screen(&zizhu::kiosk::ScreenSpec::new(ScreenId::Detail))
+            .expect("screen");
+        w.global::<zizhu::ui::VoiceAdapter>().set_panel_open(true);
+        settle();
+        check("voice panel", min);
+        w.global::<zizhu::ui::VoiceAdapter>().set_panel_open(false);
     }
 }
 

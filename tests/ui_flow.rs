@@ -896,3 +896,198 @@ fn a_one_thing_on_screen_asks_once_and_shows_each_member() {
         assert!(shows(r.w(), value), "{value} not on screen");
     }
 }
+
+// Voice guidance on screen: the real `VoiceUi` with a real `Voice` playing through an ALSA
+// configuration whose PCM is the `file` plugin (tests/voice.rs), driven by presses.
+
+/// The rig's window with a voice attached, playing on the test PCM `device`; the WAV it writes.
+fn voiced(r: &Rig, device: &str) -> (zizhu::kiosk::VoiceUi, std::path::PathBuf) {
+    let wav = crate::voice::alsa_file(device);
+    let config = zizhu::voice::VoiceConfig {
+        device: device.into(),
+        packs: Vec::new(),
+        packs_default: false,
+        ..Default::default()
+    };
+    let voice = zizhu::voice::Voice::start(&config, zizhu::catalog::Lang::Zh, None);
+    let v = zizhu::kiosk::VoiceUi::attach(&r.ui, voice, Some(&r.flow));
+    (v, wav)
+}
+
+const SPOKEN: Duration = Duration::from_secs(120);
+
+/// The newest call to the voice: waits until it is played to the end and returns what was said.
+fn said(v: &zizhu::kiosk::VoiceUi) -> zizhu::voice::Said {
+    let (ticket, id) = *v.spoken().last().expect("something spoken");
+    assert!(v.voice().wait_done(ticket, SPOKEN), "{id} not done");
+    v.voice()
+        .said(ticket)
+        .unwrap_or_else(|| panic!("{id} was not spoken to the end"))
+}
+
+#[test]
+fn every_step_of_a_visit_is_spoken_and_nothing_personal_is_said() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    let (v, wav) = voiced(&r, "uivoice");
+    assert_eq!(said(&v).id, "attract");
+    let mut words = Vec::new();
+    let mut step = |expect: &str| {
+        let s = said(&v);
+        assert_eq!(s.id, expect, "{:?}", v.spoken());
+        let (secs, rms) = crate::voice::sox_measure(&wav);
+        assert!(secs > 0.5 && rms > -35.0, "{expect}: {secs} s, {rms} dB");
+        words.push(s.words);
+    };
+    press(r.w(), "点击开始办理");
+    step("home");
+    r.start("ps-idcard-lost");
+    step("identify-card");
+    let card = resident();
+    r.card(card.clone());
+    r.wait_for("手机号码");
+    step("form");
+    r.type_keys("13800138000");
+    // Typing is not a new screen: nothing more is said.
+    assert_eq!(v.spoken().last().unwrap().1, "form");
+    press(r.w(), "填好了，下一步");
+    step("commitment");
+    press(r.w(), "同意并继续");
+    step("confirm");
+    press(r.w(), "确认提交");
+    r.wait_for("打印凭条");
+    step("result");
+    press(r.w(), "完成");
+    step("rating");
+    press(r.w(), "跳过");
+    r.wait_for("请取走您的身份证和凭条");
+    step("goodbye");
+    press(r.w(), "返回首页");
+    step("attract");
+    let ids: Vec<&str> = v.spoken().iter().map(|(_, id)| *id).collect();
+    assert_eq!(
+        ids,
+        [
+            "attract",
+            "home",
+            "detail",
+            "identify-card",
+            "form",
+            "commitment",
+            "confirm",
+            "result",
+            "rating",
+            "goodbye",
+            "attract"
+        ]
+    );
+    let secret = [
+        card.name.clone(),
+        card.id_number.clone(),
+        card.id_number[card.id_number.len() - 6..].to_string(),
+        card.address.clone().unwrap_or_default(),
+        "13800138000".to_string(),
+        "138 0013 8000".to_string(),
+    ];
+    for w in &words {
+        for s in secret.iter().filter(|s| !s.is_empty()) {
+            assert!(!w.contains(s.as_str()), "personal data spoken: {w}");
+        }
+    }
+}
+
+#[test]
+fn a_new_screen_cuts_the_old_prompt_and_repeat_language_and_mute_work() {
+    let r = rig(true, false, Duration::from_secs(30));
+    let (v, wav) = voiced(&r, "uivoice2");
+    let voice = v.voice().clone();
+    r.start("ps-idcard-lost");
+    r.card(resident());
+    r.wait_for("手机号码");
+    r.type_keys("13800138000");
+    // The commitment is some twenty seconds of speech; the next screen comes at once.
+    press(r.w(), "填好了，下一步");
+    let (long, id) = *v.spoken().last().unwrap();
+    assert_eq!(id, "commitment");
+    press(r.w(), "同意并继续");
+    let confirm = said(&v);
+    assert_eq!(confirm.id, "confirm");
+    assert_eq!(voice.said(long), None, "the commitment must not play on");
+    let (secs, _) = crate::voice::sox_measure(&wav);
+    assert!(secs < 8.0, "only the confirm prompt was played: {secs} s");
+
+    // 再听一遍 says the screen again.
+    press(r.w(), "再听一遍");
+    let again = said(&v);
+    assert_eq!(again, confirm);
+
+    // The voice panel: 粤语 is heard at once, and stays for the next screens.
+    press(r.w(), "语音");
+    assert!(r.w().global::<zizhu::ui::VoiceAdapter>().get_panel_open());
+    press(r.w(), "粤语");
+    assert_eq!(
+        voice.settings().chinese,
+        zizhu::voice::VoiceLanguage::Cantonese
+    );
+    assert_eq!(r.w().global::<zizhu::ui::VoiceAdapter>().get_language(), 1);
+    assert_eq!(said(&v).id, "confirm");
+    press(r.w(), "调小音量");
+    assert_eq!(voice.settings().volume, 70);
+    assert_eq!(r.w().global::<zizhu::ui::VoiceAdapter>().get_volume(), 70);
+    press(r.w(), "关闭");
+    // English on screen: English spoken, the same step said again.
+    press(r.w(), "English");
+    let en = said(&v);
+    assert_eq!(en.id, "confirm");
+    let chinese = |c: char| ('\u{3400}'..='\u{9fff}').contains(&c);
+    assert!(
+        !en.words.chars().any(chinese) && en.words.contains("check"),
+        "{}",
+        en.words
+    );
+    press(r.w(), "中文");
+    let zh = said(&v);
+    assert_eq!((zh.id, zh.words), (confirm.id, confirm.words.clone()));
+
+    // Mute: nothing reaches the sound card.
+    press(r.w(), "语音");
+    press(r.w(), "静音");
+    assert!(voice.settings().muted);
+    press(r.w(), "关闭");
+    std::fs::remove_file(&wav).unwrap();
+    press(r.w(), "返回");
+    let (ticket, id) = *v.spoken().last().unwrap();
+    assert_ne!(id, "confirm");
+    assert!(voice.wait_done(ticket, SPOKEN));
+    assert_eq!(voice.said(ticket), None);
+    assert!(!wav.exists(), "muted speech reached ALSA");
+
+    // 长者模式 turns speech back on, louder.
+    press(r.w(), "长者模式");
+    let s = voice.settings();
+    assert!(s.elder && !s.muted && s.volume >= 70, "{s:?}");
+    assert!(!r.w().global::<zizhu::ui::VoiceAdapter>().get_muted());
+
+    // The idle countdown is spoken; the session's end resets the visitor's choices.
+    let tick = || i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    for _ in 0..20 {
+        tick();
+        if shows(r.w(), "您还在办理吗？") {
+            break;
+        }
+    }
+    assert!(shows(r.w(), "您还在办理吗？"));
+    let countdown = said(&v);
+    assert_eq!(countdown.id, "idle-countdown");
+    assert!(countdown.words.contains("10 秒后"), "{}", countdown.words);
+    for _ in 0..12 {
+        tick();
+    }
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert_eq!(said(&v).id, "attract");
+    let s = voice.settings();
+    assert_eq!(
+        (s.chinese, s.volume, s.muted, s.elder),
+        (zizhu::voice::VoiceLanguage::Mandarin, 80, false, false)
+    );
+    assert_eq!(r.w().global::<zizhu::ui::VoiceAdapter>().get_language(), 0);
+}

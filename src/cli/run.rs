@@ -185,8 +185,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .simulation
             .then(|| crate::kiosk::flow::sim_hooks(&runtime)),
     };
-    let maintenance =
+    // Voice guidance from `[voice]`: its own thread owns the sound card; a missing one is a
+    // degraded `audio` device and the kiosk goes on silently.
+    let voice = crate::voice::Voice::start(
+        &runtime.config.voice,
+        runtime.config.language,
+        Some(runtime.state.clone()),
+    );
+    let mut maintenance =
         crate::kiosk::MaintenanceContext::from_runtime(&runtime, Some(maint_rx), maintenance_open);
+    maintenance.voice = Some(voice.clone());
     // 呼叫帮助: help requests go through the journal's outbox to the platform.
     let help = crate::kiosk::HelpContext {
         desk: Arc::new(crate::help::HelpDesk::new(
@@ -205,6 +213,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(help),
         Some(maintenance),
         Some(runtime.state.clone()),
+        Some(voice),
     );
     stop.store(true, Ordering::SeqCst);
     let _ = health.join();

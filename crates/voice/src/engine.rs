@@ -207,12 +207,20 @@ impl Voice {
         }
     }
 
-    /// 长者模式: slower and louder (`[voice] elder_rate`, `elder_volume`), and speech on.
+    /// 长者模式: slower (`[voice] elder_rate`), louder (the volume goes up to `elder_volume`;
+    /// the citizen may still turn it down), and speech on. Turned off, the configured volume
+    /// comes back.
     pub fn set_elder_mode(&self, on: bool) {
         let mut s = lock(&self.shared.settings);
+        if s.elder == on {
+            return;
+        }
         s.elder = on;
         if on {
             s.muted = false;
+            s.volume = s.volume.max(self.config.elder_volume);
+        } else {
+            s.volume = self.config.volume;
         }
     }
 
@@ -390,7 +398,7 @@ impl Worker {
             return;
         }
         let (volume, rate) = if s.elder {
-            (self.config.elder_volume, self.config.elder_rate)
+            (s.volume, self.config.elder_rate)
         } else {
             (s.volume, self.config.rate)
         };

@@ -137,7 +137,8 @@ impl MaintenanceContext {
             kiosk_id: config.kiosk_id.clone(),
             provision_error_file: Some(config.provision_error_path()),
             build_info_file: Some(config.build_info_path()),
-            // The runtime does not own a `Voice` yet; the kiosk passes its own when it has one.
+            // The kiosk's `Voice` is started by `zizhu run` (the UI speaks through the same one)
+            // and set here.
             voice: None,
         }
     }

@@ -15,6 +15,8 @@
 //!   screen in the configured language and mode.
 //! - Call for help: [`HelpUi`] (in [`help`]) answers the footer's 呼叫帮助 button on every
 //!   visitor screen, flows included, through the core's help desk.
+//! - Voice guidance: [`VoiceUi`] (in [`voice`]) speaks every screen and flow step through the
+//!   kiosk's `zizhu_voice::Voice` and answers the header's 再听一遍 and voice panel.
 //! - Maintenance: [`MaintenanceUi`] (in [`maintenance`]) lays the technician's PIN pad and panel
 //!   over the attract screen after the hidden gesture; it is attached next to the flow.
 use std::cell::RefCell;
@@ -35,6 +37,7 @@ pub mod headless;
 pub mod help;
 pub mod maintenance;
 pub mod session;
+pub mod voice;
 pub mod wake;
 
 pub use flow::{FlowContext, FlowUi, SimHooks};
@@ -42,6 +45,7 @@ pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
 pub use help::{HelpContext, HelpUi};
 pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
+pub use voice::VoiceUi;
 
 /// How the kiosk UI starts (from the config file, or defaults in simulation mode).
 #[derive(Debug, Clone)]
@@ -626,6 +630,7 @@ pub fn run_window(
     help: Option<HelpContext>,
     maintenance: Option<MaintenanceContext>,
     status: Option<crate::status::StatusState>,
+    voice: Option<zizhu_voice::Voice>,
 ) -> Result<(), KioskError> {
     #[cfg(not(feature = "linuxkms"))]
     {
@@ -649,6 +654,8 @@ pub fn run_window(
     // 呼叫帮助 on every visitor screen (it asks the flow which step the visitor is on).
     let _help = help.map(|ctx| HelpUi::attach(&ui, ctx, flow.clone()));
     let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));
+    // Every screen and flow step spoken; the header's voice controls.
+    let _voice = voice.map(|v| VoiceUi::attach(&ui, v, flow.as_deref()));
     // `session_active` on the status endpoint, and what the device supervisor waits for.
     let _session = status.map(|s| ui.report_session(s));
     if fullscreen {

@@ -12,6 +12,7 @@ use std::time::Instant;
 use zeroize::Zeroize;
 use zizhu_drivers::health::DeviceErrorKind;
 use zizhu_drivers::printer::Receipt;
+use zizhu_voice::{prompt_for, Prompt};
 
 use super::keyboard::{self, Entry, Press};
 use crate::catalog::{Catalog, Field, Lang};
@@ -178,6 +179,34 @@ impl Visit {
     pub fn current_field(&self) -> Option<&'static Field> {
         let service: &'static crate::catalog::Service = self.flow.as_ref()?.service();
         service.fields.get(self.field)
+    }
+
+    /// What the screen says aloud now (`zizhu_voice::prompt_for` for the step, from public data
+    /// only): nothing while no visit is under way or the flow is out in a worker (the screen
+    /// stays as it was); the receipt's progress on the result; `notice` ("read the message on
+    /// the screen") for an error, whose text may carry details and is never spoken.
+    pub fn prompt(&self) -> Option<Prompt> {
+        if !self.active {
+            return None;
+        }
+        if self.goodbye {
+            return Some(Prompt::Goodbye);
+        }
+        let flow = self.flow.as_ref()?;
+        if self.stuck || !self.error.is_empty() {
+            return Some(Prompt::Notice);
+        }
+        let step = flow.step();
+        if step == Step::Result {
+            match self.print {
+                Print::None => {}
+                Print::Printing => return Some(Prompt::Printing),
+                Print::Printed => return Some(Prompt::TakeReceipt),
+                Print::Unavailable => return Some(Prompt::PrinterUnavailable),
+                Print::Waiting(_) => return Some(Prompt::Notice),
+            }
+        }
+        Some(prompt_for(step, flow))
     }
 
     /// The face check or the payment is shown and polled.

@@ -19,6 +19,8 @@
 //!   buttons reach the flow as [`KioskUi::on_change`] notifications.
 //! - Tests on Slint's testing backend without an event loop advance a mock clock; there the
 //!   wake-ups are replaced by a 100 ms timer on that clock ([`super::wake::register`]).
+//! - Voice: after each showing of the visit, [`FlowUi::on_prompt`]'s hooks get the prompt of what
+//!   is on screen (`super::voice` speaks it when it changed; nothing personal is in it).
 //! - Personal data: the identity appears only masked, the typed ID number only masked, and
 //!   ending the visit (goodbye, the idle timeout, back/home, any way of leaving the flow screen)
 //!   calls [`Flow::end`] and empties every `FlowAdapter` property.
@@ -39,6 +41,7 @@ use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
 use crate::ui::{AppState, FlowAdapter, KioskWindow, Screen};
+use zizhu_voice::Prompt;
 
 mod controller;
 mod keyboard;
@@ -160,7 +163,12 @@ struct Inner {
     goodbye: slint::Timer,
     /// Set for the moment the engine said something is due.
     due: slint::Timer,
+    /// Told what the screen says aloud after each showing of the visit (the voice).
+    spoken: RefCell<Vec<PromptHook>>,
 }
+
+/// Told the prompt of what is on screen ([`FlowUi::on_prompt`]).
+type PromptHook = Box<dyn Fn(&Prompt)>;
 
 /// The flow screens wired to a [`KioskUi`]. Keep it alive as long as the window.
 pub struct FlowUi {
@@ -193,6 +201,7 @@ impl FlowUi {
             done_rx,
             goodbye: slint::Timer::default(),
             due: slint::Timer::default(),
+            spoken: RefCell::new(Vec::new()),
         });
         presenter::clear(ui.window());
         ui.window()
@@ -237,6 +246,18 @@ impl FlowUi {
     /// opens. For tests and diagnostics.
     pub fn qr_link(&self) -> Option<String> {
         self.inner.qr_link()
+    }
+
+    /// Registers what happens each time the visit is shown, with the prompt of what is on
+    /// screen (`Visit::prompt`: the step's, the receipt's, or `notice` for a message): the
+    /// voice speaks it when it changed.
+    pub fn on_prompt(&self, f: impl Fn(&Prompt) + 'static) {
+        self.inner.spoken.borrow_mut().push(Box::new(f));
+    }
+
+    /// The prompt of what the visit shows now (none: no visit, or the flow is in a worker).
+    pub fn prompt(&self) -> Option<Prompt> {
+        self.inner.ctl.borrow().visit.prompt()
     }
 
     /// Whether a visit is under way.
@@ -593,14 +614,22 @@ impl Inner {
         let Some(w) = self.weak.upgrade() else {
             return;
         };
-        let mut c = self.ctl.borrow_mut();
-        c.settle();
-        let was_waiting = w.global::<FlowAdapter>().get_visitor_waiting();
-        presenter::present(&w, &c.visit, &mut self.qrs.borrow_mut());
-        if was_waiting || w.global::<FlowAdapter>().get_visitor_waiting() {
-            // Waiting on the platform or the phone is not being idle.
-            let st = w.global::<AppState>();
-            st.set_idle_remaining(st.get_idle_timeout());
+        let prompt = {
+            let mut c = self.ctl.borrow_mut();
+            c.settle();
+            let was_waiting = w.global::<FlowAdapter>().get_visitor_waiting();
+            presenter::present(&w, &c.visit, &mut self.qrs.borrow_mut());
+            if was_waiting || w.global::<FlowAdapter>().get_visitor_waiting() {
+                // Waiting on the platform or the phone is not being idle.
+                let st = w.global::<AppState>();
+                st.set_idle_remaining(st.get_idle_timeout());
+            }
+            c.visit.prompt()
+        };
+        if let Some(p) = prompt {
+            for f in self.spoken.borrow().iter() {
+                f(&p);
+            }
         }
     }
 
