@@ -856,9 +856,10 @@ fn help_while_the_platform_is_down_is_kept_and_shown_on_status() {
         .unwrap();
     settle();
     r.call_for_help();
-    // Stored, not delivered: the outbox keeps it for the drain.
+    // Stored, not delivered: the outbox keeps it for the drain (queued, or being tried).
     let counts = r.journal.counts().unwrap();
-    assert_eq!(counts.queued, 1, "{counts:?}");
+    assert_eq!(counts.backlog(), 1, "{counts:?}");
+    assert_eq!(counts.done, 0, "{counts:?}");
     let snap = r.status.snapshot();
     assert!(snap.help_pending && snap.help_pending_since_unix.is_some());
 }
@@ -1090,4 +1091,30 @@ fn a_new_screen_cuts_the_old_prompt_and_repeat_language_and_mute_work() {
         (zizhu::voice::VoiceLanguage::Mandarin, 80, false, false)
     );
     assert_eq!(r.w().global::<zizhu::ui::VoiceAdapter>().get_language(), 0);
+}
+
+#[test]
+fn help_is_shown_as_sent_before_a_slow_platform_answers() {
+    let r = rig(true, false, Duration::from_secs(3600));
+    // Every platform call takes 5 s: the request is stored at once, the platform's copy later.
+    let demo = r._platform.as_ref().expect("platform");
+    demo.state().set_faults(zizhu::platform::api::Faults {
+        latency_ms: 5_000,
+        ..Default::default()
+    });
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Home)).unwrap();
+    settle();
+    press(r.w(), "呼叫帮助");
+    r.wait_for("已通知工作人员");
+    assert!(r.status.snapshot().help_pending);
+    assert_eq!(
+        demo.state().count("help"),
+        0,
+        "shown as sent while the platform has not answered yet"
+    );
+    assert_eq!(
+        r.journal.counts().unwrap().backlog(),
+        1,
+        "kept in the outbox"
+    );
 }

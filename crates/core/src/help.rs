@@ -32,6 +32,15 @@ pub enum HelpError {
     Platform(#[from] PlatformError),
 }
 
+/// A help request written to the outbox, not yet tried at the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The idempotency key it is sent with (and cancelled by).
+    pub key: String,
+    /// Its outbox id.
+    id: i64,
+}
+
 /// A help request raised from this kiosk: its outbox key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raised {
@@ -96,11 +105,19 @@ impl HelpDesk {
         &self.journal
     }
 
-    /// Raises a help request: written to the outbox and audited, then tried once at once. Blocks
-    /// for the platform's answer (at most the client's timeout): call it off the UI thread. An
-    /// error means nothing was stored (the disk); a platform that does not answer is not an
-    /// error: the request stays queued for the drain.
+    /// Raises a help request: [`HelpDesk::store`], then [`HelpDesk::first_attempt`]. Blocks for
+    /// the platform's answer (at most the client's timeout): call it off the UI thread. An error
+    /// means nothing was stored (the disk); a platform that does not answer is not an error: the
+    /// request stays queued for the drain.
     pub fn raise(&self, req: HelpRequest) -> Result<Raised, HelpError> {
+        let stored = self.store(req)?;
+        self.first_attempt(&stored)
+    }
+
+    /// Writes a help request to the outbox and the audit trail, without calling the platform:
+    /// from here it is kept, and the kiosk can say so (and set `help_pending`) at once, before
+    /// a slow platform answers.
+    pub fn store(&self, req: HelpRequest) -> Result<Stored, HelpError> {
         let key = client::new_key().map_err(|e| HelpError::Setup(e.to_string()))?;
         let screen = req.screen.clone();
         let id = self.journal.enqueue_help(
@@ -111,8 +128,16 @@ impl HelpDesk {
         )?;
         self.audit("help.call", &screen);
         tracing::info!(screen = %screen, "help requested");
-        let delivered = matches!(self.attempt(id)?, Some(Outcome::Delivered(_)));
-        Ok(Raised { key, delivered })
+        Ok(Stored { key, id })
+    }
+
+    /// Tries a stored request at the platform once, now (the drain retries it if this fails).
+    pub fn first_attempt(&self, stored: &Stored) -> Result<Raised, HelpError> {
+        let delivered = matches!(self.attempt(stored.id)?, Some(Outcome::Delivered(_)));
+        Ok(Raised {
+            key: stored.key.clone(),
+            delivered,
+        })
     }
 
     /// Cancels a raised request (`reason`: `citizen` or `visit_ended`): a second outbox item,

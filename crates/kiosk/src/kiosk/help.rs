@@ -207,9 +207,27 @@ impl Inner {
         let spawned = std::thread::Builder::new()
             .name("help-call".into())
             .spawn(move || {
-                let r = desk.raise(req).map_err(|e| e.to_string());
-                if tx.send(News::Raised(visit, r)).is_ok() {
-                    super::wake::wake();
+                // Stored first, and said at once (help_pending, "已通知工作人员"): a platform
+                // that is slow to answer must not keep the citizen waiting for that. Then the
+                // first attempt; the drain retries, and the progress poll sees the answer.
+                match desk.store(req) {
+                    Ok(stored) => {
+                        let raised = Raised {
+                            key: stored.key.clone(),
+                            delivered: false,
+                        };
+                        if tx.send(News::Raised(visit, Ok(raised))).is_ok() {
+                            super::wake::wake();
+                        }
+                        if let Err(e) = desk.first_attempt(&stored) {
+                            tracing::warn!("help request stored; first attempt failed: {e}");
+                        }
+                    }
+                    Err(e) => {
+                        if tx.send(News::Raised(visit, Err(e.to_string()))).is_ok() {
+                            super::wake::wake();
+                        }
+                    }
                 }
             });
         if let Err(e) = spawned {
