@@ -18,18 +18,6 @@ fn id_number() -> String {
     zizhu_drivers::idcard::card::with_check_char("44140219800101001")
 }
 
-/// The citizen's phone: opens the face-check (or payment) link the kiosk shows.
-fn phone(url: &str) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let r = reqwest::get(url).await?;
-        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
-        Ok(())
-    })
-}
-
 fn one_things() -> Vec<&'static Service> {
     Catalog::builtin()
         .services()
@@ -106,7 +94,7 @@ fn each_one_thing_with_one_member_down_files_the_others_and_delivers_it_later_on
             identity: Some(who),
             fields: Default::default(),
             sample: true,
-            open_link: &phone,
+            open_link: &util::phone,
             wait: Duration::from_secs(20),
             rate: Some(5),
             elicense_consent: true,

@@ -181,14 +181,7 @@ impl Rig {
 }
 
 fn open(url: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = reqwest::get(url).await.unwrap();
-        assert!(r.status().is_success(), "{url}: {}", r.status());
-    });
+    crate::util::phone(url).unwrap();
 }
 
 fn resident() -> CardData {

@@ -30,17 +30,6 @@ const STEPS: [Step; 11] = [
     Step::Done,
 ];
 
-fn open(url: &str) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let r = reqwest::get(url).await?;
-        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
-        Ok(())
-    })
-}
-
 /// The ALSA configuration of this test binary, set once before any ALSA use: `file` PCMs in
 /// front of `null`, one per name below. Returns the WAV file the PCM `device` writes.
 pub fn alsa_file(device: &str) -> PathBuf {
@@ -124,7 +113,7 @@ fn no_step_of_any_service_speaks_the_cards_or_the_results_personal_data() {
             identity: Some(Identity::from_card(&card, today).expect("sample card")),
             fields: Default::default(),
             sample: true,
-            open_link: &open,
+            open_link: &util::phone,
             wait: Duration::from_secs(20),
             rate: Some(5),
             elicense_consent: true,
@@ -212,7 +201,7 @@ fn each_step_of_a_query_visit_is_spoken_through_alsa() {
         identity: Some(Identity::from_card(&card, today).unwrap()),
         fields: Default::default(),
         sample: true,
-        open_link: &open,
+        open_link: &util::phone,
         wait: Duration::from_secs(20),
         rate: Some(5),
         elicense_consent: true,

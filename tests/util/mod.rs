@@ -59,3 +59,16 @@ pub fn demo_verifier() -> zizhu::elicense::Verifier {
     v.install_trust_list(&list, now).expect("installed");
     v
 }
+
+/// The citizen's phone: opens a link the kiosk shows as a QR code (a face check, a payment) with
+/// a plain HTTP GET; an error status is an error.
+pub fn phone(url: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let r = reqwest::get(url).await?;
+        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+        Ok(())
+    })
+}

@@ -193,46 +193,21 @@ impl Client {
 
     /// `GET /v1/catalog` as TOML text (validate with `Catalog::parse`).
     pub fn catalog(&self, etag: Option<&str>) -> Result<Fetched<String>> {
-        let raw = self.run(Call {
-            method: Method::GET,
-            path: "/v1/catalog".into(),
-            body: None,
-            key: None,
-            etag: etag.map(str::to_string),
-            kiosk_id: None,
-            content_type: None,
-        })?;
-        if raw.status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+        match self.get_bytes("/v1/catalog", etag)? {
+            Fetched::NotModified => Ok(Fetched::NotModified),
+            Fetched::Fresh { etag, body } => Ok(Fetched::Fresh {
+                etag,
+                body: String::from_utf8(body)
+                    .map_err(|_| PlatformError::Malformed("catalog is not UTF-8".into()))?,
+            }),
         }
-        let text = String::from_utf8(raw.body)
-            .map_err(|_| PlatformError::Malformed("catalog is not UTF-8".into()))?;
-        Ok(Fetched::Fresh {
-            etag: raw.etag,
-            body: text,
-        })
     }
 
     /// `GET /v1/catalog/bundle`: the signed catalog bundle the platform publishes (verify it
     /// with `catalog::bundle::Bundle::accept`). With the ETag of the last one fetched, an
     /// unchanged bundle costs a `304` and no body.
     pub fn catalog_bundle(&self, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
-        let raw = self.run(Call {
-            method: Method::GET,
-            path: "/v1/catalog/bundle".into(),
-            body: None,
-            key: None,
-            etag: etag.map(str::to_string),
-            kiosk_id: None,
-            content_type: None,
-        })?;
-        if raw.status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
-        }
-        Ok(Fetched::Fresh {
-            etag: raw.etag,
-            body: raw.body,
-        })
+        self.get_bytes("/v1/catalog/bundle", etag)
     }
 
     /// `PUT /v1/catalog/bundle`: publishes a signed bundle (a publisher's call, not a kiosk's).
@@ -251,9 +226,15 @@ impl Client {
 
     /// `GET /v1/trust-list`: the COSE trust list bytes.
     pub fn trust_list(&self, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
+        self.get_bytes("/v1/trust-list", etag)
+    }
+
+    /// A conditional `GET` of a published document: `304` to the ETag of the copy held is
+    /// [`Fetched::NotModified`], otherwise the body and its new ETag.
+    fn get_bytes(&self, path: &str, etag: Option<&str>) -> Result<Fetched<Vec<u8>>> {
         let raw = self.run(Call {
             method: Method::GET,
-            path: "/v1/trust-list".into(),
+            path: path.into(),
             body: None,
             key: None,
             etag: etag.map(str::to_string),
