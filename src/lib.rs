@@ -3,7 +3,7 @@
 //! This crate is the `zizhu` command line ([`cli`]) and a facade over the workspace's crates, so
 //! integration tests, benches and the CLI reach every part by one path (docs/architecture.md):
 //! - `zizhu-core`: [`catalog`], [`config`], [`flow`], [`journal`], [`platform`], [`elicense`],
-//!   [`maintenance`], [`supervisor`], [`term`], [`text`];
+//!   [`maintenance`], [`staff`], [`supervisor`], [`term`], [`text`];
 //! - `zizhu-status`: [`status`];
 //! - `zizhu-voice`: [`voice`];
 //! - `zizhu-demo`: [`platform::demo`], [`elicense::demo`];
@@ -15,7 +15,9 @@
 pub mod cli;
 pub mod error;
 
-pub use zizhu_core::{catalog, config, flow, help, journal, maintenance, supervisor, term, text};
+pub use zizhu_core::{
+    catalog, config, flow, help, journal, maintenance, staff, supervisor, term, text,
+};
 pub use zizhu_demo::{elicense, platform};
 #[cfg(feature = "ui")]
 pub use zizhu_kiosk::kiosk;

@@ -22,6 +22,7 @@ pub mod run;
 pub mod scanner;
 pub mod screenshot;
 pub mod sim;
+pub mod staff;
 pub mod voice;
 
 /// Zizhu (自助): government-service self-service kiosk runtime and tools.
@@ -79,6 +80,9 @@ pub enum Command {
     /// Help requests (呼叫帮助) at the platform: list them, acknowledge one.
     #[command(subcommand)]
     Help(help::Command),
+    /// Staff codes (帮办员 sign-in): issue one (demo issuer), check one.
+    #[command(subcommand)]
+    Staff(staff::Command),
     /// Poll a fleet of kiosks; write Prometheus targets.
     #[cfg(feature = "tools")]
     #[command(subcommand)]
@@ -140,6 +144,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Platform(a) => platform::run(a),
         Command::Flow(c) => flow::run(c),
         Command::Help(c) => help::run(c),
+        Command::Staff(c) => staff::run(c),
         #[cfg(feature = "tools")]
         Command::Fleet(c) => fleet::run(c),
         Command::Image(c) => image::run(c),

@@ -8,6 +8,7 @@
 //! - [`platform`]: the service platform's API types and the kiosk's client;
 //! - [`elicense`]: e-licence presentations: decoding, verification, trust lists, replay store;
 //! - [`maintenance`]: the technician PIN, its lockout and the maintenance screen's pure logic;
+//! - [`staff`]: staff sign-in (帮办员): staff codes, their verification, the assisted visit's helper;
 //! - [`supervisor`]: when a device that stopped answering is power-cycled through its relay;
 //! - [`text`]: the table of citizen-facing text written in Rust, both languages, by id.
 //!
@@ -20,6 +21,7 @@ pub mod help;
 pub mod journal;
 pub mod maintenance;
 pub mod platform;
+pub mod staff;
 pub mod supervisor;
 pub mod term;
 pub mod text;

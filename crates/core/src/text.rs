@@ -691,6 +691,77 @@ texts! {
         zh: "未受理：{reason}",
         en: "Not accepted: {reason}",
     }
+    // Staff sign-in (帮办员) and assisted visits.
+    /// The banner of an assisted visit: the helper, masked, and the staff number.
+    StaffBanner = "staff.banner" {
+        zh: "{name} · 工号 {id}",
+        en: "{name} · staff no. {id}",
+    }
+    /// A staff code that cannot be read.
+    StaffMalformed = "staff.malformed" {
+        zh: "这不是有效的工作人员码，请重新扫码或输入。",
+        en: "This is not a valid staff code. Scan or type it again.",
+    }
+    /// A staff code signed by a key the kiosk does not trust for staff codes.
+    StaffUntrusted = "staff.untrusted" {
+        zh: "无法确认这个工作人员码的来源，请重新生成或联系平台。",
+        en: "This staff code's origin cannot be confirmed. Make a new one or contact the platform.",
+    }
+    /// A staff code past its validity (or not yet valid).
+    StaffExpired = "staff.expired" {
+        zh: "工作人员码已过期，请重新生成。",
+        en: "The staff code has expired. Make a new one.",
+    }
+    /// A staff code bound to another site.
+    StaffOtherSite = "staff.other-site" {
+        zh: "这是其他网点的工作人员码，不能在本机使用。",
+        en: "This staff code is for another site and cannot be used at this kiosk.",
+    }
+    /// A staff code bound to another kiosk.
+    StaffOtherKiosk = "staff.other-kiosk" {
+        zh: "这是其他自助机的工作人员码，不能在本机使用。",
+        en: "This staff code is for another kiosk and cannot be used here.",
+    }
+    /// A staff code used before.
+    StaffReplayed = "staff.replayed" {
+        zh: "这个工作人员码已经用过，请重新生成。",
+        en: "This staff code was already used. Make a new one.",
+    }
+    /// The sign-in could not be recorded.
+    StaffStorage = "staff.storage" {
+        zh: "暂时无法登记工作人员签到，请联系技术人员。",
+        en: "The staff sign-in cannot be recorded right now. Please call a technician.",
+    }
+    /// A helper signed in.
+    StaffSignedIn = "staff.signed-in" {
+        zh: "帮办员已签到：{name} · 工号 {id}",
+        en: "Helper signed in: {name} · staff no. {id}",
+    }
+    /// The helper signed out.
+    StaffSignedOut = "staff.signed-out" {
+        zh: "帮办员已签退",
+        en: "The helper has signed out",
+    }
+    /// The staff check of the person against the card (人工核验), done.
+    StaffVerified = "staff.verified" {
+        zh: "已由帮办员人工核验本人与身份证一致（工号 {id}）",
+        en: "The helper checked the person against the ID card (staff no. {id})",
+    }
+    /// The service does not allow the staff check instead of the face check.
+    StaffVerifyNotAllowed = "staff.verify-not-allowed" {
+        zh: "本事项不能由工作人员人工核验，请用手机刷脸或出示身份码。",
+        en: "This service does not allow a staff check. Do the face check on your phone, or show your identity code.",
+    }
+    /// The staff check needs a helper signed in.
+    StaffVerifyNoHelper = "staff.verify-no-helper" {
+        zh: "人工核验需要帮办员先签到。",
+        en: "A staff check needs a helper signed in first.",
+    }
+    /// The rating of the helper (好差评), asked after the service's.
+    RateHelper = "staff.rate-helper" {
+        zh: "请评价帮办员的服务",
+        en: "Please rate the helper",
+    }
     /// Under search results: matching services this kiosk does not offer, and where to go.
     SearchElsewhere = "browse.search-elsewhere" {
         zh: "另有 {count} 项相关服务本机不提供：{place}",

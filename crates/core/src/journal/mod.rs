@@ -14,7 +14,8 @@
 //!
 //! The module's parts: [`schema`] (the migrations), [`seal`] (the per-kiosk key: sealing and the
 //! ID hash), [`outbox`] (queued platform calls), [`log`] (transactions, device events, audit,
-//! recent errors) and [`retention`] (pruning old history); [`drain`] sends the outbox.
+//! recent errors), [`staff`] (staff codes already used) and [`retention`] (pruning old history);
+//! [`drain`] sends the outbox.
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -29,6 +30,7 @@ pub mod outbox;
 pub mod retention;
 pub mod schema;
 pub mod seal;
+pub mod staff;
 
 pub use log::{AuditEntry, DeviceEventEntry, ErrorEntry, Transaction};
 pub use outbox::{

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0004_catalog_bundle.sql"),
     ),
     ("0005_help", include_str!("migrations/0005_help.sql")),
+    ("0006_staff", include_str!("migrations/0006_staff.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own `BEGIN IMMEDIATE` transaction that

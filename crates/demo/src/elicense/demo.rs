@@ -25,6 +25,12 @@ pub fn issuer(alg: Alg) -> Result<Issuer, Error> {
     ))
 }
 
+/// The demo platform's staff-code key (ES256; usage `staff` in [`trust_list`]): what
+/// `zizhu staff issue-code` signs with (`zizhu_core::staff`).
+pub fn staff_key() -> Result<SecretKey, Error> {
+    SecretKey::from_seed(Alg::Es256, &seed(Alg::Es256, "staff"))
+}
+
 /// The demo trust-list root (ES256).
 pub fn root() -> Result<SecretKey, Error> {
     SecretKey::from_seed(Alg::Es256, &seed(Alg::Es256, "root"))
@@ -38,7 +44,8 @@ pub fn roots() -> Result<Vec<PublicKey>, Error> {
     ])
 }
 
-/// A trust list with both demo issuer keys, allowed every demo licence type, signed by [`root`].
+/// A trust list with both demo issuer keys, allowed every demo licence type, and the demo staff
+/// key ([`staff_key`], usage `staff` only), signed by [`root`].
 pub fn trust_list(seq: u64, iat: i64, max_age: i64) -> Result<Vec<u8>, Error> {
     let usage: Vec<String> = types::ALL.iter().map(|t| t.code.to_string()).collect();
     let keys = [Alg::Es256, Alg::Sm2]
@@ -47,6 +54,13 @@ pub fn trust_list(seq: u64, iat: i64, max_age: i64) -> Result<Vec<u8>, Error> {
             let i = issuer(alg)?;
             Ok(TrustedKey::new(i.key.public_key(), ISSUER, usage.clone()))
         })
+        .chain(std::iter::once(staff_key().map(|k| {
+            TrustedKey::new(
+                k.public_key(),
+                ISSUER,
+                vec![zizhu_core::staff::STAFF_USAGE.to_string()],
+            )
+        })))
         .collect::<Result<Vec<_>, Error>>()?;
     sign_trust_list(
         &root()?,
