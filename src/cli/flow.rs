@@ -12,7 +12,7 @@ use zizhu_drivers::printer::receipt::Mode;
 
 use crate::catalog::{Catalog, Lang};
 use crate::error::usage;
-use crate::flow::play::{play, Script};
+use crate::flow::play::{play_assisted, Assist, Script};
 use crate::flow::{receipt, Identity, Source};
 use crate::platform::{Client, ClientConfig};
 use crate::text::Text;
@@ -79,10 +79,31 @@ pub struct RunArgs {
     /// How long to wait for a payment or face check, in seconds.
     #[arg(long, default_value_t = 120)]
     pub wait: u64,
+    /// An assisted visit (帮办代办): a staff member signs in with this staff code (`ST1:…`, from
+    /// `zizhu staff issue-code`) first. Needs --data-dir (the journal remembers used codes and
+    /// keeps the audit trail). The helper signs out at the end of the visit.
+    #[arg(long, value_name = "CODE")]
+    pub staff_code: Option<String>,
+    /// With --staff-code: the helper checks the person against the ID card (人工核验) instead of
+    /// the phone face check, where the service allows it (catalog `staff_verify`).
+    #[arg(long, requires = "staff_code")]
+    pub staff_verify: bool,
+    /// With --staff-code: rate the helper 1-5 too.
+    #[arg(long, value_name = "N", requires = "staff_code")]
+    pub rate_helper: Option<u8>,
+    /// The site this run stands for (a staff code must be for it); default the simulated kiosk's.
+    #[arg(long, default_value = DEFAULT_SITE)]
+    pub site: String,
+    /// The kiosk id this run sends under (a staff code bound to a kiosk must name it).
+    #[arg(long, value_name = "ID", default_value = "flow-cli")]
+    pub kiosk_id: String,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
 }
+
+/// The site of a kiosk with no config file (`[kiosk] site`'s default).
+pub const DEFAULT_SITE: &str = "梅州市政务服务中心（模拟）";
 
 /// Runs `zizhu flow`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -213,10 +234,29 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             return usage("`--rate` is 1 to 5 (5 = 非常满意, 1 = 非常不满意)");
         }
     }
+    if let Some(r) = a.rate_helper {
+        if !(1..=5).contains(&r) {
+            return usage("`--rate-helper` is 1 to 5 (5 = 非常满意, 1 = 非常不满意)");
+        }
+    }
+    if a.staff_code.is_some() && a.data_dir.is_none() {
+        return usage(
+            "--staff-code needs --data-dir: the journal remembers used staff codes and keeps the audit trail",
+        );
+    }
+    if a.staff_verify && !service.staff_verify {
+        return usage(format!(
+            "service {} does not take a staff check (人工核验): its catalog entry has no `staff_verify = true`",
+            service.id
+        ));
+    }
+    if let Err(m) = crate::config::check_plain(&a.kiosk_id) {
+        return usage(format!("--kiosk-id: {m}"));
+    }
     let mut cfg = ClientConfig::new(
         a.platform.trim_end_matches('/'),
         a.token.clone(),
-        "flow-cli",
+        a.kiosk_id.clone(),
     );
     cfg.timeout = Duration::from_secs(10);
     let client = Client::new(cfg)?;
@@ -226,6 +266,26 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("opening the journal in {}: {e}", dir.display()))?,
         ),
         None => None,
+    };
+    // The helper signs in before the citizen's visit begins.
+    let helper = match (&a.staff_code, journal.as_ref()) {
+        (Some(code), Some(j)) => {
+            let verifier = code_verifier(&client, &a.elicense_roots, Some(j))?;
+            let keys = crate::staff::keys_of(verifier.trust());
+            let binding = crate::staff::Binding {
+                site: a.site.clone(),
+                kiosk_id: a.kiosk_id.clone(),
+            };
+            let now = chrono::Utc::now().timestamp();
+            match crate::staff::sign_in(code, &keys, &binding, now, j) {
+                Ok(h) => Some(h),
+                Err(crate::staff::StaffError::Storage(m)) => {
+                    anyhow::bail!("recording the staff sign-in: {m}")
+                }
+                Err(e) => return staff_refused(a.json, service, &e, lang),
+            }
+        }
+        _ => None,
     };
     let identity = if service.auth == crate::catalog::Auth::None {
         None
@@ -285,7 +345,15 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
         elicense_consent: !a.decline_elicense,
     };
     let outbox = journal.as_ref().map(|j| j as &dyn crate::flow::Outbox);
-    let (flow, transcript) = play(service, lang, script, &client, outbox);
+    let assist = Assist {
+        helper: helper.clone(),
+        staff_verify: a.staff_verify,
+        rate_helper: a.rate_helper,
+    };
+    let (flow, transcript) = play_assisted(service, lang, script, assist, &client, outbox);
+    if let (Some(h), Some(j)) = (helper, journal.as_ref()) {
+        h.sign_out(j, crate::staff::SignOut::EndOfVisit);
+    }
     let mut printed = None;
     if let (Some(path), true) = (&a.print_to, transcript.completed()) {
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
@@ -294,6 +362,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         printed = Some(path.display().to_string());
     }
+    let flow_staff = flow.helper().map(|h| h.staff_id.clone());
     flow.end();
     if a.json {
         println!(
@@ -305,6 +374,7 @@ fn run_one(a: RunArgs) -> anyhow::Result<ExitCode> {
                 "reply": transcript.reply, "screen": transcript.screen,
                 "error": transcript.failed.as_ref().map(|(step, msg)| json!({"step": step, "message": msg})),
                 "receipt": printed,
+                "staff_id": flow_staff,
             }))?
         );
     } else {
@@ -339,4 +409,29 @@ fn refused(json: bool, service: &crate::catalog::Service, msg: &str) -> anyhow::
         println!("{}", crate::term::safe(msg));
     }
     Ok(ExitCode::FAILURE)
+}
+
+fn staff_refused(
+    json: bool,
+    service: &crate::catalog::Service,
+    e: &crate::staff::StaffError,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    if json {
+        println!(
+            "{}",
+            crate::term::json(&json!({
+                "service": service.id, "completed": false,
+                "error": {"step": "staff-sign-in", "refused": e.kind(), "message": e.message(lang)},
+            }))?
+        );
+    } else {
+        println!("{} ({})", e.message(lang), e.kind());
+    }
+    // A code that does not even read is bad input; a readable one refused is a failed sign-in.
+    Ok(if matches!(e, crate::staff::StaffError::Malformed(_)) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -285,6 +285,10 @@ pub struct Service {
     pub summary_en: String,
     /// Whether typing another person's ID number is allowed (代他人).
     pub proxy: bool,
+    /// Whether a signed-in staff member may check the person against the ID card (人工核验,
+    /// identity method `idcard+staff`) instead of the phone face check; `idcard+face` only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staff_verify: bool,
     /// Whether the citizen must accept a commitment (告知承诺) before submitting.
     pub commitment: bool,
     /// The numbered clauses of the commitment, Chinese (empty without a commitment): the general
@@ -647,6 +651,34 @@ mod tests {
         let errs = Catalog::parse(&half).expect_err("half pair");
         let msg = format!("{errs:?}");
         assert!(msg.contains("service.commitment_en"), "{msg}");
+    }
+
+    #[test]
+    fn the_staff_check_is_only_for_face_check_services() {
+        let c = Catalog::builtin();
+        let allowed: Vec<&Service> = c.services().iter().filter(|s| s.staff_verify).collect();
+        assert!(allowed.len() >= 3, "some services allow 人工核验");
+        assert!(allowed.iter().all(|s| s.auth == Auth::IdCardFace));
+        assert!(c
+            .services()
+            .iter()
+            .any(|s| s.auth == Auth::IdCardFace && !s.staff_verify));
+        // On a service identified by card alone the flag is refused, with its line.
+        let first_idcard = BUILTIN_TOML
+            .find("auth = \"idcard\"\n")
+            .expect("an idcard service");
+        let mut bad = BUILTIN_TOML.to_string();
+        bad.insert_str(
+            first_idcard + "auth = \"idcard\"\n".len(),
+            "staff_verify = true\n",
+        );
+        let errs = Catalog::parse(&bad).expect_err("refused");
+        let line = BUILTIN_TOML[..first_idcard].lines().count() + 2;
+        assert!(
+            errs.iter().any(|e| matches!(e, CatalogError::Invalid { field, .. } if field == "service.staff_verify")
+                && e.line() == line),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -97,6 +97,9 @@ struct RawService {
     summary_en: Spanned<String>,
     #[serde(default)]
     proxy: bool,
+    /// 人工核验: a signed-in staff member may check the person against the ID card instead of
+    /// the phone face check (`idcard+face` services only).
+    staff_verify: Option<Spanned<bool>>,
     #[serde(default)]
     commitment: bool,
     commitment_zh: Option<Spanned<String>>,
@@ -394,6 +397,14 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
                 options: f.options.clone(),
             });
         }
+        let staff_verify = s.staff_verify.as_ref().is_some_and(|v| *v.get_ref());
+        if let (true, Some(v)) = (staff_verify && s.auth != Auth::IdCardFace, &s.staff_verify) {
+            ck.fail(
+                v.span(),
+                "service.staff_verify",
+                "only an `idcard+face` service can take a staff check (人工核验) instead of the face check; remove `staff_verify` or set auth = \"idcard+face\"",
+            );
+        }
         let own = ck.pair(&s.commitment_zh, &s.commitment_en, "service.commitment");
         if let (Some(_), false, Some(v)) = (&own, s.commitment, &s.commitment_zh) {
             ck.fail(
@@ -431,6 +442,7 @@ pub(super) fn validate(text: &str, raw: RawCatalog) -> Result<Validated, Vec<Cat
             summary_zh: ck.text(&s.summary_zh, "service.summary_zh", false),
             summary_en: ck.text(&s.summary_en, "service.summary_en", true),
             proxy: s.proxy,
+            staff_verify,
             commitment: s.commitment,
             commitment_zh: clauses.0,
             commitment_en: clauses.1,
@@ -660,6 +672,7 @@ fn one_things(
             summary_zh: ck.text(&o.summary_zh, "one_thing.summary_zh", false),
             summary_en: ck.text(&o.summary_en, "one_thing.summary_en", true),
             proxy: !members.is_empty() && members.iter().all(|s| s.proxy),
+            staff_verify: !members.is_empty() && members.iter().all(|s| s.staff_verify),
             commitment,
             commitment_zh,
             commitment_en,

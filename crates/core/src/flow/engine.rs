@@ -10,6 +10,8 @@ use zeroize::Zeroize;
 use super::fields::{self, FieldError};
 use super::identity::{IdentifyError, Identity, Source};
 use crate::catalog::{Auth, Lang, Output, Service};
+use crate::platform::api::IdentityMethod;
+use crate::staff::Helper;
 use crate::text::Text;
 
 pub use super::ports::{
@@ -119,6 +121,12 @@ pub enum FlowError {
     /// The service cannot be done at this kiosk with this identification.
     #[error("not possible at this kiosk")]
     NotHere,
+    /// A staff check (人工核验) was asked for a service whose catalog entry does not allow it.
+    #[error("this service does not take a staff check instead of the face check")]
+    StaffVerifyNotAllowed,
+    /// A staff check was asked with no helper signed in.
+    #[error("a staff check needs a helper signed in")]
+    NoHelper,
 }
 
 impl FlowError {
@@ -147,6 +155,8 @@ impl FlowError {
                 Text::PlatformUnreachable.get(lang).into()
             }
             FlowError::NotHere => Text::NeedsFaceCheck.get(lang).into(),
+            FlowError::StaffVerifyNotAllowed => Text::StaffVerifyNotAllowed.get(lang).into(),
+            FlowError::NoHelper => Text::StaffVerifyNoHelper.get(lang).into(),
             _ => Text::SomethingWrong.get(lang).into(),
         }
     }
@@ -226,6 +236,10 @@ pub struct Flow<'a> {
     /// When the current wait on the phone (face check, payment) began, and the last poll.
     waiting_since: Option<Instant>,
     last_poll: Option<Instant>,
+    /// The staff member signed in for an assisted visit (帮办员).
+    helper: Option<Helper>,
+    /// A helper checked the person against the ID card (人工核验) instead of the face check.
+    staff_verified: bool,
 }
 
 impl std::fmt::Debug for Flow<'_> {
@@ -264,6 +278,8 @@ impl<'a> Flow<'a> {
             timing: Timing::KIOSK,
             waiting_since: None,
             last_poll: None,
+            helper: None,
+            staff_verified: false,
         };
         if service.auth == Auth::None {
             f.step = f.after_licences();
@@ -315,6 +331,77 @@ impl<'a> Flow<'a> {
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
+    /// Makes this an assisted visit (a helper signed in), or not (`None`, the helper signed out).
+    /// From then on submissions and the rating carry the helper's staff number, and each action
+    /// is written to the audit trail under the helper's name (`staff:0012`).
+    pub fn set_helper(&mut self, helper: Option<Helper>) {
+        self.helper = helper;
+    }
+    /// The helper of an assisted visit.
+    pub fn helper(&self) -> Option<&Helper> {
+        self.helper.as_ref()
+    }
+    /// Whether the staff check (人工核验) is offered now: the face check step of a service that
+    /// allows it, with a helper signed in.
+    pub fn can_staff_verify(&self) -> bool {
+        self.step == Step::FaceCheck && self.service.staff_verify && self.helper.is_some()
+    }
+    /// Whether a helper checked the person against the card.
+    pub fn staff_verified(&self) -> bool {
+        self.staff_verified
+    }
+    /// How the citizen was identified, in full, once identified.
+    pub fn identity_method(&self) -> Option<IdentityMethod> {
+        let id = self.identity.as_ref()?;
+        Some(match id.source {
+            Source::Code => IdentityMethod::Code,
+            Source::Typed => IdentityMethod::Typed,
+            Source::IdCard if self.staff_verified => IdentityMethod::IdCardStaff,
+            Source::IdCard if self.face_check.is_some() && id.face_verified => {
+                IdentityMethod::IdCardFace
+            }
+            Source::IdCard => IdentityMethod::IdCard,
+        })
+    }
+
+    /// Writes one action of an assisted visit to the audit trail.
+    fn staff_audit(&self, outbox: Option<&dyn Outbox>, action: &str, detail: &str) {
+        if let (Some(o), Some(h)) = (outbox, &self.helper) {
+            let detail = format!("service={} {detail}", self.service.id);
+            if let Err(e) = o.audit(&h.actor(), &format!("staff.{action}"), detail.trim_end()) {
+                tracing::error!("audit: staff action not recorded: {e:#}");
+            }
+        }
+    }
+
+    /// 人工核验: on the face-check step of a service whose catalog entry allows it
+    /// (`staff_verify`), the signed-in helper confirms that the person is the one on the ID card,
+    /// instead of the phone face check. The submission then says `identity_method =
+    /// "idcard+staff"` with the helper's staff number, and the audit trail records the check.
+    pub fn staff_verify(
+        &mut self,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
+        self.ensure_step(Step::FaceCheck)?;
+        if !self.service.staff_verify {
+            return Err(FlowError::StaffVerifyNotAllowed);
+        }
+        if self.helper.is_none() {
+            return Err(FlowError::NoHelper);
+        }
+        if let Some(i) = self.identity.as_mut() {
+            i.face_verified = true;
+        }
+        self.staff_verified = true;
+        self.face_check = None;
+        self.waiting_since = None;
+        self.last_poll = None;
+        self.staff_audit(outbox, "verify_identity", "method=idcard+staff");
+        self.step = self.after_identity(backend);
+        Ok(self.step)
+    }
+
     /// Sets how the waits on the phone are paced (default [`Timing::KIOSK`]).
     pub fn set_timing(&mut self, timing: Timing) {
         self.timing = timing;
@@ -697,6 +784,8 @@ impl<'a> Flow<'a> {
             fields,
             elicense: self.attached.clone(),
             lang: self.lang,
+            identity_method: self.identity_method(),
+            staff_id: self.helper.as_ref().map(|h| h.staff_id.clone()),
         }
     }
 
@@ -908,6 +997,12 @@ impl<'a> Flow<'a> {
                 tracing::error!("transaction log: {e:#}");
             }
         }
+        let method = self.identity_method().map(|m| m.as_str()).unwrap_or("none");
+        self.staff_audit(
+            outbox,
+            "service",
+            &format!("outcome={outcome} method={method}"),
+        );
     }
 
     /// Polls the payment while the QR is shown.
@@ -962,7 +1057,25 @@ impl<'a> Flow<'a> {
         backend: &dyn Backend,
         outbox: Option<&dyn Outbox>,
     ) -> Result<Step, FlowError> {
+        self.evaluate_with_helper(level, reasons, None, backend, outbox)
+    }
+
+    /// [`Flow::evaluate`] on an assisted visit: the citizen rates the helper too
+    /// (`helper_level`, 1–5; ignored when no helper is signed in). The rating carries the
+    /// helper's staff number.
+    pub fn evaluate_with_helper(
+        &mut self,
+        level: Option<u8>,
+        reasons: Vec<String>,
+        helper_level: Option<u8>,
+        backend: &dyn Backend,
+        outbox: Option<&dyn Outbox>,
+    ) -> Result<Step, FlowError> {
         self.ensure_step(Step::Evaluate)?;
+        let staff_id = self.helper.as_ref().map(|h| h.staff_id.clone());
+        let staff_level = helper_level
+            .filter(|l| (1..=5).contains(l))
+            .filter(|_| staff_id.is_some());
         if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
             let e = Evaluation {
                 idempotency_key: new_key(),
@@ -975,6 +1088,8 @@ impl<'a> Flow<'a> {
                 service_id: self.service.id.clone(),
                 level,
                 reasons: if level <= 2 { reasons } else { Vec::new() },
+                staff_id: staff_id.clone(),
+                staff_level,
             };
             let id = match outbox {
                 Some(o) => Some(
@@ -992,6 +1107,10 @@ impl<'a> Flow<'a> {
                 }
                 Err(err) => tracing::info!("evaluation queued for later delivery: {err}"),
             }
+            let helper = staff_level
+                .map(|l| format!(" helper_level={l}"))
+                .unwrap_or_default();
+            self.staff_audit(outbox, "rating", &format!("level={level}{helper}"));
         }
         self.step = Step::Done;
         Ok(self.step)

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::engine::{Action, Backend, BackendError, Flow, FlowError, Outbox, Reply, Step, Timing};
 use super::identity::Identity;
 use crate::catalog::{Lang, Service};
+use crate::staff::Helper;
 use crate::text::Text;
 
 /// How to play the visit.
@@ -29,6 +30,18 @@ pub struct Script<'a> {
     /// Agree to attach the e-licences the platform offers (免证办); declining ends the visit
     /// with the plain message a citizen would see.
     pub elicense_consent: bool,
+}
+
+/// The staff side of an assisted visit (帮办代办), for [`play_assisted`].
+#[derive(Debug, Clone, Default)]
+pub struct Assist {
+    /// The helper signed in (`staff::sign_in`); none for a visit without one.
+    pub helper: Option<Helper>,
+    /// At the face check of a service that allows it, the helper checks the person against the
+    /// ID card (人工核验) instead of the phone.
+    pub staff_verify: bool,
+    /// The citizen's rating of the helper (1–5), given with the service's rating.
+    pub rate_helper: Option<u8>,
 }
 
 /// What the citizen saw, and how it ended.
@@ -96,7 +109,23 @@ pub fn play<'a>(
     backend: &dyn Backend,
     outbox: Option<&dyn Outbox>,
 ) -> (Flow<'a>, Transcript) {
+    play_assisted(service, lang, script, Assist::default(), backend, outbox)
+}
+
+/// [`play`] with a helper signed in (an assisted visit): submissions and the rating carry the
+/// helper's staff number, the audit trail (through `outbox`) records each action, and with
+/// [`Assist::staff_verify`] the helper's check replaces the phone face check where the service
+/// allows it. Signing the helper out is the caller's (it holds the journal).
+pub fn play_assisted<'a>(
+    service: &'a Service,
+    lang: Lang,
+    script: Script<'_>,
+    assist: Assist,
+    backend: &dyn Backend,
+    outbox: Option<&dyn Outbox>,
+) -> (Flow<'a>, Transcript) {
     let mut flow = Flow::new(service, lang);
+    flow.set_helper(assist.helper.clone());
     // The first poll at once, then one every 100 ms for as long as the script waits.
     flow.set_timing(Timing {
         first_poll: Duration::ZERO,
@@ -110,7 +139,10 @@ pub fn play<'a>(
         queued: false,
         failed: None,
     };
-    let result = steps(&mut flow, &mut t, script, backend, outbox);
+    if let Some(h) = &assist.helper {
+        t.screen.push(h.banner(lang));
+    }
+    let result = steps(&mut flow, &mut t, script, &assist, backend, outbox);
     if let Err((step, e)) = result {
         t.failed = Some((step.to_string(), e.message(service, lang)));
         t.screen.push(format!("[{step}] {e}"));
@@ -126,6 +158,7 @@ fn steps(
     flow: &mut Flow<'_>,
     t: &mut Transcript,
     script: Script<'_>,
+    assist: &Assist,
     backend: &dyn Backend,
     outbox: Option<&dyn Outbox>,
 ) -> StepResult {
@@ -142,6 +175,16 @@ fn steps(
         ));
         flow.identify(identity, backend)
             .map_err(|e| ("identify", e))?;
+    }
+    if flow.step() == Step::FaceCheck && assist.staff_verify {
+        flow.staff_verify(backend, outbox)
+            .map_err(|e| ("staff-check", e))?;
+        let id = flow
+            .helper()
+            .map(|h| h.staff_id.clone())
+            .unwrap_or_default();
+        t.screen
+            .push(Text::StaffVerified.fill(lang, &[("id", &id)]));
     }
     if flow.step() == Step::FaceCheck {
         let url = flow.face_check_url().unwrap_or_default().to_string();
@@ -291,7 +334,11 @@ fn steps(
         }
     }
     flow.done_with_result().map_err(|e| ("result", e))?;
-    flow.evaluate(script.rate, Vec::new(), backend, outbox)
+    if let (Some(_), Some(l)) = (flow.helper(), assist.rate_helper) {
+        t.screen
+            .push(format!("{}: {l}", Text::RateHelper.get(lang)));
+    }
+    flow.evaluate_with_helper(script.rate, Vec::new(), assist.rate_helper, backend, outbox)
         .map_err(|e| ("evaluate", e))?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 
 use super::identity::Source;
 use crate::catalog::Lang;
+pub use crate::platform::api::IdentityMethod;
 
 /// One row of a result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +257,10 @@ pub struct Submission {
     pub elicense: Vec<String>,
     /// The citizen's language.
     pub lang: Lang,
+    /// How the citizen was identified, in full (`idcard+staff` after a staff check).
+    pub identity_method: Option<IdentityMethod>,
+    /// The helper's staff number (工号) on an assisted visit.
+    pub staff_id: Option<String>,
 }
 
 impl Drop for Submission {
@@ -285,6 +290,10 @@ pub struct Evaluation {
     pub level: u8,
     /// Reasons (asked only for levels 1 and 2).
     pub reasons: Vec<String>,
+    /// The helper of an assisted visit (工号).
+    pub staff_id: Option<String>,
+    /// The citizen's rating of the helper (1–5), if given.
+    pub staff_level: Option<u8>,
 }
 
 /// The platform, as the engine needs it.
@@ -340,6 +349,9 @@ pub trait Outbox {
         outcome: &str,
         id_number: Option<&str>,
     ) -> Result<(), OutboxError>;
+    /// Adds a line to the audit trail: an assisted visit's actions (`actor` `staff:0012`,
+    /// `action` `staff.…`, a detail that is never personal data).
+    fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), OutboxError>;
 }
 
 /// Why the [`Outbox`] could not store or update an item.

@@ -185,6 +185,8 @@ impl Backend for Client {
             face_check_id: s.face_check_id.clone(),
             commitment_accepted: s.commitment_accepted,
             lang: s.lang,
+            identity_method: s.identity_method,
+            staff_id: s.staff_id.clone(),
         };
         Ok(reply(Client::submit_as(
             self,
@@ -302,6 +304,8 @@ impl Backend for Client {
                 service_id: e.service_id.clone(),
                 level: e.level,
                 reasons: e.reasons.clone(),
+                staff_id: e.staff_id.clone(),
+                staff_level: e.staff_level,
             },
         )?;
         Ok(())

@@ -107,6 +107,8 @@ impl Deliver for Client {
                     face_check_id: meta.face_check_id,
                     commitment_accepted: meta.commitment_accepted,
                     lang: meta.lang,
+                    identity_method: meta.identity_method,
+                    staff_id: meta.staff_id,
                 };
                 match self.submit_as(kiosk_id, &item.service_id, &item.idempotency_key, &req) {
                     Ok(r) => Outcome::Delivered(Some(r.request_id)),

@@ -25,6 +25,8 @@ pub fn split(s: &Submission) -> (RequestMeta, RequestSecret) {
             face_check_id: s.face_check_id.clone(),
             commitment_accepted: s.commitment_accepted,
             lang: s.lang,
+            identity_method: s.identity_method,
+            staff_id: s.staff_id.clone(),
         },
         RequestSecret {
             id_number,
@@ -64,6 +66,8 @@ impl Outbox for Journal {
             service_id: e.service_id.clone(),
             level: e.level,
             reasons: e.reasons.clone(),
+            staff_id: e.staff_id.clone(),
+            staff_level: e.staff_level,
         };
         Ok(Journal::enqueue_evaluation(
             self,
@@ -89,5 +93,9 @@ impl Outbox for Journal {
         id_number: Option<&str>,
     ) -> Result<(), OutboxError> {
         Ok(self.record_transaction(service_id, outcome, id_number)?)
+    }
+
+    fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), OutboxError> {
+        Ok(Journal::audit(self, actor, action, Some(detail))?)
     }
 }

@@ -243,6 +243,8 @@ mod tests {
             face_check_id: None,
             commitment_accepted: true,
             lang: Lang::Zh,
+            identity_method: None,
+            staff_id: None,
         };
         let secret = RequestSecret {
             id_number: None,
@@ -326,6 +328,8 @@ mod tests {
             face_check_id: None,
             commitment_accepted: true,
             lang: Lang::Zh,
+            identity_method: None,
+            staff_id: None,
         };
         let id = j
             .enqueue_request("k1", "K-1", "svc", &meta, &secret, 0)
@@ -362,6 +366,8 @@ mod tests {
             face_check_id: None,
             commitment_accepted: true,
             lang: Lang::Zh,
+            identity_method: None,
+            staff_id: None,
         };
         let secret = RequestSecret {
             id_number: None,

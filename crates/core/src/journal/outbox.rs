@@ -79,6 +79,12 @@ pub struct RequestMeta {
     pub commitment_accepted: bool,
     /// Language.
     pub lang: Lang,
+    /// How the citizen was identified, in full (absent in items written before staff sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_method: Option<crate::platform::api::IdentityMethod>,
+    /// The helper's staff number on an assisted visit (not personal data of the citizen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
 }
 
 /// The sealed part of a queued service request: who, and the form values.

@@ -68,6 +68,41 @@ impl SubjectKind {
     }
 }
 
+/// How the person a request is for was identified, in full (what [`SubjectKind`] says, and how a
+/// live face check was met for `idcard+face` services).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IdentityMethod {
+    /// The ID card alone.
+    #[serde(rename = "idcard")]
+    IdCard,
+    /// The ID card and a confirmed phone face check (`face_check_id`).
+    #[serde(rename = "idcard+face")]
+    IdCardFace,
+    /// The ID card, checked against the person by a signed-in staff member (人工核验; `staff_id`
+    /// names them). Accepted only for services whose catalog entry has `staff_verify = true`.
+    #[serde(rename = "idcard+staff")]
+    IdCardStaff,
+    /// An identity code from the phone (the app checked the face).
+    #[serde(rename = "code")]
+    Code,
+    /// A typed ID number (代他人).
+    #[serde(rename = "typed")]
+    Typed,
+}
+
+impl IdentityMethod {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityMethod::IdCard => "idcard",
+            IdentityMethod::IdCardFace => "idcard+face",
+            IdentityMethod::IdCardStaff => "idcard+staff",
+            IdentityMethod::Code => "code",
+            IdentityMethod::Typed => "typed",
+        }
+    }
+}
+
 /// Who a request is for. Exactly one of `id_number` and `subject_token` is set. The kiosk's
 /// outbox only ever holds the token form (see docs/platform-api.md, "Personal data").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +212,14 @@ pub struct ServiceRequest {
     /// The citizen's language.
     #[serde(default)]
     pub lang: Lang,
+    /// How the citizen was identified, in full (`idcard+staff`: a staff member checked the person
+    /// against the card instead of a face check). Absent from older kiosks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_method: Option<IdentityMethod>,
+    /// The staff number (工号) of the helper who signed in at the kiosk for an assisted visit
+    /// (帮办代办); required with `identity_method = "idcard+staff"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
 }
 
 /// Where a request stands.
@@ -495,6 +538,12 @@ pub struct Evaluation {
     /// Reason codes chosen on the screen.
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The helper of an assisted visit (工号), whose service is rated too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The rating of the helper (1–5, as `level`), when the citizen gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_level: Option<u8>,
 }
 
 /// The platform's receipt of an evaluation.

@@ -23,6 +23,16 @@ pub(super) async fn evaluate(
             "An evaluation names its request_id and at most 16 reasons.",
         ));
     }
+    if ev.staff_level.is_some_and(|l| !(1..=5).contains(&l))
+        || (ev.staff_level.is_some() && ev.staff_id.is_none())
+        || ev.staff_id.as_deref().is_some_and(|s| !staff_id_ok(s))
+    {
+        return Err(DemoError::unprocessable(
+            "bad_staff_rating",
+            "对帮办员的评价不完整。",
+            "staff_level is 1 to 5 and needs the helper's staff_id.",
+        ));
+    }
     once(&st, &h, "evaluations", body_hash(&body), |c| {
         let n = store::next(c, "evaluation")?;
         let evaluation_id = format!("ev_{n:06}");
@@ -37,6 +47,13 @@ pub(super) async fn evaluate(
                 ev.reasons.join(",")
             ],
         )?;
+        if let Some(staff) = &ev.staff_id {
+            c.execute(
+                "INSERT INTO evaluation_staff (evaluation_id, staff_id, staff_level)
+                 VALUES (?1, ?2, ?3)",
+                params![evaluation_id, staff, ev.staff_level],
+            )?;
+        }
         Ok((
             StatusCode::OK,
             to_json(&api::EvaluationAck { evaluation_id })?,

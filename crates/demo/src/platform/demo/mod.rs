@@ -181,6 +181,25 @@ impl DemoState {
             .and_then(|c| store::count(&c, table).ok())
             .unwrap_or(-1)
     }
+
+    /// Every stored request with how its citizen was identified and the helper's staff number
+    /// (tests of assisted visits).
+    pub fn assisted(&self) -> Vec<store::Assisted> {
+        self.db
+            .lock()
+            .ok()
+            .and_then(|c| store::assisted(&c).ok())
+            .unwrap_or_default()
+    }
+
+    /// The helpers' ratings stored with evaluations: (evaluation id, staff id, level).
+    pub fn staff_ratings(&self) -> Vec<(String, String, Option<u8>)> {
+        self.db
+            .lock()
+            .ok()
+            .and_then(|c| store::staff_ratings(&c).ok())
+            .unwrap_or_default()
+    }
 }
 
 fn etag(b: &[u8]) -> String {

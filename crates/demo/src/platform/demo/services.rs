@@ -69,6 +69,12 @@ pub(super) fn check_fields(s: &Service, req: &api::ServiceRequest) -> Res<()> {
     Ok(())
 }
 
+/// A helper's staff number as the demo accepts it: 1 to 64 printable characters.
+pub(super) fn staff_id_ok(s: &str) -> bool {
+    let n = s.chars().count();
+    (1..=64).contains(&n) && !s.chars().any(char::is_control)
+}
+
 pub(super) fn unknown_licence_reference() -> DemoError {
     DemoError::unprocessable(
         "unknown_licence_reference",
@@ -227,7 +233,34 @@ pub(super) async fn service_request(
                 ))
             }
         };
-        if let (Some(sub), Auth::IdCardFace) = (&req.subject, s.auth) {
+        let staff_checked = req.identity_method == Some(api::IdentityMethod::IdCardStaff);
+        if staff_checked {
+            // 人工核验 stands in for the face check only where the catalog allows it, and only
+            // with the helper named.
+            if !s.staff_verify || s.auth != Auth::IdCardFace {
+                return Err(DemoError::unprocessable(
+                    "staff_verify_not_allowed",
+                    "本事项不能由工作人员人工核验，请用手机刷脸或出示身份码。",
+                    "This service does not take a staff check instead of the face check; do the \
+                     face check on the phone, or show an identity code.",
+                ));
+            }
+            if !req.staff_id.as_deref().is_some_and(staff_id_ok) {
+                return Err(DemoError::unprocessable(
+                    "staff_id_required",
+                    "人工核验需注明帮办员工号。",
+                    "A staff check (idcard+staff) needs the helper's staff_id.",
+                ));
+            }
+        }
+        if req.staff_id.as_deref().is_some_and(|s| !staff_id_ok(s)) {
+            return Err(DemoError::unprocessable(
+                "bad_staff_id",
+                "帮办员工号不正确。",
+                "staff_id must be 1 to 64 printable characters.",
+            ));
+        }
+        if let (Some(sub), Auth::IdCardFace, false) = (&req.subject, s.auth, staff_checked) {
             if sub.kind != api::SubjectKind::Code
                 && !face_confirmed(c, req.face_check_id.as_deref())?
             {
@@ -318,6 +351,17 @@ pub(super) async fn service_request(
             "INSERT INTO requests (request_id, service_id, response, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![request_id, s.id, json.to_string(), resp.created_at],
         )?;
+        if req.identity_method.is_some() || req.staff_id.is_some() {
+            c.execute(
+                "INSERT INTO request_identity (request_id, identity_method, staff_id)
+                 VALUES (?1, ?2, ?3)",
+                params![
+                    request_id,
+                    req.identity_method.map(|m| m.as_str()),
+                    req.staff_id
+                ],
+            )?;
+        }
         tracing::info!(service = %s.id, request = %request_id, "demo platform: request");
         Ok((StatusCode::OK, json))
     })

@@ -35,7 +35,51 @@ CREATE TABLE IF NOT EXISTS help (
     state TEXT NOT NULL, created_at INTEGER NOT NULL, acknowledged_at INTEGER, staff_id TEXT,
     UNIQUE (kiosk_id, request_key));
 CREATE TABLE IF NOT EXISTS result_views (request_id TEXT PRIMARY KEY, view TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request_identity (
+    request_id TEXT PRIMARY KEY, identity_method TEXT, staff_id TEXT);
+CREATE TABLE IF NOT EXISTS evaluation_staff (
+    evaluation_id TEXT PRIMARY KEY, staff_id TEXT NOT NULL, staff_level INTEGER);
 ";
+
+/// How a stored request's citizen was identified and by which helper ([`DemoState::assisted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assisted {
+    /// The platform's request id.
+    pub request_id: String,
+    /// The service.
+    pub service_id: String,
+    /// `identity_method` as the kiosk sent it.
+    pub identity_method: Option<String>,
+    /// The helper's staff number.
+    pub staff_id: Option<String>,
+}
+
+/// The stored requests with how each was identified, oldest first.
+pub fn assisted(conn: &Connection) -> rusqlite::Result<Vec<Assisted>> {
+    let mut st = conn.prepare(
+        "SELECT r.request_id, r.service_id, i.identity_method, i.staff_id
+         FROM requests r LEFT JOIN request_identity i ON i.request_id = r.request_id
+         ORDER BY r.request_id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Assisted {
+            request_id: r.get(0)?,
+            service_id: r.get(1)?,
+            identity_method: r.get(2)?,
+            staff_id: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The helpers' ratings stored with evaluations: (evaluation id, staff id, level), oldest first.
+pub fn staff_ratings(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Option<u8>)>> {
+    let mut st = conn.prepare(
+        "SELECT evaluation_id, staff_id, staff_level FROM evaluation_staff ORDER BY evaluation_id",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
 
 /// Opens (creating) the store.
 pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
