@@ -39,6 +39,8 @@ fn journal_writes(n: usize) -> anyhow::Result<()> {
         face_check_id: None,
         commitment_accepted: true,
         lang: Lang::Zh,
+        identity_method: None,
+        staff_id: None,
     };
     let secret = RequestSecret {
         id_number: Some("11010519491231002X".into()),
@@ -163,6 +165,8 @@ fn platform_rps(secs: u64) -> anyhow::Result<()> {
             face_check_id: None,
             commitment_accepted: true,
             lang: Lang::Zh,
+            identity_method: None,
+            staff_id: None,
         },
     );
     let order = match pay.map(|r| r.result) {
@@ -196,6 +200,8 @@ fn platform_rps(secs: u64) -> anyhow::Result<()> {
                 face_check_id: None,
                 commitment_accepted: true,
                 lang: Lang::Zh,
+                identity_method: None,
+                staff_id: None,
             };
             c.submit("ss-contrib-base-query", &key, &req).is_ok()
         },

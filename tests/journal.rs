@@ -53,6 +53,8 @@ fn submission(service_id: &str, key: &str) -> Submission {
         fields,
         elicense: vec![],
         lang: Lang::Zh,
+        identity_method: None,
+        staff_id: None,
     }
 }
 
@@ -79,6 +81,8 @@ fn evaluation(key: &str) -> zizhu::flow::Evaluation {
         service_id: "ss-insured-cert-print".into(),
         level: 4,
         reasons: vec![],
+        staff_id: None,
+        staff_level: None,
     }
 }
 
@@ -270,6 +274,8 @@ fn drain_worker_empties_the_outbox_once_the_platform_is_reachable() {
                 face_check_id: None,
                 commitment_accepted: true,
                 lang: Lang::En,
+                identity_method: None,
+                staff_id: None,
             },
             &RequestSecret {
                 id_number: Some(ID.into()),

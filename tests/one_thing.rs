@@ -202,6 +202,8 @@ fn flow_run_does_a_one_thing_headless() {
                 face_check_id: None,
                 commitment_accepted: true,
                 lang: Lang::Zh,
+                identity_method: None,
+                staff_id: None,
             },
         )
         .expect_err("refused");

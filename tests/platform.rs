@@ -87,6 +87,8 @@ fn request(s: &zizhu::catalog::Service, subject: Option<Subject>) -> api::Servic
         face_check_id: None,
         commitment_accepted: true,
         lang: Default::default(),
+        identity_method: None,
+        staff_id: None,
     }
 }
 
@@ -445,6 +447,8 @@ fn evaluations_are_idempotent_and_checked() {
         service_id: "ss-insured-cert-print".into(),
         level: 5,
         reasons: vec![],
+        staff_id: None,
+        staff_level: None,
     };
     let key = new_key().expect("k");
     let a = c.evaluate(&key, &ev).expect("evaluate");

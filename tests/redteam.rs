@@ -126,6 +126,8 @@ fn a_kiosk_id_change_does_not_re_scope_queued_items() {
         face_check_id: None,
         commitment_accepted: true,
         lang: Lang::Zh,
+        identity_method: None,
+        staff_id: None,
     };
     let fields = svc
         .fields

@@ -16,6 +16,7 @@ mod one_thing;
 mod platform;
 mod redteam;
 mod runtime;
+mod staff;
 mod status;
 mod threads;
 mod ui;
