@@ -21,5 +21,6 @@ mod status;
 mod threads;
 mod ui;
 mod ui_flow;
+mod ui_staff;
 mod util;
 mod voice;

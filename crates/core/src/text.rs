@@ -737,6 +737,11 @@ texts! {
         zh: "帮办员已签到：{name} · 工号 {id}",
         en: "Helper signed in: {name} · staff no. {id}",
     }
+    /// Staff sign-in is not set up at this kiosk.
+    StaffUnavailable = "staff.unavailable" {
+        zh: "本机未启用工作人员签到，请联系技术人员。",
+        en: "Staff sign-in is not set up at this kiosk. Please call a technician.",
+    }
     /// The helper signed out.
     StaffSignedOut = "staff.signed-out" {
         zh: "帮办员已签退",

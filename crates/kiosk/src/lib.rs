@@ -16,6 +16,6 @@ pub mod systemd;
 #[cfg(feature = "ui")]
 pub use zizhu_ui as ui;
 
-use zizhu_core::{catalog, config, flow, help, journal, maintenance, supervisor, text};
+use zizhu_core::{catalog, config, flow, help, journal, maintenance, staff, supervisor, text};
 use zizhu_demo::{elicense, platform};
 use zizhu_status as status;

@@ -642,6 +642,7 @@ pub fn run_window(
         }
     }
     let fullscreen = options.fullscreen;
+    let site = options.site_name.clone();
     let ui = KioskUi::new(options).map_err(|e| match e {
         KioskError::Platform(p) => KioskError::NoDisplay {
             reason: p.to_string(),
@@ -650,7 +651,15 @@ pub fn run_window(
     })?;
     // The flow screens (doing a service) need the runtime's platform client, journal, printer
     // and device events; without them "start" only logs.
-    let flow = flow.map(|ctx| Rc::new(FlowUi::attach(&ui, ctx)));
+    let flow = flow.map(|ctx| {
+        let staff = ctx.journal.clone().map(|j| (j, ctx.kiosk_id.clone()));
+        let flow = Rc::new(FlowUi::attach(&ui, ctx));
+        // Staff sign-in (帮办员) for this site and kiosk, codes remembered in the journal.
+        if let Some((journal, kiosk_id)) = staff {
+            flow.enable_staff(journal, &site, &kiosk_id);
+        }
+        flow
+    });
     // 呼叫帮助 on every visitor screen (it asks the flow which step the visitor is on).
     let _help = help.map(|ctx| HelpUi::attach(&ui, ctx, flow.clone()));
     let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));

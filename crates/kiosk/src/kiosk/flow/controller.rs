@@ -19,8 +19,10 @@ use crate::catalog::{Catalog, Field, Lang};
 use crate::elicense::Verifier;
 use crate::flow::engine::Action;
 use crate::flow::{Flow, FlowError, Identity, Outbox, Step};
+use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
+use crate::staff::{self, Binding, Helper, SignOut};
 use crate::text::Text;
 
 /// Working days offered for appointments.
@@ -34,6 +36,8 @@ pub(super) enum Job {
     Poll,
     Confirm,
     Evaluate,
+    /// The helper's check of the person against the card (人工核验).
+    StaffCheck,
 }
 
 /// A platform call for a worker thread: the flow moves there and comes back in a [`Done`].
@@ -151,6 +155,14 @@ pub(super) struct Visit {
     pub level: u8,
     pub reasons: BTreeSet<String>,
     pub goodbye: bool,
+    /// The staff member signed in for this visit (帮办员), shown masked in the banner.
+    pub helper: Option<Helper>,
+    /// The staff sign-in panel is open.
+    pub staff_panel: bool,
+    /// The plain message of the staff panel (a refused code; empty: none).
+    pub staff_message: String,
+    /// The citizen's rating of the helper (0: none).
+    pub helper_level: u8,
 }
 
 impl Visit {
@@ -223,6 +235,15 @@ pub(super) struct Ports {
     pub printer: Option<super::PrintFn>,
     /// Runs a call on a worker thread; false when no thread could be started.
     pub spawn: Box<dyn Fn(Call) -> bool>,
+    /// Staff sign-in (帮办员): where used codes and the audit trail go, and this kiosk's site
+    /// and id; none when staff sign-in is not set up ([`super::FlowUi::enable_staff`]).
+    pub staff: Option<StaffPort>,
+}
+
+/// What staff sign-in needs: the journal (used codes, audit trail) and where this kiosk is.
+pub(super) struct StaffPort {
+    pub journal: Arc<Journal>,
+    pub binding: Binding,
 }
 
 /// One visit's controller.
@@ -268,6 +289,7 @@ impl Controller {
             tracing::warn!(service = %id, "start: unknown service");
             return false;
         };
+        self.sign_out(SignOut::EndOfVisit);
         let s = &mut self.visit;
         s.wipe();
         s.catalog = Some(catalog);
@@ -281,9 +303,87 @@ impl Controller {
         true
     }
 
-    /// Ends the visit: the flow and everything typed wiped.
-    pub fn end(&mut self) {
+    /// Ends the visit: the helper signed out (`why`), the flow and everything typed wiped.
+    pub fn end(&mut self, why: SignOut) {
+        self.sign_out(why);
         self.visit.wipe();
+    }
+
+    /// Sets up staff sign-in.
+    pub fn set_staff(&mut self, port: StaffPort) {
+        self.ports.staff = Some(port);
+    }
+
+    /// The staff sign-in panel opened or closed.
+    pub fn staff_panel(&mut self, open: bool) {
+        let s = &mut self.visit;
+        s.staff_panel = open && s.active;
+        s.staff_message.clear();
+    }
+
+    /// A staff code scanned or typed: the helper signs in for this visit, or the panel says
+    /// plainly why not (each refusal is in the audit trail, `staff::sign_in`).
+    pub fn staff_code(&mut self, text: &str) {
+        let lang = self.visit.lang;
+        if !self.visit.active {
+            return;
+        }
+        let Some(port) = &self.ports.staff else {
+            self.visit.staff_panel = true;
+            self.visit.staff_message = Text::StaffUnavailable.get(lang).into();
+            return;
+        };
+        let keys = self
+            .ports
+            .verifier
+            .as_ref()
+            .and_then(|v| v.lock().ok().map(|v| staff::keys_of(v.trust())))
+            .unwrap_or_default();
+        let now = chrono::Utc::now().timestamp();
+        match staff::sign_in(text, &keys, &port.binding, now, &port.journal) {
+            Ok(h) => {
+                // A second helper replaces the first, who is signed out.
+                self.sign_out(SignOut::Press);
+                let s = &mut self.visit;
+                if let Some(f) = s.flow.as_mut() {
+                    f.set_helper(Some(h.clone()));
+                }
+                s.helper = Some(h);
+                s.staff_panel = false;
+                s.staff_message.clear();
+            }
+            Err(e) => {
+                let s = &mut self.visit;
+                s.staff_panel = true;
+                s.staff_message = e.message(lang).into();
+            }
+        }
+    }
+
+    /// The helper signs out (`why`); the visit goes on unassisted.
+    pub fn sign_out(&mut self, why: SignOut) {
+        let s = &mut self.visit;
+        let Some(h) = s.helper.take() else {
+            return;
+        };
+        s.helper_level = 0;
+        if let Some(f) = s.flow.as_mut() {
+            f.set_helper(None);
+        }
+        match &self.ports.staff {
+            Some(port) => h.sign_out(&port.journal, why),
+            None => tracing::info!(staff = %h.staff_id, "staff signed out"),
+        }
+    }
+
+    /// 人工核验: the helper confirms the person against the card, instead of the face check.
+    pub fn staff_verify(&mut self) {
+        self.run(Job::StaffCheck, Box::new(|f, c, o| f.staff_verify(c, o)));
+    }
+
+    /// The helper's rating pressed.
+    pub fn rate_helper(&mut self, level: i32) {
+        self.visit.helper_level = level.clamp(0, 5) as u8;
     }
 
     /// The visitor's language or mode as the header's buttons set them; true when that changed
@@ -380,7 +480,10 @@ impl Controller {
             return;
         }
         let before = done.flow.step();
-        s.flow = Some(done.flow);
+        let mut flow = done.flow;
+        // A helper who signed in or out while the flow was in the worker.
+        flow.set_helper(s.helper.clone());
+        s.flow = Some(flow);
         match done.job {
             Job::Poll => s.polling = false,
             _ => s.busy = false,
@@ -423,6 +526,10 @@ impl Controller {
         }
         let step = self.visit.step();
         match ev {
+            // A staff code under the scanner at any step: the helper signs in.
+            DeviceEvent::Scan(code) if code.trim_start().starts_with(staff::PREFIX) => {
+                self.staff_code(&code);
+            }
             DeviceEvent::Card(read) if step == Some(Step::Identify) => {
                 let today = chrono::Local::now().date_naive();
                 match Identity::from_card(&read.card, today) {
@@ -688,17 +795,18 @@ impl Controller {
     /// The rating sent (`skip`: without a level).
     pub fn submit_rating(&mut self, skip: bool) {
         let s = &self.visit;
-        let (level, reasons) = if skip {
-            (None, Vec::new())
+        let (level, reasons, helper) = if skip {
+            (None, Vec::new(), None)
         } else {
             (
                 (s.level > 0).then_some(s.level),
                 s.reasons.iter().cloned().collect::<Vec<_>>(),
+                (s.helper_level > 0).then_some(s.helper_level),
             )
         };
         self.run(
             Job::Evaluate,
-            Box::new(move |f, c, o| f.evaluate(level, reasons, c, o)),
+            Box::new(move |f, c, o| f.evaluate_with_helper(level, reasons, helper, c, o)),
         );
     }
 

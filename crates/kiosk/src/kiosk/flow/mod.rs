@@ -47,6 +47,7 @@ mod controller;
 mod keyboard;
 mod presenter;
 
+use crate::staff::SignOut;
 use controller::{Call, Controller, Done, Ports, Request, SLOT_DAYS};
 pub use presenter::qr_image;
 
@@ -187,6 +188,7 @@ impl FlowUi {
             kiosk_id: ctx.kiosk_id,
             printer: ctx.printer,
             spawn: Box::new(move |call| spawn(call, &client, &journal, &done_tx)),
+            staff: None,
         };
         let inner = Rc::new_cyclic(|me| Inner {
             me: me.clone(),
@@ -228,6 +230,32 @@ impl FlowUi {
             }
         }));
         FlowUi { inner, _wake: wake }
+    }
+
+    /// Sets up staff sign-in (帮办员) at this kiosk: codes are checked against the trust list of
+    /// the flow's e-licence verifier (keys with usage `staff`) for this site and kiosk id, and
+    /// remembered in `journal`, which also keeps the audit trail. Without it a scanned staff code
+    /// gets a plain "not set up" message.
+    pub fn enable_staff(&self, journal: Arc<Journal>, site: &str, kiosk_id: &str) {
+        self.inner
+            .ctl
+            .borrow_mut()
+            .set_staff(controller::StaffPort {
+                journal,
+                binding: crate::staff::Binding {
+                    site: site.to_string(),
+                    kiosk_id: kiosk_id.to_string(),
+                },
+            });
+        if let Some(w) = self.inner.weak.upgrade() {
+            w.global::<FlowAdapter>().set_staff_enabled(true);
+        }
+        self.inner.present();
+    }
+
+    /// The helper signed in for the visit (tests, the help panel).
+    pub fn helper(&self) -> Option<crate::staff::Helper> {
+        self.inner.ctl.borrow().visit.helper.clone()
     }
 
     /// Starts a visit for service `id` (what the start button does).
@@ -513,7 +541,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     a.on_submit_rating(on(|c| c.submit_rating(false)));
     a.on_skip_rating(on(|c| c.submit_rating(true)));
     let i = inner.clone();
-    a.on_end_visit(move || i.end_visit(true));
+    a.on_end_visit(move || i.end_visit(true, SignOut::EndOfVisit));
     let i = inner.clone();
     a.on_simulate(move |what| i.simulate(what.as_str()));
     let i = inner.clone();
@@ -526,6 +554,14 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_pick_candidate(move |ch| i.update(|c| c.pick_candidate(ch.to_string())));
     a.on_toggle_chinese(on(Controller::toggle_chinese));
+    let i = inner.clone();
+    a.on_open_staff(move |open| i.update(|c| c.staff_panel(open)));
+    let i = inner.clone();
+    a.on_staff_code(move |code| i.update(|c| c.staff_code(code.as_str())));
+    a.on_staff_sign_out(on(|c| c.sign_out(SignOut::Press)));
+    a.on_staff_verify(on(Controller::staff_verify));
+    let i = inner.clone();
+    a.on_rate_helper(move |l| i.update(|c| c.rate_helper(l)));
 }
 
 impl Inner {
@@ -589,7 +625,7 @@ impl Inner {
         }
         for r in requests {
             match r {
-                Request::EndVisit => return self.end_visit(true),
+                Request::EndVisit => return self.end_visit(true, SignOut::EndOfVisit),
                 Request::Goodbye => {
                     let weak = self.weak.clone();
                     self.goodbye
@@ -650,7 +686,13 @@ impl Inner {
         };
         if leave {
             tracing::info!("visit ended (left the flow screen)");
-            self.end_visit(false);
+            // Only the idle timeout returns to the attract screen from the flow.
+            let why = if st.get_screen() == Screen::Attract {
+                SignOut::Idle
+            } else {
+                SignOut::EndOfVisit
+            };
+            self.end_visit(false, why);
             return;
         }
         let lang = if st.get_english() { Lang::En } else { Lang::Zh };
@@ -710,12 +752,12 @@ impl Inner {
         }
     }
 
-    /// Ends the visit: the flow wiped, the screens emptied; with `to_attract` the session ends
-    /// too (the attract screen shows).
-    fn end_visit(&self, to_attract: bool) {
+    /// Ends the visit: the helper signed out (`why`), the flow wiped, the screens emptied; with
+    /// `to_attract` the session ends too (the attract screen shows).
+    fn end_visit(&self, to_attract: bool, why: SignOut) {
         self.goodbye.stop();
         self.due.stop();
-        self.ctl.borrow_mut().end();
+        self.ctl.borrow_mut().end(why);
         *self.qrs.borrow_mut() = presenter::Qrs::default();
         if let Some(w) = self.weak.upgrade() {
             presenter::clear(&w);

@@ -1,0 +1,334 @@
+//! Staff sign-in (帮办员) on the touchscreen: the real `KioskUi` with `FlowUi` attached on Slint's
+//! testing backend, the demo platform on loopback (serving the demo trust list, with its staff
+//! key), a journal in a temporary directory. Staff codes arrive as scans on the runtime's device
+//! channel or typed into the sign-in panel; the ID card as a card read. What is on screen is read
+//! by accessible labels; the platform's store and the journal's audit trail are checked after.
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::util::screen::{labels, press, settle, shows};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::ComponentHandle;
+use zizhu::elicense;
+use zizhu::journal::Journal;
+use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
+use zizhu::platform::demo::{self, DemoHandle, DemoOptions};
+use zizhu::platform::{Client, ClientConfig};
+use zizhu::runtime::DeviceEvent;
+use zizhu::staff::{self, StaffClaims};
+use zizhu::text::Text;
+use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
+use zizhu_drivers::idcard::card::{samples, CardRead};
+
+const SITE: &str = "测试站";
+
+struct Rig {
+    ui: KioskUi,
+    flow: FlowUi,
+    journal: Arc<Journal>,
+    tx: Sender<DeviceEvent>,
+    platform: DemoHandle,
+    _dir: tempfile::TempDir,
+}
+
+fn rig(idle: Duration) -> Rig {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let platform = demo::spawn_with(
+        "127.0.0.1:0".parse().unwrap(),
+        DemoOptions {
+            trust_list: Some(elicense::demo::current_trust_list(now).unwrap()),
+            ..DemoOptions::default()
+        },
+    )
+    .unwrap();
+    let mut cc = ClientConfig::new(platform.url(), "t", "TEST");
+    cc.timeout = Duration::from_secs(2);
+    let client = Arc::new(Client::new(cc).unwrap());
+    let journal = Arc::new(Journal::open(dir.path()).unwrap());
+    let (tx, rx) = mpsc::channel();
+    let ui = KioskUi::new(Options {
+        idle_timeout: idle,
+        site_name: SITE.into(),
+        ..Options::default()
+    })
+    .unwrap();
+    ui.window().show().unwrap();
+    let flow = FlowUi::attach(
+        &ui,
+        FlowContext {
+            client,
+            journal: Some(journal.clone()),
+            printer: None,
+            events: Some(rx),
+            kiosk_id: "TEST".into(),
+            verifier: Some(Arc::new(Mutex::new(crate::util::demo_verifier()))),
+            sim: None,
+        },
+    );
+    flow.enable_staff(journal.clone(), SITE, "TEST");
+    Rig {
+        ui,
+        flow,
+        journal,
+        tx,
+        platform,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn w(&self) -> &KioskWindow {
+        self.ui.window()
+    }
+
+    fn start(&self, id: &str) {
+        let mut spec = ScreenSpec::new(ScreenId::Detail);
+        spec.item = Some(id.into());
+        self.ui.show_screen(&spec).unwrap();
+        settle();
+        press(self.w(), "开始办理");
+        assert_eq!(self.w().global::<AppState>().get_screen(), Screen::Flow);
+    }
+
+    fn scan(&self, text: &str) {
+        self.tx.send(DeviceEvent::Scan(text.into())).unwrap();
+        self.tick();
+    }
+
+    fn tick(&self) {
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    fn wait_for(&self, text: &str) {
+        for _ in 0..800 {
+            if shows(self.w(), text) {
+                return;
+            }
+            self.tick();
+        }
+        panic!(
+            "timed out waiting for {text:?}; on screen: {:?}",
+            labels(self.w())
+        );
+    }
+
+    /// The audit trail, oldest first: (actor, action, detail).
+    fn audit(&self) -> Vec<(String, String, String)> {
+        let mut log: Vec<_> = self
+            .journal
+            .audit_log(100)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action, e.detail.unwrap_or_default()))
+            .collect();
+        log.reverse();
+        log
+    }
+}
+
+fn code(site: &str, iat: i64) -> String {
+    staff::issue(
+        &elicense::demo::staff_key().unwrap(),
+        &StaffClaims {
+            code_id: staff::random_code_id().unwrap(),
+            staff_id: "0012".into(),
+            name: "张三丰".into(),
+            site: Some(site.into()),
+            kiosk: None,
+            iat,
+            exp: iat + 300,
+        },
+    )
+    .unwrap()
+}
+
+const BANNER: &str = "张* · 工号 0012";
+
+#[test]
+fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
+    let r = rig(Duration::from_secs(3600));
+    r.start("ss-insured-cert-print");
+    // The 工作人员 control opens the sign-in panel.
+    press(r.w(), "工作人员签到");
+    assert!(shows(
+        r.w(),
+        "请把工作人员码对准扫码口，或在下方输入工作人员码。"
+    ));
+    // Another site's code, scanned: refused with its plain message; nobody signed in.
+    let now = chrono::Utc::now().timestamp();
+    r.scan(&code("别的网点", now));
+    assert!(
+        shows(r.w(), Text::StaffOtherSite.zh()),
+        "{:?}",
+        labels(r.w())
+    );
+    assert!(!shows(r.w(), BANNER));
+    // An expired code, typed into the panel.
+    let input: Vec<_> = ElementHandle::find_by_accessible_label(r.w(), "工作人员码").collect();
+    assert_eq!(input.len(), 1);
+    input[0].set_accessible_value(code(SITE, now - 7200));
+    press(r.w(), "签到");
+    assert!(shows(r.w(), Text::StaffExpired.zh()), "{:?}", labels(r.w()));
+    // A damaged one.
+    input[0].set_accessible_value("ST1:damaged");
+    press(r.w(), "签到");
+    assert!(shows(r.w(), Text::StaffMalformed.zh()));
+    // A good one, typed: the panel closes, the banner names the helper, masked.
+    let good = code(SITE, now);
+    input[0].set_accessible_value(good.clone());
+    press(r.w(), "签到");
+    assert!(shows(r.w(), BANNER), "{:?}", labels(r.w()));
+    assert!(!shows(r.w(), "签到"), "the panel closed");
+    assert!(labels(r.w()).iter().all(|l| !l.contains("张三丰")));
+    assert_eq!(r.flow.helper().map(|h| h.staff_id), Some("0012".into()));
+    // Used again (scanned): replayed, and the signed-in helper stays.
+    r.scan(&good);
+    assert!(shows(r.w(), Text::StaffReplayed.zh()));
+    assert!(shows(r.w(), BANNER));
+    press(r.w(), "关闭");
+    // Sign-out by the button.
+    press(r.w(), "帮办员签退");
+    assert!(!shows(r.w(), BANNER));
+    assert!(r.flow.helper().is_none());
+    assert!(shows(r.w(), "工作人员签到"));
+    let log = r.audit();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(_, a, d)| (a.as_str(), d.as_str()))
+        .filter(|(a, _)| *a != "staff.sign_in")
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("staff.refused", "other-site"),
+            ("staff.refused", "expired"),
+            ("staff.refused", "malformed"),
+            ("staff.refused", "replayed"),
+            ("staff.sign_out", "press"),
+        ]
+    );
+    assert_eq!(
+        log.iter().filter(|(_, a, _)| a == "staff.sign_in").count(),
+        1
+    );
+    assert!(log.iter().all(|e| !format!("{e:?}").contains("张三丰")));
+}
+
+#[test]
+fn an_assisted_idcard_face_visit_on_screen() {
+    let r = rig(Duration::from_secs(3600));
+    r.start("ss-contrib-detail-print");
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER), "{:?}", labels(r.w()));
+    let card = samples().remove(0);
+    r.tx.send(DeviceEvent::Card(Box::new(CardRead {
+        card: card.clone(),
+        photo_wlt: Vec::new(),
+        fingerprint: Vec::new(),
+    })))
+    .unwrap();
+    r.wait_for("请用粤省事扫码刷脸");
+    // No smartphone: the helper checks the person against the card.
+    press(r.w(), "人工核验：帮办员已核对本人与身份证");
+    r.wait_for("查询月份");
+    for k in "202501202512".chars() {
+        press(r.w(), &k.to_string());
+    }
+    press(r.w(), "填好了，下一步");
+    r.wait_for("请核对办理信息");
+    press(r.w(), "确认提交");
+    r.wait_for("完成");
+    press(r.w(), "完成");
+    // The rating asks about the helper too.
+    assert!(shows(r.w(), "请评价帮办员的服务"));
+    press(r.w(), "满意");
+    press(r.w(), "帮办员：非常满意");
+    press(r.w(), "提交评价");
+    r.wait_for("请取走您的身份证和凭条");
+    for l in labels(r.w()) {
+        assert!(
+            !l.contains(&card.id_number),
+            "full ID number on screen: {l}"
+        );
+    }
+    // The goodbye ends the visit: the helper is signed out.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(7));
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert!(r.flow.helper().is_none());
+    assert_eq!(r.w().global::<FlowAdapter>().get_helper_banner(), "");
+
+    // The platform stored the request as identified by card and staff check, with the helper,
+    // and the helper's rating.
+    let stored = r.platform.state().assisted();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].service_id, "ss-contrib-detail-print");
+    assert_eq!(stored[0].identity_method.as_deref(), Some("idcard+staff"));
+    assert_eq!(stored[0].staff_id.as_deref(), Some("0012"));
+    let ratings = r.platform.state().staff_ratings();
+    assert_eq!(ratings.len(), 1);
+    assert_eq!((ratings[0].1.as_str(), ratings[0].2), ("0012", Some(5)));
+    // The audit trail: sign-in, the check, the service, the rating, sign-out at the end.
+    let log = r.audit();
+    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "staff.sign_in",
+            "staff.verify_identity",
+            "staff.service",
+            "staff.rating",
+            "staff.sign_out"
+        ]
+    );
+    assert!(log.iter().all(|(actor, _, _)| actor == "staff:0012"));
+    assert!(log[2].2.contains("method=idcard+staff"), "{:?}", log[2]);
+    assert!(log[3].2.contains("helper_level=5"), "{:?}", log[3]);
+    assert_eq!(log[4].2, "end-of-visit");
+}
+
+#[test]
+fn the_staff_check_is_offered_only_where_allowed_and_idle_signs_out() {
+    let r = rig(Duration::from_secs(30));
+    // A face-check service whose catalog entry does not allow the staff check.
+    r.start("ss-card-pin-change");
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER));
+    r.tx.send(DeviceEvent::Card(Box::new(CardRead {
+        card: samples().remove(0),
+        photo_wlt: Vec::new(),
+        fingerprint: Vec::new(),
+    })))
+    .unwrap();
+    r.wait_for("请用粤省事扫码刷脸");
+    assert!(!shows(r.w(), "人工核验：帮办员已核对本人与身份证"));
+    assert!(!r.w().global::<FlowAdapter>().get_can_staff_verify());
+    // Leaving the visit (another service chosen) signs the helper out at its end.
+    r.start("ss-insured-cert-print");
+    assert!(r.flow.helper().is_none());
+    assert!(
+        ElementHandle::find_by_accessible_label(r.w(), "工作人员签到")
+            .any(|e| e.accessible_role() == Some(AccessibleRole::Button))
+    );
+    // Signed in again; nobody touches the screen: the idle timeout ends the visit and signs
+    // the helper out.
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER));
+    let tick = || i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+    for _ in 0..45 {
+        tick();
+    }
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(200));
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert!(r.flow.helper().is_none());
+    let outs: Vec<String> = r
+        .audit()
+        .into_iter()
+        .filter(|(_, a, _)| a == "staff.sign_out")
+        .map(|(_, _, d)| d)
+        .collect();
+    assert_eq!(outs, vec!["end-of-visit".to_string(), "idle".to_string()]);
+}
