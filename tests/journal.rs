@@ -395,7 +395,7 @@ fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(v, journal::MIGRATIONS.len() as i64);
-    assert_eq!(journal::MIGRATIONS.len(), 5);
+    assert_eq!(journal::MIGRATIONS.len(), 6);
     let due = j.due(LATER, 10).expect("outbox");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].idempotency_key, "v1-key");
@@ -413,6 +413,10 @@ fn a_version_1_journal_migrates_to_the_latest_with_its_data_intact() {
     assert_eq!(j.due(LATER, 10).expect("outbox").len(), 2);
     // Written before 0003 recorded the sending identity: it goes out under the sender's own.
     assert_eq!(due[0].kiosk_id, None);
+    // 0006 added the record of used staff codes.
+    assert!(j
+        .claim_staff_code("c0de", "0012", i64::MAX)
+        .expect("staff codes table"));
     let t = j.transactions(10).expect("log");
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].id_masked.as_deref(), Some("110105********002X"));
