@@ -448,6 +448,8 @@ mod tests {
                 face_check_id: None,
                 commitment_accepted: true,
                 lang: Default::default(),
+                identity_method: None,
+                staff_id: None,
             };
             if s.output == Output::Appointment {
                 req.fields.remove("date");
