@@ -21,6 +21,8 @@
 //!     face_check_id: None,
 //!     commitment_accepted: true,
 //!     lang: Default::default(),
+//!     identity_method: None,
+//!     staff_id: None,
 //! };
 //! let resp = client.submit("ss-insured-cert-print", &new_key()?, &req)?;
 //! # let _ = resp; Ok(()) }
