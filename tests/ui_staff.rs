@@ -173,6 +173,22 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
     input[0].set_accessible_value(code(SITE, now - 7200));
     press(r.w(), "签到");
     assert!(shows(r.w(), Text::StaffExpired.zh()), "{:?}", labels(r.w()));
+    // Another kiosk's.
+    let other_kiosk = staff::issue(
+        &elicense::demo::staff_key().unwrap(),
+        &StaffClaims {
+            code_id: staff::random_code_id().unwrap(),
+            staff_id: "0012".into(),
+            name: "张三丰".into(),
+            site: None,
+            kiosk: Some("MZ-0001".into()),
+            iat: now,
+            exp: now + 300,
+        },
+    )
+    .unwrap();
+    r.scan(&other_kiosk);
+    assert!(shows(r.w(), Text::StaffOtherKiosk.zh()));
     // A damaged one.
     input[0].set_accessible_value("ST1:damaged");
     press(r.w(), "签到");
@@ -206,6 +222,7 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
         vec![
             ("staff.refused", "other-site"),
             ("staff.refused", "expired"),
+            ("staff.refused", "other-kiosk"),
             ("staff.refused", "malformed"),
             ("staff.refused", "replayed"),
             ("staff.sign_out", "press"),

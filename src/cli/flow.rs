@@ -92,7 +92,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", requires = "staff_code")]
     pub rate_helper: Option<u8>,
     /// The site this run stands for (a staff code must be for it); default the simulated kiosk's.
-    #[arg(long, default_value = DEFAULT_SITE)]
+    #[arg(long, default_value = crate::config::DEFAULT_SITE)]
     pub site: String,
     /// The kiosk id this run sends under (a staff code bound to a kiosk must name it).
     #[arg(long, value_name = "ID", default_value = "flow-cli")]
@@ -101,9 +101,6 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-/// The site of a kiosk with no config file (`[kiosk] site`'s default).
-pub const DEFAULT_SITE: &str = "梅州市政务服务中心（模拟）";
 
 /// Runs `zizhu flow`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {

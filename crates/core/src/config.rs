@@ -310,6 +310,9 @@ pub struct GpioConfig {
     pub relay_printer_pin: Option<u8>,
 }
 
+/// The site of a kiosk whose config names none (`[kiosk] site`): the simulated kiosk's.
+pub const DEFAULT_SITE: &str = "梅州市政务服务中心（模拟）";
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -833,10 +836,7 @@ impl Config {
         let help = help(&raw.help)?;
         Ok(Config {
             kiosk_id,
-            site: raw
-                .kiosk
-                .site
-                .unwrap_or_else(|| "梅州市政务服务中心（模拟）".to_string()),
+            site: raw.kiosk.site.unwrap_or_else(|| DEFAULT_SITE.to_string()),
             language,
             idle_timeout: Duration::from_secs(idle),
             platform_url: raw.platform.url,

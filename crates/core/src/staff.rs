@@ -449,6 +449,8 @@ pub enum SignOut {
     EndOfVisit,
     /// The kiosk went idle.
     Idle,
+    /// Another helper signed in for the visit.
+    Replaced,
 }
 
 impl SignOut {
@@ -458,6 +460,7 @@ impl SignOut {
             SignOut::Press => "press",
             SignOut::EndOfVisit => "end-of-visit",
             SignOut::Idle => "idle",
+            SignOut::Replaced => "replaced",
         }
     }
 }

@@ -343,7 +343,7 @@ impl Controller {
         match staff::sign_in(text, &keys, &port.binding, now, &port.journal) {
             Ok(h) => {
                 // A second helper replaces the first, who is signed out.
-                self.sign_out(SignOut::Press);
+                self.sign_out(SignOut::Replaced);
                 let s = &mut self.visit;
                 if let Some(f) = s.flow.as_mut() {
                     f.set_helper(Some(h.clone()));
