@@ -662,7 +662,15 @@ mod tests {
         want.extend([0x07, 0x1a]);
         want.extend(((NOW + 270) as u32).to_be_bytes());
         assert_eq!(hex::encode(&payload), hex::encode(&want));
-        assert_eq!(s.protected.header.key_id, k.public_key().kid().to_vec());
+        // Protected header: {1 (alg): -7 (ES256), 4 (kid): the key's 8-byte kid}.
+        let mut header = vec![0xa2, 0x01, 0x26, 0x04, 0x48];
+        header.extend(k.public_key().kid());
+        assert_eq!(
+            hex::encode(s.protected.original_data.as_deref().expect("header bytes")),
+            hex::encode(&header)
+        );
+        // ES256 signatures here are deterministic (RFC 6979): the same claims, the same code.
+        assert_eq!(issue(&k, &claims()).expect("again"), code);
     }
 
     #[test]
