@@ -130,6 +130,25 @@ impl Rig {
     }
 }
 
+/// Every button on screen is labelled and at least a touch target (100 px) both ways.
+fn targets_large_enough(w: &KioskWindow, what: &str) {
+    use i_slint_backend_testing::ElementRoot;
+    for e in w
+        .root_element()
+        .query_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all()
+    {
+        let label = e.accessible_label().unwrap_or_default();
+        assert!(!label.trim().is_empty(), "{what}: a button without a label");
+        let size = e.size();
+        assert!(
+            size.width >= 100.0 && size.height >= 100.0,
+            "{what}: {label:?} is {size:?}"
+        );
+    }
+}
+
 fn code(site: &str, iat: i64) -> String {
     staff::issue(
         &elicense::demo::staff_key().unwrap(),
@@ -153,11 +172,13 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
     let r = rig(Duration::from_secs(3600));
     r.start("ss-insured-cert-print");
     // The 工作人员 control opens the sign-in panel.
+    targets_large_enough(r.w(), "identify with the 工作人员 control");
     press(r.w(), "工作人员签到");
     assert!(shows(
         r.w(),
         "请把工作人员码对准扫码口，或在下方输入工作人员码。"
     ));
+    targets_large_enough(r.w(), "the sign-in panel");
     // Another site's code, scanned: refused with its plain message; nobody signed in.
     let now = chrono::Utc::now().timestamp();
     r.scan(&code("别的网点", now));
@@ -249,6 +270,7 @@ fn an_assisted_idcard_face_visit_on_screen() {
     })))
     .unwrap();
     r.wait_for("请用粤省事扫码刷脸");
+    targets_large_enough(r.w(), "the face check with the helper's banner");
     // No smartphone: the helper checks the person against the card.
     press(r.w(), "人工核验：帮办员已核对本人与身份证");
     r.wait_for("查询月份");
@@ -262,6 +284,7 @@ fn an_assisted_idcard_face_visit_on_screen() {
     press(r.w(), "完成");
     // The rating asks about the helper too.
     assert!(shows(r.w(), "请评价帮办员的服务"));
+    targets_large_enough(r.w(), "the rating with the helper's");
     press(r.w(), "满意");
     press(r.w(), "帮办员：非常满意");
     press(r.w(), "提交评价");
