@@ -527,3 +527,83 @@ fn flow_run_with_a_staff_code() {
     assert_eq!(count("staff.refused"), 4);
     assert_eq!(count("staff.verify_identity"), 1);
 }
+
+#[test]
+fn staff_issue_code_and_verify_cli() {
+    let home = tempfile::tempdir().expect("tmp");
+    let z = |args: &[&str]| util::zizhu(home.path()).args(args).output().expect("run");
+    let o = z(&[
+        "staff",
+        "issue-code",
+        "--staff-id",
+        "0012",
+        "--name",
+        "张三丰",
+        "--kiosk",
+        "MZ-0042",
+        "--json",
+    ]);
+    assert_eq!(util::code(&o), 0, "{}", util::stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&util::stdout(&o)).expect("json");
+    let code = out["code"].as_str().expect("code").to_string();
+    assert!(code.starts_with(staff::PREFIX));
+    assert_eq!(out["staff_id"], "0012");
+    assert_eq!(out["code_id"].as_str().map(str::len), Some(32));
+    assert!(
+        !util::stdout(&o).contains("张三丰"),
+        "the name is not printed back"
+    );
+    // Checked as the kiosk would: good here, refused at another kiosk (exit 1, the reason).
+    let o = z(&[
+        "staff", "verify", &code, "--site", SITE, "--kiosk", "MZ-0042", "--json",
+    ]);
+    assert_eq!(util::code(&o), 0, "{}", util::stdout(&o));
+    let out: serde_json::Value = serde_json::from_str(&util::stdout(&o)).expect("json");
+    assert_eq!(
+        (out["ok"].as_bool(), out["name"].as_str()),
+        (Some(true), Some("张*"))
+    );
+    let o = z(&[
+        "staff", "verify", &code, "--site", SITE, "--kiosk", "MZ-0001", "--json",
+    ]);
+    assert_eq!(util::code(&o), 1);
+    let out: serde_json::Value = serde_json::from_str(&util::stdout(&o)).expect("json");
+    assert_eq!(out["refused"], "other-kiosk");
+    // Bad usage: no binding, a lifetime over the limit, an empty staff id (exit 2).
+    for args in [
+        &[
+            "staff",
+            "issue-code",
+            "--staff-id",
+            "0012",
+            "--name",
+            "张三",
+        ][..],
+        &[
+            "staff",
+            "issue-code",
+            "--staff-id",
+            "0012",
+            "--name",
+            "张三",
+            "--site",
+            SITE,
+            "--ttl",
+            "7200",
+        ][..],
+        &[
+            "staff",
+            "issue-code",
+            "--staff-id",
+            "",
+            "--name",
+            "张三",
+            "--site",
+            SITE,
+        ][..],
+    ] {
+        let o = z(args);
+        assert_eq!(util::code(&o), 2, "{args:?}: {}", util::stderr(&o));
+        assert!(!util::stderr(&o).is_empty());
+    }
+}
