@@ -718,4 +718,29 @@ mod tests {
         );
         assert!(log.iter().all(|e| !format!("{e:?}").contains("张三丰")));
     }
+
+    #[test]
+    fn a_use_that_cannot_be_recorded_is_refused_not_accepted() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::open(dir.path()).expect("journal");
+        // The record of used codes is gone (a damaged file): replay cannot be ruled out.
+        j.connect()
+            .expect("connection")
+            .execute_batch("DROP TABLE staff_codes_used")
+            .expect("drop");
+        let k = key("staff");
+        let now = chrono::Utc::now().timestamp();
+        let mut c = claims();
+        c.iat = now;
+        c.exp = now + 60;
+        let code = issue(&k, &c).expect("issue");
+        let e = sign_in(&code, &[trusted(&k, STAFF_USAGE)], &binding(), now, &j).unwrap_err();
+        assert_eq!(e.kind(), "storage");
+        assert_eq!(e.text(), Text::StaffStorage);
+        assert!(j
+            .audit_log(10)
+            .expect("audit")
+            .iter()
+            .all(|e| e.action != "staff.sign_in"));
+    }
 }
