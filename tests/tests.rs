@@ -8,6 +8,7 @@ mod elicense;
 mod faults;
 mod fleet;
 mod flows;
+mod help;
 mod hostile;
 mod image;
 mod journal;

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: run the real `zizhu` binary, temporary directories.
 #![allow(dead_code)]
+pub mod disk;
 pub mod proxy;
 pub mod screen;
 

@@ -120,12 +120,20 @@ impl HelpDesk {
     pub fn store(&self, req: HelpRequest) -> Result<Stored, HelpError> {
         let key = client::new_key().map_err(|e| HelpError::Setup(e.to_string()))?;
         let screen = req.screen.clone();
-        let id = self.journal.enqueue_help(
+        let id = match self.journal.enqueue_help(
             &key,
             &self.kiosk_id,
             &HelpCall::Open(req),
             FIRST_ATTEMPT_MS,
-        )?;
+        ) {
+            Ok(id) => id,
+            Err(e) => {
+                // A full disk may still take the small audit row (or not: then it is logged).
+                tracing::error!(screen = %screen, "help request not stored: {e}");
+                self.audit("help.not_stored", &screen);
+                return Err(e.into());
+            }
+        };
         self.audit("help.call", &screen);
         tracing::info!(screen = %screen, "help requested");
         Ok(Stored { key, id })
