@@ -132,6 +132,11 @@ impl Rig {
 
 /// Every button on screen is labelled and at least a touch target (100 px) both ways.
 fn targets_large_enough(w: &KioskWindow, what: &str) {
+    targets_at_least(w, what, 100.0)
+}
+
+/// Every button on screen is labelled and at least `min` px both ways.
+fn targets_at_least(w: &KioskWindow, what: &str, min: f32) {
     use i_slint_backend_testing::ElementRoot;
     for e in w
         .root_element()
@@ -143,8 +148,8 @@ fn targets_large_enough(w: &KioskWindow, what: &str) {
         assert!(!label.trim().is_empty(), "{what}: a button without a label");
         let size = e.size();
         assert!(
-            size.width >= 100.0 && size.height >= 100.0,
-            "{what}: {label:?} is {size:?}"
+            size.width >= min && size.height >= min,
+            "{what}: {label:?} is {size:?}, under {min} px"
         );
     }
 }
@@ -371,4 +376,38 @@ fn the_staff_check_is_offered_only_where_allowed_and_idle_signs_out() {
         .map(|(_, _, d)| d)
         .collect();
     assert_eq!(outs, vec!["end-of-visit".to_string(), "idle".to_string()]);
+}
+
+#[test]
+fn the_staff_controls_in_elderly_mode_and_in_english() {
+    let r = rig(Duration::from_secs(3600));
+    r.ui.set_elderly(true);
+    settle();
+    r.start("ss-contrib-detail-print");
+    targets_at_least(r.w(), "elderly: identify with the 工作人员 control", 140.0);
+    press(r.w(), "工作人员签到");
+    targets_at_least(r.w(), "elderly: the sign-in panel", 140.0);
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER));
+    r.tx.send(DeviceEvent::Card(Box::new(CardRead {
+        card: samples().remove(0),
+        photo_wlt: Vec::new(),
+        fingerprint: Vec::new(),
+    })))
+    .unwrap();
+    r.wait_for("请用粤省事扫码刷脸");
+    targets_at_least(r.w(), "elderly: the face check with the staff check", 140.0);
+    // In English the banner and the staff check speak English; the name stays masked.
+    r.ui.set_lang(zizhu::catalog::Lang::En);
+    settle();
+    r.wait_for("张* · staff no. 0012");
+    assert!(
+        shows(
+            r.w(),
+            "Staff check: the helper has checked the person against the ID card"
+        ),
+        "{:?}",
+        labels(r.w())
+    );
+    assert!(shows(r.w(), "Helper sign-out"));
 }
