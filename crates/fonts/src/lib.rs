@@ -40,7 +40,8 @@ mod tests {
 
     /// The glyphs of the everyday text sit together at the front of each font (order-glyphs.py),
     /// so drawing a screen touches a few hundred kilobytes of the embedded fonts, not most of
-    /// their 4 MB each. Text added since the fonts were last ordered may fall behind, a little.
+    /// their 4 MB each. Text added since the fonts were last ordered may fall behind, a little:
+    /// run `crates/fonts/order` again when this fails.
     #[test]
     fn the_glyphs_of_the_everyday_text_come_first() {
         let text = everyday_text();
@@ -60,7 +61,9 @@ mod tests {
                 .collect();
             let behind = ids.iter().filter(|g| **g >= front).count();
             assert!(
-                ids.len() > 500 && behind * 50 < ids.len(),
+                // Ordered, all of them are in front; unordered, nine in ten were behind. New text
+                // may add a few behind before the next `order` run.
+                ids.len() > 500 && behind * 5 < ids.len(),
                 "{name}: {behind} of the {} characters the kiosk shows have glyphs behind the \
                  first {front}; reorder the fonts (crates/fonts/README.md, order-glyphs.py)",
                 ids.len()
