@@ -116,6 +116,17 @@ impl Rig {
         );
     }
 
+    /// The first sample ID card on the reader.
+    fn card(&self) {
+        self.tx
+            .send(DeviceEvent::Card(Box::new(CardRead {
+                card: samples().remove(0),
+                photo_wlt: Vec::new(),
+                fingerprint: Vec::new(),
+            })))
+            .unwrap();
+    }
+
     /// The audit trail, oldest first: (actor, action, detail).
     fn audit(&self) -> Vec<(String, String, String)> {
         let mut log: Vec<_> = self
@@ -410,4 +421,47 @@ fn the_staff_controls_in_elderly_mode_and_in_english() {
         labels(r.w())
     );
     assert!(shows(r.w(), "Helper sign-out"));
+}
+
+#[test]
+fn the_staff_check_after_the_phone_refused_the_face_check() {
+    let r = rig(Duration::from_secs(3600));
+    r.start("ss-contrib-detail-print");
+    r.card();
+    r.wait_for("请用粤省事扫码刷脸");
+    // No helper yet, and the phone's face check is refused: the visit is stuck on it.
+    let link = r.flow.qr_link().expect("face check QR");
+    demo::open_link(&format!("{link}?refuse=1")).unwrap();
+    r.wait_for(Text::NeedsFaceCheck.zh());
+    assert!(r.w().global::<FlowAdapter>().get_stuck());
+    assert!(shows(r.w(), "结束办理"));
+    assert!(!shows(r.w(), "人工核验：帮办员已核对本人与身份证"));
+    // The helper comes and signs in on the stuck step: 人工核验 is offered there.
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER), "{:?}", labels(r.w()));
+    assert!(
+        shows(r.w(), "人工核验：帮办员已核对本人与身份证"),
+        "{:?}",
+        labels(r.w())
+    );
+    targets_large_enough(r.w(), "the stuck face check with the staff check");
+    press(r.w(), "人工核验：帮办员已核对本人与身份证");
+    r.wait_for("查询月份");
+    assert!(!r.w().global::<FlowAdapter>().get_stuck());
+    for k in "202501202512".chars() {
+        press(r.w(), &k.to_string());
+    }
+    press(r.w(), "填好了，下一步");
+    r.wait_for("请核对办理信息");
+    press(r.w(), "确认提交");
+    r.wait_for("完成");
+    let stored = r.platform.state().assisted();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].identity_method.as_deref(), Some("idcard+staff"));
+    assert_eq!(stored[0].staff_id.as_deref(), Some("0012"));
+    let actions: Vec<String> = r.audit().into_iter().map(|(_, a, _)| a).collect();
+    assert_eq!(
+        actions,
+        vec!["staff.sign_in", "staff.verify_identity", "staff.service"]
+    );
 }

@@ -493,6 +493,10 @@ impl Controller {
                 if done.job != Job::Poll {
                     s.error.clear();
                 }
+                if done.job == Job::StaffCheck {
+                    // The helper's check took the visit past a refused or abandoned phone check.
+                    s.stuck = false;
+                }
                 if done.job == Job::Poll && step == Step::Result {
                     s.paid = true;
                 }

@@ -153,7 +153,9 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
     let Some(flow) = s.flow.as_ref() else {
         return; // In a worker: the screen stays as it was (with the overlay).
     };
-    a.set_can_staff_verify(flow.can_staff_verify() && !s.stuck);
+    // Offered also when the phone check was refused or waited too long (the visit is stuck on
+    // it): that is when a citizen without a smartphone needs the helper most.
+    a.set_can_staff_verify(flow.can_staff_verify());
     if !matches!(flow.step(), Step::FaceCheck | Step::Payment) {
         qrs.phone = None;
     }
