@@ -3,6 +3,7 @@
 //! key), a journal in a temporary directory. Staff codes arrive as scans on the runtime's device
 //! channel or typed into the sign-in panel; the ID card as a card read. What is on screen is read
 //! by accessible labels; the platform's store and the journal's audit trail are checked after.
+use std::rc::Rc;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,21 +12,27 @@ use crate::util::screen::{labels, press, settle, shows};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::ComponentHandle;
 use zizhu::elicense;
+use zizhu::help::HelpDesk;
 use zizhu::journal::Journal;
-use zizhu::kiosk::{FlowContext, FlowUi, KioskUi, Options, ScreenId, ScreenSpec};
+use zizhu::kiosk::{
+    FlowContext, FlowUi, HelpContext, HelpUi, KioskUi, Options, ScreenId, ScreenSpec,
+};
 use zizhu::platform::demo::{self, DemoHandle, DemoOptions};
 use zizhu::platform::{Client, ClientConfig};
 use zizhu::runtime::DeviceEvent;
 use zizhu::staff::{self, StaffClaims};
+use zizhu::status::StatusState;
 use zizhu::text::Text;
-use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen};
+use zizhu::ui::{AppState, FlowAdapter, KioskWindow, Screen, StaffAdapter};
 use zizhu_drivers::idcard::card::{samples, CardRead};
 
 const SITE: &str = "测试站";
 
 struct Rig {
     ui: KioskUi,
-    flow: FlowUi,
+    flow: Rc<FlowUi>,
+    _help: HelpUi,
+    status: StatusState,
     journal: Arc<Journal>,
     tx: Sender<DeviceEvent>,
     platform: DemoHandle,
@@ -56,10 +63,10 @@ fn rig(idle: Duration) -> Rig {
     })
     .unwrap();
     ui.window().show().unwrap();
-    let flow = FlowUi::attach(
+    let flow = Rc::new(FlowUi::attach(
         &ui,
         FlowContext {
-            client,
+            client: client.clone(),
             journal: Some(journal.clone()),
             printer: None,
             events: Some(rx),
@@ -67,11 +74,30 @@ fn rig(idle: Duration) -> Rig {
             verifier: Some(Arc::new(Mutex::new(crate::util::demo_verifier()))),
             sim: None,
         },
-    );
+    ));
     flow.enable_staff(journal.clone(), SITE, "TEST");
+    // 呼叫帮助 and the status endpoint's state, as the runtime wires them.
+    let status = StatusState::new("TEST", SITE);
+    ui.staff().set_status(status.clone());
+    let help = HelpUi::attach(
+        &ui,
+        HelpContext {
+            desk: Arc::new(HelpDesk::new(journal.clone(), client, "TEST")),
+            status: Some(status.clone()),
+            site: SITE.into(),
+            config: zizhu::config::HelpConfig {
+                hotline: "0753-12345".into(),
+                video_url: None,
+            },
+            poll: Duration::from_millis(300),
+        },
+        Some(flow.clone()),
+    );
     Rig {
         ui,
         flow,
+        _help: help,
+        status,
         journal,
         tx,
         platform,
@@ -96,6 +122,19 @@ impl Rig {
     fn scan(&self, text: &str) {
         self.tx.send(DeviceEvent::Scan(text.into())).unwrap();
         self.tick();
+        self.settle_staff();
+    }
+
+    /// Until the staff code sent is checked (sign-in runs on a worker).
+    fn settle_staff(&self) {
+        for _ in 0..500 {
+            if !self.ui.staff().busy() {
+                self.tick();
+                return;
+            }
+            self.tick();
+        }
+        panic!("the staff code was not checked in time");
     }
 
     fn tick(&self) {
@@ -209,6 +248,7 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
     assert_eq!(input.len(), 1);
     input[0].set_accessible_value(code(SITE, now - 7200));
     press(r.w(), "签到");
+    r.settle_staff();
     assert!(shows(r.w(), Text::StaffExpired.zh()), "{:?}", labels(r.w()));
     // Another kiosk's.
     let other_kiosk = staff::issue(
@@ -229,11 +269,13 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
     // A damaged one.
     input[0].set_accessible_value("ST1:damaged");
     press(r.w(), "签到");
+    r.settle_staff();
     assert!(shows(r.w(), Text::StaffMalformed.zh()));
     // A good one, typed: the panel closes, the banner names the helper, masked.
     let good = code(SITE, now);
     input[0].set_accessible_value(good.clone());
     press(r.w(), "签到");
+    r.settle_staff();
     assert!(shows(r.w(), BANNER), "{:?}", labels(r.w()));
     assert!(!shows(r.w(), "签到"), "the panel closed");
     assert!(labels(r.w()).iter().all(|l| !l.contains("张三丰")));
@@ -269,6 +311,25 @@ fn staff_sign_in_on_screen_refused_then_good_then_sign_out() {
         log.iter().filter(|(_, a, _)| a == "staff.sign_in").count(),
         1
     );
+    // The status endpoint's counters: one sign-in, each refusal by its reason; nobody now.
+    let c = r.status.snapshot().counters;
+    assert_eq!(c.staff_sign_ins, 1);
+    let refused: Vec<(&str, u64)> = c
+        .staff_sign_in_refusals
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            ("expired", 1),
+            ("malformed", 1),
+            ("other-kiosk", 1),
+            ("other-site", 1),
+            ("replayed", 1)
+        ]
+    );
+    assert!(!r.status.snapshot().staff_signed_in);
     assert!(log.iter().all(|e| !format!("{e:?}").contains("张三丰")));
 }
 
@@ -315,7 +376,7 @@ fn an_assisted_idcard_face_visit_on_screen() {
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(7));
     assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
     assert!(r.flow.helper().is_none());
-    assert_eq!(r.w().global::<FlowAdapter>().get_helper_banner(), "");
+    assert_eq!(r.w().global::<StaffAdapter>().get_banner(), "");
 
     // The platform stored the request as identified by card and staff check, with the helper,
     // and the helper's rating.
@@ -362,17 +423,15 @@ fn the_staff_check_is_offered_only_where_allowed_and_idle_signs_out() {
     r.wait_for("请用粤省事扫码刷脸");
     assert!(!shows(r.w(), "人工核验：帮办员已核对本人与身份证"));
     assert!(!r.w().global::<FlowAdapter>().get_can_staff_verify());
-    // Leaving the visit (another service chosen) signs the helper out at its end.
+    // Another service of the same visit: the helper stays signed in, and its flow carries them.
     r.start("ss-insured-cert-print");
-    assert!(r.flow.helper().is_none());
+    assert_eq!(r.flow.helper().map(|h| h.staff_id), Some("0012".into()));
+    assert!(shows(r.w(), BANNER));
     assert!(
-        ElementHandle::find_by_accessible_label(r.w(), "工作人员签到")
+        !ElementHandle::find_by_accessible_label(r.w(), "工作人员签到")
             .any(|e| e.accessible_role() == Some(AccessibleRole::Button))
     );
-    // Signed in again; nobody touches the screen: the idle timeout ends the visit and signs
-    // the helper out.
-    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
-    assert!(shows(r.w(), BANNER));
+    // Nobody touches the screen: the idle timeout ends the visit and signs the helper out.
     let tick = || i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
     for _ in 0..45 {
         tick();
@@ -386,7 +445,8 @@ fn the_staff_check_is_offered_only_where_allowed_and_idle_signs_out() {
         .filter(|(_, a, _)| a == "staff.sign_out")
         .map(|(_, _, d)| d)
         .collect();
-    assert_eq!(outs, vec!["end-of-visit".to_string(), "idle".to_string()]);
+    assert_eq!(outs, vec!["idle".to_string()]);
+    assert_eq!(r.w().global::<StaffAdapter>().get_banner(), "");
 }
 
 #[test]
@@ -464,4 +524,114 @@ fn the_staff_check_after_the_phone_refused_the_face_check() {
         actions,
         vec!["staff.sign_in", "staff.verify_identity", "staff.service"]
     );
+}
+
+#[test]
+fn staff_called_for_help_sign_in_from_the_overlay_and_assist_the_rest_of_the_visit() {
+    let r = rig(Duration::from_secs(3600));
+    // The status endpoint over real HTTP on loopback.
+    const TOKEN: &str = "test-token-0123456789abcdef";
+    let server = zizhu::status::spawn(
+        zizhu::status::StatusConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: zizhu::status::Secret::new(TOKEN),
+            tls: None,
+            limits: zizhu::status::Limits::default(),
+        },
+        r.status.clone(),
+    )
+    .unwrap();
+    let status = || {
+        let (code, body) = crate::status::get(server.local_addr(), "/v1/status", Some(TOKEN));
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    assert_eq!(status()["staff_signed_in"], false);
+    // A citizen on the home screen calls for help; staff take it on the platform.
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Home)).unwrap();
+    settle();
+    press(r.w(), "呼叫帮助");
+    r.wait_for("已通知工作人员");
+    let staff = Client::new(ClientConfig::new(r.platform.url(), "t", "STAFF")).unwrap();
+    let open = staff.help_list(false).unwrap().requests;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].request.screen, "home");
+    staff.help_ack(&open[0].help_id, Some("0012")).unwrap();
+    r.wait_for("工作人员正在赶来");
+    // The helper who came signs in from the overlay, with a scanned code.
+    targets_large_enough(r.w(), "the help overlay with the staff sign-in");
+    press(r.w(), "工作人员签到");
+    assert!(!shows(r.w(), "工作人员正在赶来"), "the overlay closed");
+    assert!(shows(
+        r.w(),
+        "请把工作人员码对准扫码口，或在下方输入工作人员码。"
+    ));
+    targets_large_enough(r.w(), "the sign-in panel over the home screen");
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    // Assisted from now on: the banner on the home screen, with the sign-out.
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Home);
+    assert!(shows(r.w(), BANNER), "{:?}", labels(r.w()));
+    assert!(shows(r.w(), "帮办员签退"));
+    assert!(labels(r.w()).iter().all(|l| !l.contains("张三丰")));
+    let s = status();
+    assert_eq!(s["staff_signed_in"], true);
+    assert!(s["staff_signed_in_since_unix"].as_i64().is_some());
+    assert_eq!(s["counters"]["staff_sign_ins"], 1);
+    assert!(!s.to_string().contains("0012") && !s.to_string().contains("张"));
+    // An idcard+face service: its flow carries the helper, who does the 人工核验.
+    r.start("ss-contrib-detail-print");
+    assert!(shows(r.w(), BANNER));
+    r.card();
+    r.wait_for("请用粤省事扫码刷脸");
+    press(r.w(), "人工核验：帮办员已核对本人与身份证");
+    r.wait_for("查询月份");
+    for k in "202501202512".chars() {
+        press(r.w(), &k.to_string());
+    }
+    press(r.w(), "填好了，下一步");
+    r.wait_for("请核对办理信息");
+    press(r.w(), "确认提交");
+    r.wait_for("完成");
+    press(r.w(), "完成");
+    press(r.w(), "满意");
+    press(r.w(), "帮办员：满意");
+    press(r.w(), "提交评价");
+    r.wait_for("请取走您的身份证和凭条");
+    // The goodbye ends the visit and signs the helper out.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(7));
+    assert_eq!(r.w().global::<AppState>().get_screen(), Screen::Attract);
+    assert!(r.flow.helper().is_none());
+    assert_eq!(status()["staff_signed_in"], false);
+    // The platform's stored request: identified by card and staff check, with the staff id.
+    let stored = r.platform.state().assisted();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].service_id, "ss-contrib-detail-print");
+    assert_eq!(stored[0].identity_method.as_deref(), Some("idcard+staff"));
+    assert_eq!(stored[0].staff_id.as_deref(), Some("0012"));
+    // The audit trail: the call and its acknowledgement, then the assisted visit.
+    let log = r.audit();
+    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "help.call",
+            "help.ack",
+            "staff.sign_in",
+            "staff.verify_identity",
+            "staff.service",
+            "staff.rating",
+            "staff.sign_out"
+        ],
+        "{log:?}"
+    );
+    assert!(log[2..].iter().all(|(actor, _, _)| actor == "staff:0012"));
+    assert!(log[4].2.contains("method=idcard+staff"), "{:?}", log[4]);
+    assert_eq!(log[6].2, "end-of-visit");
+    assert!(log.iter().all(|e| !format!("{e:?}").contains("张三丰")));
+    let (_, metrics) = crate::status::get(server.local_addr(), "/metrics", Some(TOKEN));
+    assert!(
+        metrics.contains("zizhu_staff_sign_ins_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("zizhu_staff_signed_in 0"), "{metrics}");
 }
