@@ -635,3 +635,70 @@ fn staff_called_for_help_sign_in_from_the_overlay_and_assist_the_rest_of_the_vis
     );
     assert!(metrics.contains("zizhu_staff_signed_in 0"), "{metrics}");
 }
+
+#[test]
+fn the_staff_panel_sign_in_out_and_the_staff_check_are_spoken_without_a_name() {
+    let r = rig(Duration::from_secs(3600));
+    // The real voice, playing through the ALSA `file` plugin (tests/voice.rs).
+    let _wav = crate::voice::alsa_file("uistaff");
+    let voice = zizhu::voice::Voice::start(
+        &zizhu::voice::VoiceConfig {
+            device: "uistaff".into(),
+            packs: Vec::new(),
+            packs_default: false,
+            ..Default::default()
+        },
+        zizhu::catalog::Lang::Zh,
+        None,
+    );
+    let v = zizhu::kiosk::VoiceUi::attach(&r.ui, voice, Some(&r.flow));
+    let mut words = Vec::new();
+    let mut said = |expect: &str| {
+        let (ticket, id) = *v.spoken().last().expect("something spoken");
+        assert_eq!(id, expect, "{:?}", v.spoken());
+        assert!(
+            v.voice().wait_done(ticket, Duration::from_secs(120)),
+            "{id} not done"
+        );
+        let s = v.voice().said(ticket).expect("spoken to the end");
+        words.push(s.words.clone());
+        s.words
+    };
+    r.start("ss-contrib-detail-print");
+    said("identify-card");
+    // The panel is said; a refused code is "read the screen" (its reason is shown, not said).
+    press(r.w(), "工作人员签到");
+    assert!(said("staff-sign-in").contains("工作人员码"));
+    r.scan(&code("别的网点", chrono::Utc::now().timestamp()));
+    said("notice");
+    press(r.w(), "关闭");
+    // Signed in and out by the button, each said.
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    assert!(shows(r.w(), BANNER));
+    said("staff-signed-in");
+    press(r.w(), "帮办员签退");
+    said("staff-signed-out");
+    // Signed in again; on the face check the staff check (人工核验) is said.
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    said("staff-signed-in");
+    r.card();
+    r.wait_for("请用粤省事扫码刷脸");
+    assert!(said("staff-check").contains("请帮办员核对本人与身份证"));
+    // Signing out there says the face check again (what to do next); signing in, the staff
+    // check: the flow's step is kept, not cut off by the sign-in or sign-out.
+    press(r.w(), "帮办员签退");
+    said("face-check");
+    r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+    said("staff-check");
+    // English: the same prompts in English.
+    r.ui.set_lang(zizhu::catalog::Lang::En);
+    settle();
+    assert!(said("staff-check").contains("No smartphone?"));
+    let card = samples().remove(0);
+    for w in &words {
+        assert!(
+            !w.contains('张') && !w.contains("0012") && !w.contains(&card.id_number),
+            "personal data said: {w}"
+        );
+    }
+}

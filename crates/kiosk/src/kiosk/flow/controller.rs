@@ -198,6 +198,10 @@ impl Visit {
             return Some(Prompt::Goodbye);
         }
         let flow = self.flow.as_ref()?;
+        if flow.can_staff_verify() {
+            // A helper is here for the face check (also one the phone refused): the way on.
+            return Some(Prompt::StaffCheck);
+        }
         if self.stuck || !self.error.is_empty() {
             return Some(Prompt::Notice);
         }
