@@ -454,6 +454,17 @@ fn the_staff_controls_in_elderly_mode_and_in_english() {
     let r = rig(Duration::from_secs(3600));
     r.ui.set_elderly(true);
     settle();
+    // The help overlay's 工作人员签到, on the home screen.
+    r.ui.show_screen(&ScreenSpec::new(ScreenId::Home)).unwrap();
+    settle();
+    press(r.w(), "呼叫帮助");
+    r.wait_for("已通知工作人员");
+    targets_at_least(
+        r.w(),
+        "elderly: the help overlay with the staff sign-in",
+        140.0,
+    );
+    press(r.w(), "继续办理");
     r.start("ss-contrib-detail-print");
     targets_at_least(r.w(), "elderly: identify with the 工作人员 control", 140.0);
     press(r.w(), "工作人员签到");
@@ -701,4 +712,64 @@ fn the_staff_panel_sign_in_out_and_the_staff_check_are_spoken_without_a_name() {
             "personal data said: {w}"
         );
     }
+}
+
+#[test]
+fn staff_sign_in_from_the_help_overlay_on_a_list_a_detail_and_a_flow() {
+    let r = rig(Duration::from_secs(3600));
+    let screens: [(&str, Box<dyn Fn()>); 3] = [
+        (
+            "category",
+            Box::new(|| {
+                let mut spec = ScreenSpec::new(ScreenId::Category);
+                spec.category = Some(String::new());
+                r.ui.show_screen(&spec).unwrap();
+                settle();
+            }),
+        ),
+        (
+            "detail",
+            Box::new(|| {
+                let mut spec = ScreenSpec::new(ScreenId::Detail);
+                spec.item = Some("ss-contrib-detail-print".into());
+                r.ui.show_screen(&spec).unwrap();
+                settle();
+            }),
+        ),
+        ("flow", Box::new(|| r.start("ss-contrib-detail-print"))),
+    ];
+    for (i, (name, open)) in screens.iter().enumerate() {
+        open();
+        press(r.w(), "呼叫帮助");
+        r.wait_for("已通知工作人员");
+        press(r.w(), "工作人员签到");
+        assert!(
+            !shows(r.w(), "已通知工作人员"),
+            "{name}: the overlay closed"
+        );
+        r.scan(&code(SITE, chrono::Utc::now().timestamp()));
+        assert!(shows(r.w(), BANNER), "{name}: {:?}", labels(r.w()));
+        assert_eq!(
+            r.flow.helper().map(|h| h.staff_id),
+            Some("0012".into()),
+            "{name}"
+        );
+        assert!(r.status.snapshot().staff_signed_in, "{name}");
+        assert_eq!(r.status.snapshot().counters.staff_sign_ins, i as u64 + 1);
+        // Signed out by the banner's button (the footer's outside a flow, the bar's in one).
+        press(r.w(), "帮办员签退");
+        assert!(!shows(r.w(), BANNER), "{name}");
+        assert!(!r.status.snapshot().staff_signed_in, "{name}");
+    }
+    let outs: Vec<String> = r
+        .audit()
+        .into_iter()
+        .filter(|(_, a, _)| a.starts_with("staff."))
+        .map(|(_, a, d)| format!("{a} {d}"))
+        .collect();
+    assert_eq!(outs.len(), 6, "{outs:?}");
+    assert_eq!(
+        outs.iter().filter(|o| *o == "staff.sign_out press").count(),
+        3
+    );
 }
