@@ -749,6 +749,8 @@ fn staff_sign_in_from_the_help_overlay_on_a_list_a_detail_and_a_flow() {
         );
         r.scan(&code(SITE, chrono::Utc::now().timestamp()));
         assert!(shows(r.w(), BANNER), "{name}: {:?}", labels(r.w()));
+        // Answered in person: the request is withdrawn, nothing is pending any more.
+        assert!(!r.status.snapshot().help_pending, "{name}");
         assert_eq!(
             r.flow.helper().map(|h| h.staff_id),
             Some("0012".into()),
@@ -770,6 +772,40 @@ fn staff_sign_in_from_the_help_overlay_on_a_list_a_detail_and_a_flow() {
     assert_eq!(outs.len(), 6, "{outs:?}");
     assert_eq!(
         outs.iter().filter(|o| *o == "staff.sign_out press").count(),
+        3
+    );
+    // The platform: the request of each screen withdrawn as answered in person.
+    let staff = Client::new(ClientConfig::new(r.platform.url(), "t", "STAFF")).unwrap();
+    let mut helps = Vec::new();
+    for _ in 0..100 {
+        helps = staff.help_list(false).unwrap().requests;
+        if helps.len() == 3
+            && helps
+                .iter()
+                .all(|h| h.state == zizhu::platform::api::HelpState::Cancelled)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let screens: Vec<(&str, zizhu::platform::api::HelpState)> = helps
+        .iter()
+        .map(|h| (h.request.screen.as_str(), h.state))
+        .collect();
+    use zizhu::platform::api::HelpState::Cancelled;
+    assert_eq!(
+        screens,
+        vec![
+            ("category", Cancelled),
+            ("detail", Cancelled),
+            ("identify", Cancelled)
+        ]
+    );
+    assert_eq!(
+        r.audit()
+            .iter()
+            .filter(|(_, a, d)| a == "help.cancel" && d == "staff_signed_in")
+            .count(),
         3
     );
 }
