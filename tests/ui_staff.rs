@@ -166,8 +166,10 @@ impl Rig {
             .unwrap();
     }
 
-    /// The audit trail, oldest first: (actor, action, detail).
+    /// The audit trail, oldest first: (actor, action, detail), once the sign-in's and sign-out's
+    /// workers wrote theirs.
     fn audit(&self) -> Vec<(String, String, String)> {
+        self.settle_staff();
         let mut log: Vec<_> = self
             .journal
             .audit_log(100)
@@ -717,29 +719,23 @@ fn the_staff_panel_sign_in_out_and_the_staff_check_are_spoken_without_a_name() {
 #[test]
 fn staff_sign_in_from_the_help_overlay_on_a_list_a_detail_and_a_flow() {
     let r = rig(Duration::from_secs(3600));
-    let screens: [(&str, Box<dyn Fn()>); 3] = [
-        (
-            "category",
-            Box::new(|| {
-                let mut spec = ScreenSpec::new(ScreenId::Category);
-                spec.category = Some(String::new());
-                r.ui.show_screen(&spec).unwrap();
-                settle();
-            }),
-        ),
-        (
-            "detail",
-            Box::new(|| {
-                let mut spec = ScreenSpec::new(ScreenId::Detail);
-                spec.item = Some("ss-contrib-detail-print".into());
-                r.ui.show_screen(&spec).unwrap();
-                settle();
-            }),
-        ),
-        ("flow", Box::new(|| r.start("ss-contrib-detail-print"))),
-    ];
-    for (i, (name, open)) in screens.iter().enumerate() {
-        open();
+    let open = |name: &str| match name {
+        "category" => {
+            let mut spec = ScreenSpec::new(ScreenId::Category);
+            spec.category = Some(String::new());
+            r.ui.show_screen(&spec).unwrap();
+            settle();
+        }
+        "detail" => {
+            let mut spec = ScreenSpec::new(ScreenId::Detail);
+            spec.item = Some("ss-contrib-detail-print".into());
+            r.ui.show_screen(&spec).unwrap();
+            settle();
+        }
+        _ => r.start("ss-contrib-detail-print"),
+    };
+    for (i, name) in ["category", "detail", "flow"].into_iter().enumerate() {
+        open(name);
         press(r.w(), "呼叫帮助");
         r.wait_for("已通知工作人员");
         press(r.w(), "工作人员签到");

@@ -8,7 +8,8 @@
 //!
 //! - Sign-in runs on a worker thread: the code's verification and the journal's write of its use
 //!   (the replay record, the audit row, both fsynced) never block the UI thread; the answer comes
-//!   back on a channel and [`super::wake`] has the UI thread pick it up.
+//!   back on a channel and [`super::wake`] has the UI thread pick it up. The sign-out's audit row
+//!   is written on a worker too.
 //! - Sign-out happens on the 帮办员签退 button, at the end of the visit (the attract screen shows
 //!   again after the goodbye) or on the idle timeout, each recorded in the audit trail with its
 //!   reason; a code still being checked when the visit ends signs its helper out at once.
@@ -18,6 +19,7 @@
 //!   audit trail carry the staff id.
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +74,8 @@ struct Inner {
     message: Cell<Option<Text>>,
     /// A code is out on a worker.
     busy: Cell<bool>,
+    /// Sign-out rows being written on workers.
+    writes: Arc<AtomicUsize>,
     /// Counts visits, so a worker's answer for an ended visit is recognised.
     visit: Cell<u64>,
     /// The attract screen was showing (no visit).
@@ -103,6 +107,7 @@ impl StaffUi {
             panel: Cell::new(false),
             message: Cell::new(None),
             busy: Cell::new(false),
+            writes: Arc::new(AtomicUsize::new(0)),
             visit: Cell::new(0),
             idle: Cell::new(true),
             tx,
@@ -169,9 +174,9 @@ impl StaffUi {
         self.inner.sign_out(why);
     }
 
-    /// Whether a code is being checked.
+    /// Whether a code is being checked or a sign-out is being written (tests wait for it).
     pub fn busy(&self) -> bool {
-        self.inner.busy.get()
+        self.inner.busy.get() || self.inner.writes.load(Ordering::SeqCst) > 0
     }
 
     /// Registers what happens when the helper signs in or out, a code is refused or the panel
@@ -251,11 +256,10 @@ impl Inner {
     /// Answers from the sign-in worker.
     fn drain(&self) {
         while let Ok((visit, r)) = self.rx.try_recv() {
-            let setup = self.setup.borrow().clone();
             if visit != self.visit.get() {
                 // The visit ended while the code was checked: its helper is signed out at once.
-                if let (Ok(h), Some(s)) = (r, setup) {
-                    h.sign_out(&s.journal, SignOut::EndOfVisit);
+                if let Ok(h) = r {
+                    self.record_sign_out(h, SignOut::EndOfVisit);
                 }
                 continue;
             }
@@ -291,15 +295,34 @@ impl Inner {
         let Some(h) = self.helper.borrow_mut().take() else {
             return;
         };
-        match self.setup.borrow().as_ref() {
-            Some(s) => h.sign_out(&s.journal, why),
-            None => tracing::info!(staff = %h.staff_id, "staff signed out"),
-        }
+        self.record_sign_out(h, why);
         if let Some(s) = self.status.borrow().as_ref() {
             s.staff_signed_out();
         }
         self.present();
         self.emit(StaffEvent::SignedOut(why));
+    }
+
+    /// Writes the sign-out to the audit trail on a worker (inline if none can be started).
+    fn record_sign_out(&self, h: Helper, why: SignOut) {
+        let Some(setup) = self.setup.borrow().clone() else {
+            tracing::info!(staff = %h.staff_id, "staff signed out");
+            return;
+        };
+        let writes = self.writes.clone();
+        writes.fetch_add(1, Ordering::SeqCst);
+        let (s, helper) = (setup.clone(), h.clone());
+        let spawned = std::thread::Builder::new()
+            .name("staff-sign-out".into())
+            .spawn(move || {
+                helper.sign_out(&s.journal, why);
+                writes.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a worker thread: {e}");
+            self.writes.fetch_sub(1, Ordering::SeqCst);
+            h.sign_out(&setup.journal, why);
+        }
     }
 
     /// Leaving the attract screen starts a visit; reaching it again ends the visit, and the
