@@ -1,7 +1,9 @@
 //! Staff sign-in (帮办员) on the touchscreen: the real `KioskUi` with `FlowUi` attached on Slint's
 //! testing backend, the demo platform on loopback (serving the demo trust list, with its staff
 //! key), a journal in a temporary directory. Staff codes arrive as scans on the runtime's device
-//! channel or typed into the sign-in panel; the ID card as a card read. What is on screen is read
+//! channel or typed into the sign-in panel; the ID card as a card read. 呼叫帮助 and its overlay
+//! (`HelpUi`, from which staff also sign in), the status endpoint over real HTTP and the real voice
+//! on the ALSA file plugin are attached as the runtime attaches them. What is on screen is read
 //! by accessible labels; the platform's store and the journal's audit trail are checked after.
 use std::rc::Rc;
 use std::sync::mpsc::{self, Sender};
