@@ -24,7 +24,7 @@ fn raw(addr: SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
@@ -188,7 +188,17 @@ fn promtool_checks_metrics_and_deploy_configs() {
     state.service_completed("social-security");
     state.service_failed("tax");
     state.error("device");
+    state.staff_refused("expired");
+    state.staff_refused("other-site");
+    state.staff_signed_in();
     let (code, metrics) = get(handle.local_addr(), "/metrics", Some(TOKEN));
+    for family in [
+        "zizhu_staff_sign_ins_total 1",
+        "zizhu_staff_sign_in_refusals_total{reason=\"expired\"} 1",
+        "zizhu_staff_signed_in 1",
+    ] {
+        assert!(metrics.contains(family), "{family} missing:\n{metrics}");
+    }
     assert_eq!(code, 200);
     let mut check = Command::new("promtool")
         .args(["check", "metrics"])

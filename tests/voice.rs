@@ -33,7 +33,7 @@ const STEPS: [Step; 11] = [
 /// The ALSA configuration of this test binary, set once before any ALSA use: `file` PCMs in
 /// front of `null`, one per name below. Returns the WAV file the PCM `device` writes.
 pub fn alsa_file(device: &str) -> PathBuf {
-    const DEVICES: &[&str] = &["voicetest", "maintvoice", "uivoice", "uivoice2"];
+    const DEVICES: &[&str] = &["voicetest", "maintvoice", "uivoice", "uivoice2", "uistaff"];
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let dir = tempfile::Builder::new()

@@ -148,8 +148,8 @@ impl HelpDesk {
         })
     }
 
-    /// Cancels a raised request (`reason`: `citizen` or `visit_ended`): a second outbox item,
-    /// sent after the first. Tried at once like the request.
+    /// Cancels a raised request (`reason`: `citizen`, `visit_ended` or `staff_signed_in`): a
+    /// second outbox item, sent after the first. Tried at once like the request.
     pub fn cancel(&self, raised: &Raised, reason: &str) -> Result<(), HelpError> {
         let key = client::new_key().map_err(|e| HelpError::Setup(e.to_string()))?;
         let call = HelpCall::Cancel(HelpCancel {

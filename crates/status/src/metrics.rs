@@ -263,6 +263,37 @@ pub fn render(r: &StatusReport, started_unix: i64) -> String {
         );
     }
 
+    o.family(
+        "zizhu_staff_sign_ins_total",
+        "counter",
+        "Staff sign-ins (assisted visits) accepted at the kiosk.",
+    );
+    o.sample("zizhu_staff_sign_ins_total", &[], c.staff_sign_ins);
+    o.family(
+        "zizhu_staff_sign_in_refusals_total",
+        "counter",
+        "Staff codes refused, by reason (expired, other-site, other-kiosk, replayed, untrusted, …).",
+    );
+    for (reason, n) in &c.staff_sign_in_refusals {
+        o.sample(
+            "zizhu_staff_sign_in_refusals_total",
+            &[("reason", reason)],
+            n,
+        );
+    }
+    o.gauge(
+        "zizhu_staff_signed_in",
+        "1 while a staff member is signed in for the visit at the kiosk, else 0.",
+        b(r.staff_signed_in),
+    );
+    if let Some(t) = r.staff_signed_in_since_unix {
+        o.gauge(
+            "zizhu_staff_signed_in_since_timestamp_seconds",
+            "When the staff member now signed in signed in, Unix time.",
+            t,
+        );
+    }
+
     let cat = &r.catalog;
     o.family(
         "zizhu_catalog_info",
@@ -322,9 +353,18 @@ mod tests {
         s.has_relay("idcard");
         s.power_cycled("printer");
         s.help_requested();
+        s.staff_refused("expired");
+        s.staff_refused("expired");
+        s.staff_refused("replayed");
+        s.staff_signed_in();
         let text = render(&s.snapshot(), s.started_unix());
         assert!(text.contains("zizhu_help_requests_total 1"));
         assert!(text.contains("zizhu_help_pending 1"));
+        assert!(text.contains("zizhu_staff_sign_ins_total 1"));
+        assert!(text.contains("zizhu_staff_sign_in_refusals_total{reason=\"expired\"} 2"));
+        assert!(text.contains("zizhu_staff_sign_in_refusals_total{reason=\"replayed\"} 1"));
+        assert!(text.contains("zizhu_staff_signed_in 1"));
+        assert!(text.contains("zizhu_staff_signed_in_since_timestamp_seconds "));
         assert!(text.contains("# TYPE zizhu_device_power_cycles_total counter"));
         assert!(text.contains("zizhu_device_power_cycles_total{device=\"idcard\"} 0"));
         assert!(text.contains("zizhu_device_power_cycles_total{device=\"printer\"} 1"));

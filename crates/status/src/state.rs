@@ -131,6 +131,12 @@ pub struct Counters {
     /// Help requests raised on the screen (呼叫帮助).
     #[serde(default)]
     pub help_requests: u64,
+    /// Staff sign-ins (帮办员) accepted.
+    #[serde(default)]
+    pub staff_sign_ins: u64,
+    /// Staff codes refused, by reason (`expired`, `other-site`, `replayed`, `untrusted`, …).
+    #[serde(default)]
+    pub staff_sign_in_refusals: BTreeMap<String, u64>,
 }
 
 /// The service catalog the kiosk serves (see docs/catalog.md).
@@ -230,6 +236,12 @@ pub struct StatusReport {
     /// Since when (Unix seconds); none when no help is pending.
     #[serde(default)]
     pub help_pending_since_unix: Option<i64>,
+    /// A staff member (帮办员) is signed in for the visit at the kiosk (never who).
+    #[serde(default)]
+    pub staff_signed_in: bool,
+    /// Since when (Unix seconds); none when nobody is signed in.
+    #[serde(default)]
+    pub staff_signed_in_since_unix: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -252,6 +264,7 @@ struct Inner {
     counters: Counters,
     catalog: CatalogInfo,
     help_pending_since: Option<i64>,
+    staff_since: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -355,6 +368,7 @@ impl StatusState {
             counters: Counters::default(),
             catalog: CatalogInfo::default(),
             help_pending_since: None,
+            staff_since: None,
         };
         StatusState(Arc::new(Shared {
             inner: RwLock::new(inner),
@@ -579,6 +593,33 @@ impl StatusState {
         self.read().help_pending_since.is_some()
     }
 
+    /// Counts a staff sign-in and marks a helper signed in from now.
+    pub fn staff_signed_in(&self) {
+        let mut g = self.write();
+        g.counters.staff_sign_ins += 1;
+        g.staff_since = Some(unix_now());
+    }
+
+    /// Marks nobody signed in (the helper signed out).
+    pub fn staff_signed_out(&self) {
+        self.write().staff_since = None;
+    }
+
+    /// Counts a refused staff code by reason (a short fixed word, `StaffError::kind`).
+    pub fn staff_refused(&self, reason: &str) {
+        *self
+            .write()
+            .counters
+            .staff_sign_in_refusals
+            .entry(scrub(reason))
+            .or_default() += 1;
+    }
+
+    /// Whether a helper is signed in.
+    pub fn staff_signed_in_now(&self) -> bool {
+        self.read().staff_since.is_some()
+    }
+
     /// One device's health as reported (none for a device never reported).
     pub fn device(&self, device: &str) -> Option<DeviceHealth> {
         self.read().devices.get(device).cloned()
@@ -648,6 +689,8 @@ impl StatusState {
                 catalog: g.catalog.clone(),
                 help_pending: g.help_pending_since.is_some(),
                 help_pending_since_unix: g.help_pending_since,
+                staff_signed_in: g.staff_since.is_some(),
+                staff_signed_in_since_unix: g.staff_since,
             };
             (
                 report,
@@ -721,6 +764,20 @@ mod tests {
         s.set_help_pending(false);
         assert!(!s.snapshot().help_pending);
         assert_eq!(s.snapshot().counters.help_requests, 1);
+        // A helper signed in, then out: a boolean and since when, never who.
+        assert!(!s.snapshot().staff_signed_in);
+        s.staff_signed_in();
+        let r = s.snapshot();
+        assert!(r.staff_signed_in && r.staff_signed_in_since_unix.is_some());
+        assert_eq!(r.counters.staff_sign_ins, 1);
+        s.staff_refused("other-site");
+        s.staff_signed_out();
+        let r = s.snapshot();
+        assert!(!r.staff_signed_in && r.staff_signed_in_since_unix.is_none());
+        assert_eq!(
+            r.counters.staff_sign_in_refusals.get("other-site"),
+            Some(&1)
+        );
         let json = serde_json::to_string(&r).unwrap();
         let back: StatusReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);

@@ -120,6 +120,15 @@ pub enum Prompt {
     Notice,
     /// The maintenance screen's test prompt.
     VoiceTest,
+    /// The staff sign-in panel (帮办员): hold the staff code to the scanner.
+    StaffSignIn,
+    /// A helper signed in for the visit (never who).
+    StaffSignedIn,
+    /// The helper signed out.
+    StaffSignedOut,
+    /// The face check with a helper signed in: the helper's check of the person against the card
+    /// (人工核验) instead.
+    StaffCheck,
 }
 
 /// The ids of the prompts that have no dynamic part: the ones a voice pack can record.
@@ -150,6 +159,10 @@ pub const FIXED_IDS: &[&str] = &[
     "help",
     "notice",
     "voice-test",
+    "staff-sign-in",
+    "staff-signed-in",
+    "staff-signed-out",
+    "staff-check",
 ];
 
 fn msg(id: &'static str) -> Sentence {
@@ -232,6 +245,10 @@ impl Prompt {
             "help" => Prompt::Help,
             "notice" => Prompt::Notice,
             "voice-test" => Prompt::VoiceTest,
+            "staff-sign-in" => Prompt::StaffSignIn,
+            "staff-signed-in" => Prompt::StaffSignedIn,
+            "staff-signed-out" => Prompt::StaffSignedOut,
+            "staff-check" => Prompt::StaffCheck,
             _ => return None,
         })
     }
@@ -268,6 +285,10 @@ impl Prompt {
             Prompt::Help => "help",
             Prompt::Notice => "notice",
             Prompt::VoiceTest => "voice-test",
+            Prompt::StaffSignIn => "staff-sign-in",
+            Prompt::StaffSignedIn => "staff-signed-in",
+            Prompt::StaffSignedOut => "staff-signed-out",
+            Prompt::StaffCheck => "staff-check",
         }
     }
 
@@ -353,6 +374,16 @@ impl Prompt {
             )],
             Prompt::Notice => vec![msg("请查看屏幕上的提示")],
             Prompt::VoiceTest => vec![msg("这是语音测试。")],
+            Prompt::StaffSignIn => vec![
+                msg("工作人员签到"),
+                msg("请把工作人员码对准扫码口，或在下方输入工作人员码。"),
+            ],
+            Prompt::StaffSignedIn => vec![msg("帮办员已签到")],
+            Prompt::StaffSignedOut => vec![msg("帮办员已签退")],
+            Prompt::StaffCheck => vec![
+                msg("请用粤省事扫码刷脸"),
+                msg("没有智能手机？请帮办员核对本人与身份证后确认。"),
+            ],
         }
     }
 

@@ -1167,9 +1167,12 @@ mod tests {
     use crate::catalog::Catalog;
 
     /// A platform whose face checks never finish.
-    struct Pending;
+    const PENDING: Phone = Phone(PollStatus::Pending);
 
-    impl Backend for Pending {
+    /// A platform whose face checks end as the phone says (pending: never).
+    struct Phone(PollStatus);
+
+    impl Backend for Phone {
         fn kiosk_id(&self) -> &str {
             "T"
         }
@@ -1183,7 +1186,7 @@ mod tests {
             Ok(("fc".into(), "http://x/fc".into()))
         }
         fn face_check(&self, _: &str) -> Result<PollStatus, BackendError> {
-            Ok(PollStatus::Pending)
+            Ok(self.0)
         }
         fn slots(&self, _: &str, _: &str) -> Result<Vec<Slot>, BackendError> {
             Ok(Vec::new())
@@ -1219,7 +1222,7 @@ mod tests {
         let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
         let mut who = Identity::typed(&id).expect("valid");
         who.source = Source::IdCard;
-        flow.identify(who, &Pending).expect("identify");
+        flow.identify(who, &PENDING).expect("identify");
         assert_eq!(flow.step(), Step::FaceCheck);
         flow.set_timing(Timing {
             first_poll: Duration::from_secs(1),
@@ -1237,7 +1240,7 @@ mod tests {
             Action::PollFaceCheck
         );
         assert_eq!(
-            flow.poll_face_check(&Pending).expect("poll"),
+            flow.poll_face_check(&PENDING).expect("poll"),
             Step::FaceCheck
         );
         let polled = flow.last_poll.expect("polled");
@@ -1249,5 +1252,76 @@ mod tests {
             flow.next_action(t0 + Duration::from_secs(10)),
             Action::GiveUp
         );
+    }
+
+    fn a_face_check_service_at_the_phone(status: PollStatus) -> (Flow<'static>, Phone) {
+        let service = Catalog::builtin()
+            .services()
+            .iter()
+            .find(|s| s.auth == Auth::IdCardFace && s.staff_verify)
+            .expect("a face-check service that allows the staff check");
+        let mut flow = Flow::new(service, Lang::Zh);
+        let id = zizhu_drivers::idcard::card::with_check_char("44140219800101001");
+        let mut who = Identity::typed(&id).expect("valid");
+        who.source = Source::IdCard;
+        let phone = Phone(status);
+        flow.identify(who, &phone).expect("identify");
+        assert_eq!(flow.step(), Step::FaceCheck);
+        (flow, phone)
+    }
+
+    fn helper() -> Helper {
+        Helper {
+            staff_id: "0012".into(),
+            name_masked: "张*".into(),
+            code_id: "07".repeat(16),
+        }
+    }
+
+    #[test]
+    fn the_staff_check_still_replaces_a_refused_phone_face_check() {
+        let (mut flow, phone) = a_face_check_service_at_the_phone(PollStatus::Refused);
+        // The phone refused: the visit stays on the face check, and without a helper there is
+        // no way on.
+        assert!(matches!(
+            flow.poll_face_check(&phone),
+            Err(FlowError::NotHere)
+        ));
+        assert_eq!(flow.step(), Step::FaceCheck);
+        assert!(!flow.can_staff_verify());
+        assert!(matches!(
+            flow.staff_verify(&phone, None),
+            Err(FlowError::NoHelper)
+        ));
+        // A helper signs in: the staff check is offered and takes the visit on.
+        flow.set_helper(Some(helper()));
+        assert!(flow.can_staff_verify());
+        let next = flow.staff_verify(&phone, None).expect("staff check");
+        assert_ne!(next, Step::FaceCheck);
+        assert_eq!(flow.identity_method(), Some(IdentityMethod::IdCardStaff));
+        assert!(flow.face_check_url().is_none());
+        assert_ne!(flow.next_action(Instant::now()), Action::GiveUp);
+    }
+
+    #[test]
+    fn the_staff_check_still_replaces_a_face_check_given_up_on() {
+        let (mut flow, phone) = a_face_check_service_at_the_phone(PollStatus::Pending);
+        flow.set_timing(Timing {
+            first_poll: Duration::ZERO,
+            poll_every: Duration::from_secs(1),
+            give_up_after: Duration::ZERO,
+        });
+        flow.poll_face_check(&phone).expect("poll");
+        assert_eq!(flow.next_action(Instant::now()), Action::GiveUp);
+        flow.set_helper(Some(helper()));
+        assert!(flow.can_staff_verify());
+        flow.staff_verify(&phone, None).expect("staff check");
+        assert!(flow.staff_verified());
+        assert_eq!(flow.identity_method(), Some(IdentityMethod::IdCardStaff));
+        // Past the phone: nothing more to poll, nothing to give up on.
+        assert!(!matches!(
+            flow.next_action(Instant::now()),
+            Action::GiveUp | Action::PollFaceCheck
+        ));
     }
 }

@@ -578,7 +578,8 @@ pub struct HelpRequest {
 pub struct HelpCancel {
     /// The `Idempotency-Key` of the `POST /v1/help` to cancel (same kiosk id).
     pub request_key: String,
-    /// Why: `citizen` (the cancel button) or `visit_ended`.
+    /// Why: `citizen` (the cancel button), `visit_ended`, or `staff_signed_in` (a helper signed
+    /// in at the kiosk: answered in person).
     pub reason: String,
 }
 

@@ -4,7 +4,9 @@
 //! the UI thread) and shows "已通知工作人员" with cancel, the hotline and the video-help QR code;
 //! the kiosk then asks the platform every few seconds whether staff took it, and shows "工作人员
 //! 正在赶来" when they did. The status endpoint's `help_pending` is set from the moment the request
-//! is stored until staff take it, the citizen cancels it or the visit ends (which cancels it).
+//! is stored until staff take it, the citizen cancels it, the visit ends (which cancels it) or a
+//! helper signs in at the kiosk (the overlay offers 工作人员签到, `super::staff`; the request is
+//! then withdrawn as answered in person, reason `staff_signed_in`).
 //!
 //! What is sent names the screen or flow step, the service, the visit's length and the kind of the
 //! last error: never who the citizen is or what they typed.
@@ -118,6 +120,13 @@ impl HelpUi {
         ui.on_change(move || {
             if let Some(i) = me.upgrade() {
                 i.session_changed();
+            }
+        });
+        // Staff who came signed in at the kiosk: the request is answered in person.
+        let me = Rc::downgrade(&inner);
+        ui.staff().on_event(move |ev| {
+            if let (Some(i), super::StaffEvent::SignedIn) = (me.upgrade(), ev) {
+                i.staff_arrived();
             }
         });
         let me = Rc::downgrade(&inner);
@@ -258,6 +267,16 @@ impl Inner {
         if let Err(e) = spawned {
             tracing::error!("cannot start a worker thread: {e}");
         }
+    }
+
+    /// A helper signed in for the visit: a request still waiting is answered in person, so it is
+    /// withdrawn at the platform (`staff_signed_in`; `help_pending` ends) and the overlay closes.
+    fn staff_arrived(&self) {
+        if self.raised.borrow().is_some() {
+            tracing::info!("help answered in person: staff signed in");
+            self.cancel("staff_signed_in");
+        }
+        self.close();
     }
 
     fn close(&self) {

@@ -15,6 +15,8 @@
 //!   screen in the configured language and mode.
 //! - Call for help: [`HelpUi`] (in [`help`]) answers the footer's 呼叫帮助 button on every
 //!   visitor screen, flows included, through the core's help desk.
+//! - Staff sign-in: [`StaffUi`] (in [`staff`]) owns the helper signed in for the visit, from the
+//!   flow's bar or the help overlay, until the sign-out button, the end of the visit or idle.
 //! - Voice guidance: [`VoiceUi`] (in [`voice`]) speaks every screen and flow step through the
 //!   kiosk's `zizhu_voice::Voice` and answers the header's 再听一遍 and voice panel.
 //! - Maintenance: [`MaintenanceUi`] (in [`maintenance`]) lays the technician's PIN pad and panel
@@ -37,6 +39,7 @@ pub mod headless;
 pub mod help;
 pub mod maintenance;
 pub mod session;
+pub mod staff;
 pub mod voice;
 pub mod wake;
 
@@ -45,6 +48,7 @@ pub use headless::{render_png, HeadlessKiosk, HEIGHT, WIDTH};
 pub use help::{HelpContext, HelpUi};
 pub use maintenance::{MaintenanceContext, MaintenanceUi};
 pub use session::{ScreenId, Session, Sizes};
+pub use staff::{StaffEvent, StaffSetup, StaffUi};
 pub use voice::VoiceUi;
 
 /// How the kiosk UI starts (from the config file, or defaults in simulation mode).
@@ -188,6 +192,7 @@ pub struct KioskUi {
     options: Options,
     start_hook: StartHook,
     changed: ChangeHooks,
+    staff: StaffUi,
     _clock: slint::Timer,
 }
 
@@ -209,9 +214,11 @@ impl KioskUi {
         update_clock(&window, options.lang);
         adapters::apply_all(&window, &view.borrow(), &session.borrow());
 
+        let staff = StaffUi::new(&window, session.clone());
         let ui = KioskUi {
             _clock: slint::Timer::default(),
             window,
+            staff,
             session,
             view,
             live: Rc::new(RefCell::new(None)),
@@ -220,6 +227,9 @@ impl KioskUi {
             changed: Rc::new(RefCell::new(Vec::new())),
         };
         ui.wire();
+        // The visit's helper signs out when the session ends.
+        let staff = ui.staff.clone();
+        ui.on_change(move || staff.session_changed());
         if let Some(live) = ui.options.catalog.clone() {
             ui.set_live_catalog(live);
         }
@@ -240,6 +250,11 @@ impl KioskUi {
     /// The Slint component (for showing it, running it, or inspecting it in tests).
     pub fn window(&self) -> &KioskWindow {
         &self.window
+    }
+
+    /// Staff sign-in (帮办员) for the visit: the one owner of the helper signed in.
+    pub fn staff(&self) -> &StaffUi {
+        &self.staff
     }
 
     /// The options it was created with.
@@ -665,6 +680,10 @@ pub fn run_window(
     let _maintenance = maintenance.map(|ctx| MaintenanceUi::attach(&ui, ctx));
     // Every screen and flow step spoken; the header's voice controls.
     let _voice = voice.map(|v| VoiceUi::attach(&ui, v, flow.as_deref()));
+    // Whether a helper is signed in, sign-ins and refusals on the status endpoint.
+    if let Some(s) = &status {
+        ui.staff().set_status(s.clone());
+    }
     // `session_active` on the status endpoint, and what the device supervisor waits for.
     let _session = status.map(|s| ui.report_session(s));
     if fullscreen {

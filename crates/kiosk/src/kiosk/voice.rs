@@ -14,6 +14,8 @@
 //! - The end of a session (the attract screen again: idle timeout, goodbye, back from home)
 //!   resets the visitor's choices to kiosk.toml's `[voice]` ([`Voice::reset`]). Quiet hours
 //!   silence the attract prompt in the engine.
+//! - Staff sign-in (帮办员): the sign-in panel, a helper signed in and signed out by the button,
+//!   and the 人工核验 step (a flow prompt) are said from fixed prompts, never a name or a number.
 //! - Nothing personal is spoken: the prompts come from `zizhu_voice::prompt_for` and the
 //!   catalog; the Voice API never blocks the UI thread.
 use std::cell::RefCell;
@@ -23,8 +25,9 @@ use std::rc::Rc;
 use slint::ComponentHandle;
 use zizhu_voice::{Arg, Prompt, Ticket, Voice, VoiceLanguage};
 
-use super::{CatalogView, FlowUi, KioskUi, ScreenId, Session};
+use super::{CatalogView, FlowUi, KioskUi, ScreenId, Session, StaffEvent};
 use crate::catalog::Lang;
+use crate::staff::SignOut;
 use crate::ui::{KioskWindow, VoiceAdapter};
 
 /// Tickets kept for [`VoiceUi::spoken`].
@@ -56,6 +59,8 @@ struct State {
     said: Option<Prompt>,
     /// The latest calls to the voice and the prompt ids they speak, newest last.
     tickets: VecDeque<(Ticket, &'static str)>,
+    /// The call that said the flow's step last.
+    flow_ticket: Option<Ticket>,
 }
 
 impl VoiceUi {
@@ -80,6 +85,7 @@ impl VoiceUi {
                 step: None,
                 said: None,
                 tickets: VecDeque::new(),
+                flow_ticket: None,
             }),
         });
         let a = ui.window().global::<VoiceAdapter>();
@@ -118,6 +124,13 @@ impl VoiceUi {
                 }
             });
         }
+        // Staff sign-in (帮办员): the panel, the sign-in and the sign-out, never who.
+        let i = Rc::downgrade(&inner);
+        ui.staff().on_event(move |ev| {
+            if let Some(i) = i.upgrade() {
+                i.staff_event(ev);
+            }
+        });
         if let Some(p) = inner.screen_prompt(screen) {
             inner.speak(p);
         }
@@ -253,7 +266,34 @@ impl Inner {
         };
         if speak {
             self.speak(p.clone());
+            let mut st = self.state.borrow_mut();
+            st.flow_ticket = st.tickets.back().map(|(t, _)| *t);
         }
+    }
+
+    /// Staff sign-in on any screen: the panel is said, a refusal is "read the screen", the
+    /// sign-in and the sign-out by the button are said. When the sign-in or sign-out changed the
+    /// flow's step (the face check becomes the staff check 人工核验, or back), the flow has just
+    /// said the new step, which tells what to do next: that is kept, not cut off.
+    fn staff_event(&self, ev: StaffEvent) {
+        let step_just_said = {
+            let st = self.state.borrow();
+            match (st.tickets.back(), st.flow_ticket) {
+                (Some((last, _)), Some(flow)) => *last == flow && !self.voice.is_done(flow),
+                _ => false,
+            }
+        };
+        let p = match ev {
+            StaffEvent::PanelOpened => Prompt::StaffSignIn,
+            StaffEvent::Refused => Prompt::Notice,
+            StaffEvent::SignedIn | StaffEvent::SignedOut(_) if step_just_said => return,
+            StaffEvent::SignedIn => Prompt::StaffSignedIn,
+            StaffEvent::SignedOut(SignOut::Press) => Prompt::StaffSignedOut,
+            // The end of the visit or idle says the attract screen; a replaced helper's
+            // successor is said.
+            StaffEvent::SignedOut(_) => return,
+        };
+        self.speak(p);
     }
 
     /// 再听一遍.

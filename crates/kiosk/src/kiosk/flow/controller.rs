@@ -19,10 +19,9 @@ use crate::catalog::{Catalog, Field, Lang};
 use crate::elicense::Verifier;
 use crate::flow::engine::Action;
 use crate::flow::{Flow, FlowError, Identity, Outbox, Step};
-use crate::journal::Journal;
 use crate::platform::Client;
 use crate::runtime::DeviceEvent;
-use crate::staff::{self, Binding, Helper, SignOut};
+use crate::staff::{self, Helper};
 use crate::text::Text;
 
 /// Working days offered for appointments.
@@ -155,12 +154,6 @@ pub(super) struct Visit {
     pub level: u8,
     pub reasons: BTreeSet<String>,
     pub goodbye: bool,
-    /// The staff member signed in for this visit (帮办员), shown masked in the banner.
-    pub helper: Option<Helper>,
-    /// The staff sign-in panel is open.
-    pub staff_panel: bool,
-    /// The plain message of the staff panel (a refused code; empty: none).
-    pub staff_message: String,
     /// The citizen's rating of the helper (0: none).
     pub helper_level: u8,
 }
@@ -205,6 +198,10 @@ impl Visit {
             return Some(Prompt::Goodbye);
         }
         let flow = self.flow.as_ref()?;
+        if flow.can_staff_verify() {
+            // A helper is here for the face check (also one the phone refused): the way on.
+            return Some(Prompt::StaffCheck);
+        }
         if self.stuck || !self.error.is_empty() {
             return Some(Prompt::Notice);
         }
@@ -235,15 +232,9 @@ pub(super) struct Ports {
     pub printer: Option<super::PrintFn>,
     /// Runs a call on a worker thread; false when no thread could be started.
     pub spawn: Box<dyn Fn(Call) -> bool>,
-    /// Staff sign-in (帮办员): where used codes and the audit trail go, and this kiosk's site
-    /// and id; none when staff sign-in is not set up ([`super::FlowUi::enable_staff`]).
-    pub staff: Option<StaffPort>,
-}
-
-/// What staff sign-in needs: the journal (used codes, audit trail) and where this kiosk is.
-pub(super) struct StaffPort {
-    pub journal: Arc<Journal>,
-    pub binding: Binding,
+    /// The helper signed in for the visit (帮办员; `super::super::StaffUi` owns it): each flow
+    /// of the visit carries it.
+    pub helper: Box<dyn Fn() -> Option<Helper>>,
 }
 
 /// One visit's controller.
@@ -289,7 +280,7 @@ impl Controller {
             tracing::warn!(service = %id, "start: unknown service");
             return false;
         };
-        self.sign_out(SignOut::EndOfVisit);
+        let helper = (self.ports.helper)();
         let s = &mut self.visit;
         s.wipe();
         s.catalog = Some(catalog);
@@ -298,81 +289,28 @@ impl Controller {
         s.elderly = elderly;
         s.inputs = vec![String::new(); service.fields.len()];
         s.entry = Entry::new();
-        s.flow = Some(Flow::new(service, lang));
+        let mut flow = Flow::new(service, lang);
+        // An assisted visit: the next service's flow carries the helper too.
+        flow.set_helper(helper);
+        s.flow = Some(flow);
         tracing::info!(service = %id, "visit started");
         true
     }
 
-    /// Ends the visit: the helper signed out (`why`), the flow and everything typed wiped.
-    pub fn end(&mut self, why: SignOut) {
-        self.sign_out(why);
+    /// Ends the visit: the flow and everything typed wiped (the helper belongs to the session
+    /// and signs out when it ends).
+    pub fn end(&mut self) {
         self.visit.wipe();
     }
 
-    /// Sets up staff sign-in.
-    pub fn set_staff(&mut self, port: StaffPort) {
-        self.ports.staff = Some(port);
-    }
-
-    /// The staff sign-in panel opened or closed.
-    pub fn staff_panel(&mut self, open: bool) {
+    /// The visit's helper signed in (`Some`) or out: the flow carries it from now on.
+    pub fn helper_changed(&mut self, helper: Option<Helper>) {
         let s = &mut self.visit;
-        s.staff_panel = open && s.active;
-        s.staff_message.clear();
-    }
-
-    /// A staff code scanned or typed: the helper signs in for this visit, or the panel says
-    /// plainly why not (each refusal is in the audit trail, `staff::sign_in`).
-    pub fn staff_code(&mut self, text: &str) {
-        let lang = self.visit.lang;
-        if !self.visit.active {
-            return;
+        if helper.is_none() {
+            s.helper_level = 0;
         }
-        let Some(port) = &self.ports.staff else {
-            self.visit.staff_panel = true;
-            self.visit.staff_message = Text::StaffUnavailable.get(lang).into();
-            return;
-        };
-        let keys = self
-            .ports
-            .verifier
-            .as_ref()
-            .and_then(|v| v.lock().ok().map(|v| staff::keys_of(v.trust())))
-            .unwrap_or_default();
-        let now = chrono::Utc::now().timestamp();
-        match staff::sign_in(text, &keys, &port.binding, now, &port.journal) {
-            Ok(h) => {
-                // A second helper replaces the first, who is signed out.
-                self.sign_out(SignOut::Replaced);
-                let s = &mut self.visit;
-                if let Some(f) = s.flow.as_mut() {
-                    f.set_helper(Some(h.clone()));
-                }
-                s.helper = Some(h);
-                s.staff_panel = false;
-                s.staff_message.clear();
-            }
-            Err(e) => {
-                let s = &mut self.visit;
-                s.staff_panel = true;
-                s.staff_message = e.message(lang).into();
-            }
-        }
-    }
-
-    /// The helper signs out (`why`); the visit goes on unassisted.
-    pub fn sign_out(&mut self, why: SignOut) {
-        let s = &mut self.visit;
-        let Some(h) = s.helper.take() else {
-            return;
-        };
-        s.helper_level = 0;
         if let Some(f) = s.flow.as_mut() {
-            f.set_helper(None);
-        }
-        match &self.ports.staff {
-            Some(port) => h.sign_out(&port.journal, why),
-            None => tracing::info!(staff = %h.staff_id, "staff signed out"),
+            f.set_helper(helper);
         }
     }
 
@@ -482,7 +420,8 @@ impl Controller {
         let before = done.flow.step();
         let mut flow = done.flow;
         // A helper who signed in or out while the flow was in the worker.
-        flow.set_helper(s.helper.clone());
+        flow.set_helper((self.ports.helper)());
+        let s = &mut self.visit;
         s.flow = Some(flow);
         match done.job {
             Job::Poll => s.polling = false,
@@ -492,6 +431,10 @@ impl Controller {
             Ok(step) => {
                 if done.job != Job::Poll {
                     s.error.clear();
+                }
+                if done.job == Job::StaffCheck {
+                    // The helper's check took the visit past a refused or abandoned phone check.
+                    s.stuck = false;
                 }
                 if done.job == Job::Poll && step == Step::Result {
                     s.paid = true;
@@ -526,10 +469,8 @@ impl Controller {
         }
         let step = self.visit.step();
         match ev {
-            // A staff code under the scanner at any step: the helper signs in.
-            DeviceEvent::Scan(code) if code.trim_start().starts_with(staff::PREFIX) => {
-                self.staff_code(&code);
-            }
+            // A staff code is the visit's (`super::super::StaffUi`), never an identity.
+            DeviceEvent::Scan(code) if code.trim_start().starts_with(staff::PREFIX) => {}
             DeviceEvent::Card(read) if step == Some(Step::Identify) => {
                 let today = chrono::Local::now().date_naive();
                 match Identity::from_card(&read.card, today) {

@@ -47,7 +47,7 @@ mod controller;
 mod keyboard;
 mod presenter;
 
-use crate::staff::SignOut;
+use super::staff::{StaffEvent, StaffSetup, StaffUi};
 use controller::{Call, Controller, Done, Ports, Request, SLOT_DAYS};
 pub use presenter::qr_image;
 
@@ -166,6 +166,10 @@ struct Inner {
     due: slint::Timer,
     /// Told what the screen says aloud after each showing of the visit (the voice).
     spoken: RefCell<Vec<PromptHook>>,
+    /// The visit's helper (the session's, shared with the help overlay).
+    staff: StaffUi,
+    /// The e-licence verifier, whose trust list also holds the staff keys.
+    verifier: Option<Arc<Mutex<Verifier>>>,
 }
 
 /// Told the prompt of what is on screen ([`FlowUi::on_prompt`]).
@@ -183,12 +187,15 @@ impl FlowUi {
     pub fn attach(ui: &KioskUi, ctx: FlowContext) -> FlowUi {
         let (done_tx, done_rx) = mpsc::channel();
         let (client, journal) = (ctx.client.clone(), ctx.journal.clone());
+        let staff = ui.staff().clone();
+        let verifier = ctx.verifier.clone();
+        let helper = staff.clone();
         let ports = Ports {
             verifier: ctx.verifier,
             kiosk_id: ctx.kiosk_id,
             printer: ctx.printer,
             spawn: Box::new(move |call| spawn(call, &client, &journal, &done_tx)),
-            staff: None,
+            helper: Box::new(move || helper.helper()),
         };
         let inner = Rc::new_cyclic(|me| Inner {
             me: me.clone(),
@@ -204,6 +211,8 @@ impl FlowUi {
             goodbye: slint::Timer::default(),
             due: slint::Timer::default(),
             spoken: RefCell::new(Vec::new()),
+            staff,
+            verifier,
         });
         presenter::clear(ui.window());
         ui.window()
@@ -222,6 +231,15 @@ impl FlowUi {
                 i.context_changed();
             }
         });
+        // The visit's helper signed in or out (here, from the help overlay, at the end): the
+        // flow carries the helper from now on.
+        let me = Rc::downgrade(&inner);
+        inner.staff.on_event(move |ev| {
+            if let (Some(i), StaffEvent::SignedIn | StaffEvent::SignedOut(_)) = (me.upgrade(), ev) {
+                let helper = i.staff.helper();
+                i.update(|c| c.helper_changed(helper));
+            }
+        });
         // Worker results and device events: run when a worker or the runtime wakes the UI.
         let me = Rc::downgrade(&inner);
         let wake = super::wake::register(Rc::new(move || {
@@ -235,27 +253,21 @@ impl FlowUi {
     /// Sets up staff sign-in (帮办员) at this kiosk: codes are checked against the trust list of
     /// the flow's e-licence verifier (keys with usage `staff`) for this site and kiosk id, and
     /// remembered in `journal`, which also keeps the audit trail. Without it a scanned staff code
-    /// gets a plain "not set up" message.
+    /// gets a plain "not set up" message. The helper is the visit's ([`KioskUi::staff`]).
     pub fn enable_staff(&self, journal: Arc<Journal>, site: &str, kiosk_id: &str) {
-        self.inner
-            .ctl
-            .borrow_mut()
-            .set_staff(controller::StaffPort {
-                journal,
-                binding: crate::staff::Binding {
-                    site: site.to_string(),
-                    kiosk_id: kiosk_id.to_string(),
-                },
-            });
-        if let Some(w) = self.inner.weak.upgrade() {
-            w.global::<FlowAdapter>().set_staff_enabled(true);
-        }
-        self.inner.present();
+        self.inner.staff.enable(StaffSetup {
+            journal,
+            verifier: self.inner.verifier.clone(),
+            binding: crate::staff::Binding {
+                site: site.to_string(),
+                kiosk_id: kiosk_id.to_string(),
+            },
+        });
     }
 
     /// The helper signed in for the visit (tests, the help panel).
     pub fn helper(&self) -> Option<crate::staff::Helper> {
-        self.inner.ctl.borrow().visit.helper.clone()
+        self.inner.staff.helper()
     }
 
     /// Starts a visit for service `id` (what the start button does).
@@ -541,7 +553,7 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     a.on_submit_rating(on(|c| c.submit_rating(false)));
     a.on_skip_rating(on(|c| c.submit_rating(true)));
     let i = inner.clone();
-    a.on_end_visit(move || i.end_visit(true, SignOut::EndOfVisit));
+    a.on_end_visit(move || i.end_visit(true));
     let i = inner.clone();
     a.on_simulate(move |what| i.simulate(what.as_str()));
     let i = inner.clone();
@@ -554,11 +566,6 @@ fn wire(w: &KioskWindow, inner: &Rc<Inner>) {
     let i = inner.clone();
     a.on_pick_candidate(move |ch| i.update(|c| c.pick_candidate(ch.to_string())));
     a.on_toggle_chinese(on(Controller::toggle_chinese));
-    let i = inner.clone();
-    a.on_open_staff(move |open| i.update(|c| c.staff_panel(open)));
-    let i = inner.clone();
-    a.on_staff_code(move |code| i.update(|c| c.staff_code(code.as_str())));
-    a.on_staff_sign_out(on(|c| c.sign_out(SignOut::Press)));
     a.on_staff_verify(on(Controller::staff_verify));
     let i = inner.clone();
     a.on_rate_helper(move |l| i.update(|c| c.rate_helper(l)));
@@ -625,7 +632,7 @@ impl Inner {
         }
         for r in requests {
             match r {
-                Request::EndVisit => return self.end_visit(true, SignOut::EndOfVisit),
+                Request::EndVisit => return self.end_visit(true),
                 Request::Goodbye => {
                     let weak = self.weak.clone();
                     self.goodbye
@@ -686,13 +693,7 @@ impl Inner {
         };
         if leave {
             tracing::info!("visit ended (left the flow screen)");
-            // Only the idle timeout returns to the attract screen from the flow.
-            let why = if st.get_screen() == Screen::Attract {
-                SignOut::Idle
-            } else {
-                SignOut::EndOfVisit
-            };
-            self.end_visit(false, why);
+            self.end_visit(false);
             return;
         }
         let lang = if st.get_english() { Lang::En } else { Lang::Zh };
@@ -718,7 +719,15 @@ impl Inner {
         }
         if let Some(rx) = &self.events {
             while let Ok(ev) = rx.try_recv() {
-                self.update(|c| c.device(ev));
+                match ev {
+                    // A staff code under the scanner on any screen: the visit's helper signs in.
+                    DeviceEvent::Scan(code)
+                        if code.trim_start().starts_with(crate::staff::PREFIX) =>
+                    {
+                        self.staff.code(&code)
+                    }
+                    ev => self.update(|c| c.device(ev)),
+                }
             }
         }
     }
@@ -752,12 +761,12 @@ impl Inner {
         }
     }
 
-    /// Ends the visit: the helper signed out (`why`), the flow wiped, the screens emptied; with
-    /// `to_attract` the session ends too (the attract screen shows).
-    fn end_visit(&self, to_attract: bool, why: SignOut) {
+    /// Ends the visit: the flow wiped, the screens emptied; with `to_attract` the session ends
+    /// too (the attract screen shows, and the session's helper signs out).
+    fn end_visit(&self, to_attract: bool) {
         self.goodbye.stop();
         self.due.stop();
-        self.ctl.borrow_mut().end(why);
+        self.ctl.borrow_mut().end();
         *self.qrs.borrow_mut() = presenter::Qrs::default();
         if let Some(w) = self.weak.upgrade() {
             presenter::clear(&w);

@@ -123,9 +123,6 @@ pub(super) fn clear(w: &KioskWindow) {
     a.set_handoff_qr(Image::default());
     a.set_level(0);
     a.set_reasons(model(Vec::new()));
-    a.set_helper_banner(empty.clone());
-    a.set_staff_panel(false);
-    a.set_staff_message(empty.clone());
     a.set_can_staff_verify(false);
     a.set_helper_level(0);
 }
@@ -139,21 +136,13 @@ pub(super) fn present(w: &KioskWindow, s: &Visit, qrs: &mut Qrs) {
     a.set_error(s.error.as_str().into());
     a.set_stuck(s.stuck);
     let lang = s.lang;
-    // The helper (masked) and the sign-in panel.
-    a.set_helper_banner(
-        s.helper
-            .as_ref()
-            .map(|h| h.banner(lang))
-            .unwrap_or_default()
-            .into(),
-    );
-    a.set_staff_panel(s.staff_panel);
-    a.set_staff_message(s.staff_message.as_str().into());
     a.set_helper_level(s.helper_level as i32);
     let Some(flow) = s.flow.as_ref() else {
         return; // In a worker: the screen stays as it was (with the overlay).
     };
-    a.set_can_staff_verify(flow.can_staff_verify() && !s.stuck);
+    // Offered also when the phone check was refused or waited too long (the visit is stuck on
+    // it): that is when a citizen without a smartphone needs the helper most.
+    a.set_can_staff_verify(flow.can_staff_verify());
     if !matches!(flow.step(), Step::FaceCheck | Step::Payment) {
         qrs.phone = None;
     }
