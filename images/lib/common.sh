@@ -41,7 +41,9 @@ zz_part() {
         if ($i ~ /^start=/) { s = substr($i, 7) }
         if ($i ~ /^size=/)  { z = substr($i, 6) }
       }
-      print s * 512, z * 512
+      # %.0f: mawk prints numbers of 2^31 and more as 2.14748e+09 and clamps %d to 2^31-1,
+      # and a pi4 image has partitions beyond 2 GiB.
+      printf "%.0f %.0f\n", s * 512, z * 512
     }'
 }
 

@@ -38,6 +38,19 @@ mkfs_fat config ZIZHU 5A5A0001 "$CONFIG_MIB" 16 "$cfg" "-a -R 1"
 if [ "$ZZ_TARGET" = pi4 ]; then
   boota="$ZZ_WORK/bootA.d"
   rm -rf "$boota" "$ZZ_WORK/bootB.d" && mkdir -p "$boota" "$ZZ_WORK/bootB.d"
+  # The initramfs (built with images/overlay/pi4/etc/initramfs-tools: a short module list) must
+  # hold what finds the root on a Pi 4 and on QEMU's virt machine, unless the kernel has it built in.
+  kver=$(ls "$ZZ_ROOT"/boot/vmlinuz-* | sed 's:.*/vmlinuz-::' | sort -V | tail -n1)
+  initrd="$ZZ_ROOT/boot/initrd.img-$kver"
+  [ -s "$initrd" ] || zz_die "no initramfs for kernel $kver in the root file system"
+  if gzip -t "$initrd" 2>/dev/null; then unpack=(gzip -dc); else unpack=(zstd -dc); fi
+  inside=$("${unpack[@]}" "$initrd" | cpio -it --quiet 2>/dev/null) || zz_die "cannot list the initramfs $initrd"
+  for mod in sdhci-iproc mmc_block ext4 virtio_blk virtio_pci; do
+    grep -q "/${mod//[-_]/[-_]}\.ko" <<< "$inside" ||
+      grep -q "/${mod//[-_]/[-_]}\.ko" "$ZZ_ROOT/lib/modules/$kver/modules.builtin" ||
+      zz_die "the initramfs of $kver lacks module $mod (images/overlay/pi4/etc/initramfs-tools/hooks/zizhu-modules)"
+  done
+  zz_log "initramfs $(basename "$initrd"): $(stat -c %s "$initrd") bytes, $(grep -c '\.ko' <<< "$inside") modules"
   cp -a "$ZZ_ROOT/boot/firmware/." "$boota/"
   [ -f "$boota/start4.elf" ] || zz_die "raspi-firmware left no start4.elf in /boot/firmware"
   cat "$ZZ_IMAGES/bootfs/pi4/config-extra.txt" >> "$boota/config.txt"
