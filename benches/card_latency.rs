@@ -8,6 +8,8 @@
 //! medians and quartiles of both over `--visits N` visits (default 40).
 //!
 //! `cargo bench --bench card_latency -- [--visits N]`
+mod common;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -47,30 +49,12 @@ fn look(weak: &slint::Weak<KioskWindow>) -> Seen {
 }
 
 fn quartiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    (at(0.25), at(0.5), at(0.75))
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    let at = |v: &mut Vec<Duration>, q| common::quantile(v, q);
+    (at(&mut v, 0.25), at(&mut v, 0.5), at(&mut v, 0.75))
 }
 
 fn main() {
-    let mut visits = 40usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--visits" {
-            visits = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or_else(|| {
-                    eprintln!("--visits takes a positive number");
-                    std::process::exit(2)
-                });
-        }
-    }
+    let visits = common::visits(40);
     i_slint_backend_testing::init_integration_test_with_system_time();
     let platform = demo::spawn("127.0.0.1:0".parse().unwrap(), None).expect("demo platform");
     let client =
@@ -153,16 +137,16 @@ fn main() {
     let (a, b, c) = quartiles(seen_card);
     println!(
         "card placed -> busy overlay (screen saw the card), {visits} visits: median {} (p25 {}, p75 {})",
-        ms(b),
-        ms(a),
-        ms(c)
+        common::ms(b),
+        common::ms(a),
+        common::ms(c)
     );
     let (a, b, c) = quartiles(done);
     println!(
         "card placed -> form shown (identified by the platform), {visits} visits: median {} (p25 {}, p75 {})",
-        ms(b),
-        ms(a),
-        ms(c)
+        common::ms(b),
+        common::ms(a),
+        common::ms(c)
     );
     FLOW.with(|f| f.borrow_mut().take());
     drop(platform);

@@ -9,6 +9,8 @@
 //! Prints median, p99 and the largest of both over `--visits N` presses (default 200).
 //!
 //! `cargo bench --bench help_latency -- [--visits N]`
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -62,41 +64,20 @@ fn status_pending(addr: SocketAddr) -> bool {
         .expect("help_pending in /v1/status")
 }
 
-fn pick(v: &mut [Duration], q: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * q).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn report(what: &str, mut v: Vec<Duration>) {
-    let (median, p99, max) = (pick(&mut v, 0.5), pick(&mut v, 0.99), pick(&mut v, 1.0));
+    let q = |v: &mut Vec<Duration>, q| common::quantile(v, q);
+    let (median, p99, max) = (q(&mut v, 0.5), q(&mut v, 0.99), q(&mut v, 1.0));
     println!(
         "{what}, {} presses: median {}, p99 {}, max {}",
         v.len(),
-        ms(median),
-        ms(p99),
-        ms(max)
+        common::ms(median),
+        common::ms(p99),
+        common::ms(max)
     );
 }
 
 fn main() {
-    let mut visits = 200usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--visits" {
-            visits = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or_else(|| {
-                    eprintln!("--visits takes a positive number");
-                    std::process::exit(2)
-                });
-        }
-    }
+    let visits = common::visits(200);
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().expect("temporary directory");
     let platform = demo::spawn("127.0.0.1:0".parse().unwrap(), None).expect("demo platform");
