@@ -1,6 +1,7 @@
 //! A small real file system for full-disk tests. [`in_small_disk`] runs one test of this binary
 //! again in a child process with a mount namespace of its own (`unshare --user --map-root-user
-//! --mount`: no privileges needed, nothing left mounted on the host) where a tmpfs of a given size
+//! --mount`: no privileges needed, nothing left mounted on the host; plain `unshare --mount` as
+//! root where user namespaces are refused) where a tmpfs of a given size
 //! is mounted; the inner test finds it in `ZIZHU_TEST_SMALL_DISK` ([`small_disk`]). Writes past
 //! its size fail with ENOSPC, as on a full SD card; SQLite reports them as SQLITE_FULL. (The tmpfs
 //! cannot be reached from the test process through `/proc/PID/root`: SQLite resolves that link
@@ -18,7 +19,8 @@ pub fn in_small_disk(name: &str, bytes: u64) {
     let base = tempfile::tempdir().expect("temp dir");
     let exe = std::env::current_exe().expect("the test binary");
     let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .args(namespace_options())
+        .args(["sh", "-c"])
         .arg(r#"mount -t tmpfs -o size="$1" zizhu-test "$0" && shift && exec "$@""#)
         .arg(base.path())
         .arg(bytes.to_string())
@@ -48,6 +50,25 @@ pub fn in_small_disk(name: &str, bytes: u64) {
         text.contains("1 passed"),
         "{name} did not run in the small disk:\n{text}"
     );
+}
+
+/// How to get a mount namespace of its own: as anyone, in a user namespace of its own; where
+/// user namespaces are refused (some containers) but the tests run as root, without one.
+fn namespace_options() -> &'static [&'static str] {
+    const USER: &[&str] = &["--user", "--map-root-user", "--mount"];
+    const ROOT: &[&str] = &["--mount"];
+    let works = |opts: &[&str]| {
+        Command::new("unshare")
+            .args(opts)
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if works(USER) || !works(ROOT) {
+        USER
+    } else {
+        ROOT
+    }
 }
 
 /// The small disk's root, inside a test started by [`in_small_disk`].
