@@ -25,6 +25,7 @@ use ciborium::Value;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::catalog::Lang;
+use crate::elicense::codec::map_get;
 use crate::elicense::{codec, cose, SecretKey, TrustedKey};
 use crate::journal::Journal;
 use crate::text::Text;
@@ -277,14 +278,8 @@ pub fn mask_staff_name(name: &str) -> String {
     }
 }
 
-fn get(m: &[(Value, Value)], k: i64) -> Option<&Value> {
-    m.iter()
-        .find(|(key, _)| key.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(k))
-        .map(|(_, v)| v)
-}
-
 fn text_of(m: &[(Value, Value)], k: i64, what: &str) -> Result<Option<String>, StaffError> {
-    match get(m, k) {
+    match map_get(m, k) {
         None => Ok(None),
         Some(Value::Text(t)) => Ok(Some(t.clone())),
         Some(_) => Err(StaffError::Malformed(format!("{what} is not text"))),
@@ -292,7 +287,7 @@ fn text_of(m: &[(Value, Value)], k: i64, what: &str) -> Result<Option<String>, S
 }
 
 fn int_of(m: &[(Value, Value)], k: i64, what: &str) -> Result<i64, StaffError> {
-    get(m, k)
+    map_get(m, k)
         .and_then(Value::as_integer)
         .and_then(|i| i64::try_from(i).ok())
         .ok_or_else(|| StaffError::Malformed(format!("{what} missing or not an integer")))
@@ -338,7 +333,7 @@ pub fn verify(
     let m = v
         .as_map()
         .ok_or_else(|| StaffError::Malformed("the payload is not a map".into()))?;
-    let code_id = get(m, 1)
+    let code_id = map_get(m, 1)
         .and_then(Value::as_bytes)
         .filter(|b| b.len() == 16)
         .ok_or_else(|| StaffError::Malformed("the code id is not 16 bytes".into()))?;

@@ -15,6 +15,7 @@
 use ciborium::Value;
 
 use super::{Catalog, CatalogError};
+use crate::elicense::codec::map_get;
 use crate::elicense::crypto::{PublicKey, SecretKey};
 use crate::elicense::{codec, cose, TrustList};
 
@@ -187,14 +188,8 @@ pub fn catalog_keys(pinned: &[PublicKey], trust: Option<&TrustList>, now: i64) -
     keys
 }
 
-fn get(m: &[(Value, Value)], k: i64) -> Option<&Value> {
-    m.iter()
-        .find(|(key, _)| key.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(k))
-        .map(|(_, v)| v)
-}
-
 fn int(m: &[(Value, Value)], k: i64, what: &str) -> Result<i64, BundleError> {
-    get(m, k)
+    map_get(m, k)
         .and_then(Value::as_integer)
         .and_then(|i| i64::try_from(i).ok())
         .ok_or_else(|| BundleError::Malformed(format!("{what} missing or not an integer")))
@@ -249,7 +244,7 @@ fn parts(raw: &[u8]) -> Result<Parts, BundleError> {
     if max_age <= 0 {
         return Err(BundleError::Malformed("max_age must be positive".into()));
     }
-    let text = get(doc, 4)
+    let text = map_get(doc, 4)
         .and_then(Value::as_text)
         .ok_or_else(|| BundleError::Malformed("catalog missing or not text".into()))?;
     let catalog = Catalog::parse(text).map_err(BundleError::Catalog)?;

@@ -231,6 +231,14 @@ pub fn encode<T: CborSerializable>(v: T) -> Result<Vec<u8>, Error> {
     v.to_vec().map_err(|e| Error::Signing(e.to_string()))
 }
 
+/// The value under integer key `k` in a decoded CBOR map (the payloads of trust lists, catalog
+/// bundles and staff codes use small integer keys).
+pub fn map_get(m: &[(ciborium::Value, ciborium::Value)], k: i64) -> Option<&ciborium::Value> {
+    m.iter()
+        .find(|(key, _)| key.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(k))
+        .map(|(_, v)| v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

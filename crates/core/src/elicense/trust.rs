@@ -12,6 +12,7 @@ use ciborium::Value;
 use sha2::{Digest, Sha256};
 
 use super::codec;
+use super::codec::map_get;
 use super::crypto::{Alg, PublicKey, SecretKey};
 use super::error::Error;
 
@@ -158,12 +159,6 @@ pub fn sign_trust_list(root: &SecretKey, content: &TrustListContent) -> Result<V
     )
 }
 
-fn get(m: &[(Value, Value)], k: i64) -> Option<&Value> {
-    m.iter()
-        .find(|(key, _)| key.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(k))
-        .map(|(_, v)| v)
-}
-
 fn int(v: Option<&Value>, what: &str) -> Result<i64, Error> {
     v.and_then(|v| v.as_integer())
         .and_then(|i| i64::try_from(i).ok())
@@ -197,24 +192,24 @@ impl TrustList {
         let doc = v
             .as_map()
             .ok_or_else(|| Error::TrustListMalformed("not a map".into()))?;
-        let seq = int(get(doc, 1), "seq")?;
+        let seq = int(map_get(doc, 1), "seq")?;
         let mut list = TrustList {
             seq: u64::try_from(seq)
                 .map_err(|_| Error::TrustListMalformed("negative seq".into()))?,
-            iat: int(get(doc, 2), "iat")?,
-            next_update: int(get(doc, 3), "next_update")?,
-            max_age: int(get(doc, 4), "max_age")?,
+            iat: int(map_get(doc, 2), "iat")?,
+            next_update: int(map_get(doc, 3), "next_update")?,
+            max_age: int(map_get(doc, 4), "max_age")?,
             keys: Vec::new(),
             revoked: Vec::new(),
             raw: raw.to_vec(),
         };
-        let keys = get(doc, 5)
+        let keys = map_get(doc, 5)
             .and_then(Value::as_array)
             .ok_or_else(|| Error::TrustListMalformed("keys missing".into()))?;
         for k in keys {
             list.keys.push(read_key(k)?);
         }
-        if let Some(r) = get(doc, 6) {
+        if let Some(r) = map_get(doc, 6) {
             let r = r
                 .as_array()
                 .ok_or_else(|| Error::TrustListMalformed("revoked is not an array".into()))?;
@@ -262,20 +257,21 @@ fn read_key(v: &Value) -> Result<TrustedKey, Error> {
         .as_map()
         .ok_or_else(|| Error::TrustListMalformed("key entry is not a map".into()))?;
     let mal = |w: &str| Error::TrustListMalformed(format!("key entry: {w}"));
-    let kid = get(m, 1)
+    let kid = map_get(m, 1)
         .and_then(Value::as_bytes)
         .ok_or_else(|| mal("kid"))?
         .clone();
-    let alg = Alg::from_cose_id(int(get(m, 2), "alg")?).ok_or_else(|| mal("alg not allowed"))?;
-    let pubkey = get(m, 3)
+    let alg =
+        Alg::from_cose_id(int(map_get(m, 2), "alg")?).ok_or_else(|| mal("alg not allowed"))?;
+    let pubkey = map_get(m, 3)
         .and_then(Value::as_bytes)
         .ok_or_else(|| mal("pub"))?;
     let key = PublicKey::from_sec1(alg, pubkey).map_err(|e| mal(&e.to_string()))?;
-    let iss = get(m, 4)
+    let iss = map_get(m, 4)
         .and_then(Value::as_text)
         .ok_or_else(|| mal("iss"))?
         .to_string();
-    let usage = get(m, 5)
+    let usage = map_get(m, 5)
         .and_then(Value::as_array)
         .ok_or_else(|| mal("usage"))?
         .iter()
@@ -285,7 +281,7 @@ fn read_key(v: &Value) -> Result<TrustedKey, Error> {
                 .ok_or_else(|| mal("usage entry"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let opt = |k| get(m, k).map(|v| int(Some(v), "validity")).transpose();
+    let opt = |k| map_get(m, k).map(|v| int(Some(v), "validity")).transpose();
     Ok(TrustedKey {
         kid,
         key,
