@@ -157,6 +157,18 @@ impl Rig {
         );
     }
 
+    /// On the form of a contribution-record service: types the months, goes on, confirms and
+    /// waits for the result.
+    fn submit_months(&self) {
+        for k in "202501202512".chars() {
+            press(self.w(), &k.to_string());
+        }
+        press(self.w(), "填好了，下一步");
+        self.wait_for("请核对办理信息");
+        press(self.w(), "确认提交");
+        self.wait_for("完成");
+    }
+
     /// The first sample ID card on the reader.
     fn card(&self) {
         self.tx
@@ -355,13 +367,7 @@ fn an_assisted_idcard_face_visit_on_screen() {
     // No smartphone: the helper checks the person against the card.
     press(r.w(), "人工核验：帮办员已核对本人与身份证");
     r.wait_for("查询月份");
-    for k in "202501202512".chars() {
-        press(r.w(), &k.to_string());
-    }
-    press(r.w(), "填好了，下一步");
-    r.wait_for("请核对办理信息");
-    press(r.w(), "确认提交");
-    r.wait_for("完成");
+    r.submit_months();
     press(r.w(), "完成");
     // The rating asks about the helper too.
     assert!(shows(r.w(), "请评价帮办员的服务"));
@@ -523,13 +529,7 @@ fn the_staff_check_after_the_phone_refused_the_face_check() {
     press(r.w(), "人工核验：帮办员已核对本人与身份证");
     r.wait_for("查询月份");
     assert!(!r.w().global::<FlowAdapter>().get_stuck());
-    for k in "202501202512".chars() {
-        press(r.w(), &k.to_string());
-    }
-    press(r.w(), "填好了，下一步");
-    r.wait_for("请核对办理信息");
-    press(r.w(), "确认提交");
-    r.wait_for("完成");
+    r.submit_months();
     let stored = r.platform.state().assisted();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].identity_method.as_deref(), Some("idcard+staff"));
@@ -600,13 +600,7 @@ fn staff_called_for_help_sign_in_from_the_overlay_and_assist_the_rest_of_the_vis
     r.wait_for("请用粤省事扫码刷脸");
     press(r.w(), "人工核验：帮办员已核对本人与身份证");
     r.wait_for("查询月份");
-    for k in "202501202512".chars() {
-        press(r.w(), &k.to_string());
-    }
-    press(r.w(), "填好了，下一步");
-    r.wait_for("请核对办理信息");
-    press(r.w(), "确认提交");
-    r.wait_for("完成");
+    r.submit_months();
     press(r.w(), "完成");
     press(r.w(), "满意");
     press(r.w(), "帮办员：满意");
